@@ -1,0 +1,125 @@
+"""`python -m inference fetch | package | predict | serve`: the inference image's entry point."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from inference import catalog
+from inference.errors import ModelError, RequestError
+
+DEFAULT_MODEL_DIR = "/opt/ml/model"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return args.command(args)
+    except (ModelError, RequestError) as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from inference.fetch import fetch
+
+    model_dir = fetch(catalog.resolve(args.model, args.family), args.dest)
+    print(model_dir)
+    return 0
+
+
+def _package(args: argparse.Namespace) -> int:
+    from inference.artifact import package
+    from inference.fetch import fetch
+
+    model_dir = fetch(catalog.resolve(args.model, args.family), args.dest)
+    print(package(model_dir, args.output))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from inference.predictor import Predictor
+
+    predictor = Predictor(_model_dir(args))
+    for photo in args.photos:
+        document = predictor.predict(Path(photo).read_bytes(), "application/octet-stream")
+        print(json.dumps(document, indent=2 if len(args.photos) == 1 else None))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from inference.server import ServerOptions, serve
+
+    cores = len(os.sched_getaffinity(0))
+    workers = args.workers or int(os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS") or cores)
+    threads = args.threads or max(1, cores // workers)
+    serve(ServerOptions(_model_dir(args), args.host, args.port, workers, threads))
+    return 0
+
+
+def _model_dir(args: argparse.Namespace) -> Path:
+    """`--model NAME` fetches (or reuses) a catalog model; otherwise MODEL_DIR or SageMaker's mount."""
+    if args.model:
+        from inference.fetch import fetch
+
+        return fetch(catalog.resolve(args.model, args.family), args.dest)
+    return Path(args.model_dir)
+
+
+def _default_port() -> int:
+    return int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or os.environ.get("PORT") or 8080)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m inference", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def model_args(command: argparse.ArgumentParser, required: bool) -> None:
+        names = ", ".join(catalog.CATALOG)
+        if required:
+            command.add_argument("model", metavar="MODEL", help=f"{names}, or a path to a .tflite file")
+        command.add_argument(
+            "--family", choices=("movenet", "blazepose"), help="family of a local .tflite file"
+        )
+        command.add_argument("--dest", type=Path, help="model cache directory (default: POSE_MODEL_CACHE)")
+
+    fetch = commands.add_parser("fetch", help="download and verify a model; prints its directory last")
+    model_args(fetch, required=True)
+    fetch.set_defaults(command=_fetch)
+
+    package = commands.add_parser("package", help="write the SageMaker model.tar.gz")
+    model_args(package, required=True)
+    package.add_argument("--output", type=Path, default=Path("model.tar.gz"))
+    package.set_defaults(command=_package)
+
+    for name, handler, text in (
+        ("serve", _serve, "run the HTTP server"),
+        ("predict", _predict, "run photos"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--model", help="a catalog model (fetched if needed) instead of --model-dir")
+        command.add_argument("--model-dir", default=os.environ.get("MODEL_DIR", DEFAULT_MODEL_DIR))
+        model_args(command, required=False)
+        command.set_defaults(command=handler)
+        if name == "predict":
+            command.add_argument("photos", nargs="+", metavar="PHOTO")
+    serve = commands.choices["serve"]
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=_default_port())
+    serve.add_argument("--workers", type=int, help="default: SAGEMAKER_MODEL_SERVER_WORKERS or one per core")
+    serve.add_argument("--threads", type=int, help="TFLite threads per worker (default: cores / workers)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

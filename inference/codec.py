@@ -1,0 +1,81 @@
+"""Content types to image bytes and results to JSON: the one table of what clients may send.
+
+Every client-facing error (400/406/413/415) is raised here as a RequestError, so the server
+never builds error text itself and a client never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from inference.errors import RequestError
+
+# SageMaker real-time endpoints refuse larger payloads (CONTRACTS.md §1).
+MAX_BODY_BYTES = 6 * 1024 * 1024
+JSON_TYPE = "application/json"
+# Raw image bodies. application/x-image is the SageMaker built-in algorithms' name for "an image";
+# the actual format is sniffed from the bytes either way.
+IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/jpg", "image/png", "application/x-image", "application/octet-stream"}
+)
+SUPPORTED = 'image/jpeg, image/png, or application/json with {"image": "<base64>"}'
+
+
+def media_type(content_type: str | None) -> str:
+    """`Image/JPEG; charset=x` -> `image/jpeg`."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def check_body_size(length: int) -> None:
+    if length > MAX_BODY_BYTES:
+        raise RequestError(413, f"the body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes (6 MB)")
+
+
+def image_bytes(content_type: str | None, body: bytes) -> bytes:
+    """The encoded image inside a request body, whichever supported way it was sent."""
+    kind = media_type(content_type)
+    if kind in IMAGE_TYPES:
+        return body
+    if kind == JSON_TYPE:
+        return _image_from_json(body)
+    shown = content_type or "none"
+    raise RequestError(415, f"unsupported Content-Type {shown!r}; send {SUPPORTED}")
+
+
+def check_accept(accept: str | None) -> None:
+    """Only JSON comes back; refuse a client that will accept nothing else."""
+    if not accept:
+        return
+    kinds = {media_type(part) for part in accept.split(",")}
+    if kinds & {JSON_TYPE, "application/*", "*/*", "*"}:
+        return
+    raise RequestError(406, f"responses are application/json; the Accept header {accept!r} excludes it")
+
+
+def encode_json(document: dict) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def error_body(error: RequestError) -> bytes:
+    return encode_json({"error": error.message})
+
+
+def _image_from_json(body: bytes) -> bytes:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise RequestError(400, f"the body is not valid JSON ({error})") from error
+    if not isinstance(document, dict) or not isinstance(document.get("image"), str):
+        raise RequestError(400, 'the JSON body must be an object with an "image" field holding base64 text')
+    encoded = document["image"]
+    if encoded.startswith("data:"):  # a data URL straight from a browser's FileReader
+        encoded = encoded.partition(",")[2]
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        try:
+            return base64.b64decode("".join(encoded.split()), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise RequestError(400, f'the "image" field is not valid base64 ({error})') from error

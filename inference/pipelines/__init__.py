@@ -1,0 +1,32 @@
+"""Pose pipelines: a decoded photo in, keypoints in original-image pixels out.
+
+Each family module is pure computation around one or two TFLite interpreters; no HTTP,
+no files beyond the model weights, so the same object serves the server and the benchmarks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from inference.images import DecodedImage
+from inference.manifest import ModelManifest
+from inference.pipelines.pose import Pose
+
+
+class Pipeline(Protocol):
+    # The shorter image side the pipeline needs; a JPEG is decoded down to no less than this.
+    decode_side: int
+
+    def __call__(self, image: DecodedImage) -> Pose: ...
+
+
+def load_pipeline(model_dir: Path, manifest: ModelManifest, threads: int = 1) -> Pipeline:
+    """Build the pipeline for the model directory's family."""
+    if manifest.family == "movenet":
+        from inference.pipelines.movenet import MoveNetPipeline
+
+        return MoveNetPipeline(manifest.path_of(model_dir, "keypoints"), threads=threads)
+    from inference.pipelines.blazepose import BlazePosePipeline
+
+    return BlazePosePipeline(manifest.path_of(model_dir, "landmarks"), threads=threads)

@@ -1,0 +1,50 @@
+"""MoveNet SinglePose (Lightning, Thunder; int8, float16 or float32 weights)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from inference.errors import ModelError
+from inference.images import DecodedImage, letterbox
+from inference.keypoints import COCO_KEYPOINTS
+from inference.pipelines.pose import Pose, keypoints_from, load_interpreter, to_input_tensor
+
+# A keypoint counts as found above this score (MoveNet's own demos draw from 0.11 to 0.3).
+KEYPOINT_THRESHOLD = 0.3
+# A person is reported when at least this many keypoints are found.
+MIN_KEYPOINTS_FOR_PERSON = 4
+
+
+class MoveNetPipeline:
+    """Letterbox to the model input, run, map the [1,1,17,3] (y, x, score) output back."""
+
+    def __init__(self, model_path: Path, threads: int = 1) -> None:
+        self._interpreter = load_interpreter(model_path, threads)
+        self._input = self._interpreter.get_input_details()[0]
+        _, self._height, self._width, _ = (int(v) for v in self._input["shape"])
+        outputs = [d for d in self._interpreter.get_output_details() if tuple(d["shape"]) == (1, 1, 17, 3)]
+        if not outputs:
+            raise ModelError(
+                "no [1,1,17,3] output; is this a MoveNet SinglePose model?", where=str(model_path)
+            )
+        self._output_index = outputs[0]["index"]
+        self.decode_side = max(self._width, self._height)
+
+    def __call__(self, image: DecodedImage) -> Pose:
+        canvas, box = letterbox(image, self._width, self._height)
+        # MoveNet takes raw 0..255 pixels whatever its weights' precision.
+        self._interpreter.set_tensor(self._input["index"], to_input_tensor(canvas, self._input, (0.0, 255.0)))
+        self._interpreter.invoke()
+        yxs = self._interpreter.get_tensor(self._output_index)[0, 0]
+        x, y = box.to_original(yxs[:, 1] * self._width, yxs[:, 0] * self._height)
+        scores = yxs[:, 2]
+        keypoints = keypoints_from(COCO_KEYPOINTS, x, y, scores, (image.width, image.height))
+        found = int(np.count_nonzero(scores >= KEYPOINT_THRESHOLD))
+        return Pose(
+            keypoints=keypoints,
+            landmarks=(),
+            score=round(float(scores.mean()), 4),
+            person_detected=found >= MIN_KEYPOINTS_FOR_PERSON,
+        )

@@ -1,0 +1,59 @@
+"""One request body in, one response document out: the work behind `/invocations`.
+
+Kept apart from HTTP so the benchmark can call exactly what the server calls, in-process.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from inference import codec, images
+from inference.manifest import ModelManifest
+from inference.pipelines import load_pipeline
+from inference.pipelines.pose import Pose
+
+
+class Predictor:
+    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+        self.manifest = ModelManifest.read(model_dir)
+        self.pipeline = load_pipeline(Path(model_dir), self.manifest, threads=threads)
+
+    @property
+    def model_info(self) -> dict:
+        return {"name": self.manifest.name, "family": self.manifest.family, "version": self.manifest.version}
+
+    def predict(self, body: bytes, content_type: str | None) -> dict:
+        """Raises RequestError for anything a client sent wrong."""
+        started = time.perf_counter()
+        codec.check_body_size(len(body))
+        image = images.decode(codec.image_bytes(content_type, body), self.pipeline.decode_side)
+        decoded = time.perf_counter()
+        pose = self.pipeline(image)
+        inferred = time.perf_counter()
+        return self._response(pose, image, started, decoded, inferred)
+
+    def _response(
+        self, pose: Pose, image: images.DecodedImage, started: float, decoded: float, inferred: float
+    ) -> dict:
+        document = {
+            "model": self.model_info,
+            "image": {"width": image.width, "height": image.height},
+            "person_detected": pose.person_detected,
+            "score": pose.score,
+            "keypoints": [asdict(keypoint) for keypoint in pose.keypoints],
+        }
+        if pose.landmarks:
+            document["landmarks"] = [asdict(landmark) for landmark in pose.landmarks]
+        # The monitoring job reads timing.inference_ms from captured responses: keep the path stable.
+        document["timing"] = {
+            "decode_ms": _ms(decoded - started),
+            "inference_ms": _ms(inferred - decoded),
+            "total_ms": _ms(time.perf_counter() - started),
+        }
+        return document
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 3)

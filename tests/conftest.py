@@ -1,0 +1,85 @@
+"""Shared fixtures: real photos with ground truth, and real model directories."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
+EVAL_DIR = SHARED / "eval" / "coco"
+MOVENET_LIGHTNING = (
+    SHARED / "models" / "movenet" / "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
+)
+
+
+def _require_shared(path: Path) -> Path:
+    """The shared evaluation data sits beside the repo in CI; a fork without it skips, CI never does."""
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing; CI must run with ../shared beside the repository")
+        pytest.skip(f"{path} not present (set SHARED_DIR)")
+    return path
+
+
+@dataclass(frozen=True)
+class Person:
+    keypoints: np.ndarray  # (17, 3): x, y, v (v == 0: not labelled)
+    bbox: tuple[float, float, float, float]  # x, y, w, h
+
+    @property
+    def diagonal(self) -> float:
+        return float(np.hypot(self.bbox[2], self.bbox[3]))
+
+
+@dataclass(frozen=True)
+class EvalPhoto:
+    path: Path
+    people: tuple[Person, ...]
+
+    @property
+    def data(self) -> bytes:
+        return self.path.read_bytes()
+
+
+@pytest.fixture(scope="session")
+def eval_photos() -> list[EvalPhoto]:
+    annotations = json.loads((_require_shared(EVAL_DIR) / "annotations.json").read_text())
+    people: dict[int, list[Person]] = {}
+    for note in annotations["annotations"]:
+        if note.get("num_keypoints", 0) > 0:
+            keypoints = np.asarray(note["keypoints"], dtype=float).reshape(17, 3)
+            people.setdefault(note["image_id"], []).append(Person(keypoints, tuple(note["bbox"])))
+    return [
+        EvalPhoto(EVAL_DIR / image["file_name"], tuple(people[image["id"]]))
+        for image in annotations["images"]
+        if image["id"] in people
+    ]
+
+
+@pytest.fixture(scope="session")
+def photo_785() -> bytes:
+    """A 640x425 COCO photo of one standing person."""
+    return (_require_shared(EVAL_DIR) / "000000000785.jpg").read_bytes()
+
+
+@pytest.fixture(scope="session")
+def blazepose_dir() -> Path:
+    from inference.catalog import CATALOG
+    from inference.fetch import fetch
+
+    return fetch(CATALOG["blazepose-full"])
+
+
+@pytest.fixture(scope="session")
+def movenet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from inference.catalog import resolve
+    from inference.fetch import fetch
+
+    spec = resolve(str(_require_shared(MOVENET_LIGHTNING)), family="movenet")
+    return fetch(spec, tmp_path_factory.mktemp("models"))
