@@ -1,0 +1,42 @@
+"""The only package that talks to AWS. One small class per service, each AWS call spelled out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from deployment.aws.alarms import Alarms
+from deployment.aws.identity import Identity
+from deployment.aws.sagemaker import SageMaker
+from deployment.aws.scaling import Scaling
+from deployment.aws.storage import Storage
+
+
+@dataclass(frozen=True)
+class Aws:
+    storage: Storage
+    identity: Identity
+    sagemaker: SageMaker
+    alarms: Alarms
+    scaling: Scaling
+    region: str
+
+
+def connect(region: str, session: boto3.Session | None = None) -> Aws:
+    """Clients for one region. boto3 honours AWS_ENDPOINT_URL, so a local moto server works too."""
+    session = session or boto3.Session(region_name=region)
+    retries = BotoConfig(retries={"mode": "standard", "max_attempts": 5})
+
+    def client(name: str):
+        return session.client(name, region_name=region, config=retries)
+
+    return Aws(
+        storage=Storage(client("s3"), region),
+        identity=Identity(client("iam"), client("sts")),
+        sagemaker=SageMaker(client("sagemaker")),
+        alarms=Alarms(client("cloudwatch")),
+        scaling=Scaling(client("application-autoscaling")),
+        region=region,
+    )

@@ -1,0 +1,21 @@
+"""Reading botocore's ClientError the same way everywhere."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+
+def error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def is_not_found(error: ClientError) -> bool:
+    code = error_code(error)
+    message = error.response.get("Error", {}).get("Message", "")
+    return code in {"404", "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "ResourceNotFound"} or (
+        code == "ValidationException" and ("Could not find" in message or "does not exist" in message)
+    )
+
+
+def tag_list(tags: tuple[tuple[str, str], ...]) -> list[dict]:
+    return [{"Key": key, "Value": value} for key, value in tags]

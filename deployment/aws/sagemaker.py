@@ -1,0 +1,270 @@
+"""SageMaker: models, endpoint configs, the endpoint, and the monitoring schedule."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from deployment.aws.errors import is_not_found, tag_list
+from deployment.naming import Names
+from deployment.planner import RemoteConfig, RemoteEndpoint
+from deployment.state import Endpoint, EndpointConfig, Model, Schedule
+
+CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
+MONITORED_BY_TAG = "pose:monitoring-schedule"
+REPORT_LOCAL_PATH = "/opt/ml/processing/resultdata"
+
+
+class SageMaker:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    # Models and endpoint configs are immutable: create, list, delete.
+
+    def model_names(self, names: Names) -> frozenset[str]:
+        pages = self.client.get_paginator("list_models").paginate(NameContains=names.prefix)
+        return frozenset(
+            m["ModelName"] for page in pages for m in page["Models"] if names.owns(m["ModelName"])
+        )
+
+    def create_model(self, model: Model, tags: tuple[tuple[str, str], ...]) -> None:
+        self.client.create_model(
+            ModelName=model.name,
+            PrimaryContainer={
+                "Image": model.image_uri,
+                "ModelDataUrl": model.model_data_url,
+                "Environment": dict(model.environment),
+            },
+            ExecutionRoleArn=model.role_arn,
+            Tags=tag_list(tags),
+        )
+
+    def delete_model(self, name: str) -> None:
+        self.client.delete_model(ModelName=name)
+
+    def endpoint_configs(self, names: Names) -> tuple[RemoteConfig, ...]:
+        pages = self.client.get_paginator("list_endpoint_configs").paginate(NameContains=names.prefix)
+        found = []
+        for page in pages:
+            for summary in page["EndpointConfigs"]:
+                if not names.owns(summary["EndpointConfigName"]):
+                    continue
+                described = self.client.describe_endpoint_config(
+                    EndpointConfigName=summary["EndpointConfigName"]
+                )
+                model_name = described["ProductionVariants"][0]["ModelName"]
+                found.append(RemoteConfig(summary["EndpointConfigName"], model_name, summary["CreationTime"]))
+        return tuple(found)
+
+    def create_endpoint_config(self, config: EndpointConfig, tags: tuple[tuple[str, str], ...]) -> None:
+        variant = {"VariantName": config.variant_name, "ModelName": config.model_name}
+        if config.serverless_memory_mb:
+            variant["ServerlessConfig"] = {
+                "MemorySizeInMB": config.serverless_memory_mb,
+                "MaxConcurrency": config.serverless_max_concurrency,
+            }
+        else:
+            variant.update(
+                InstanceType=config.instance_type,
+                InitialInstanceCount=config.instance_count,
+                InitialVariantWeight=1.0,
+            )
+        request = {"EndpointConfigName": config.name, "ProductionVariants": [variant], "Tags": tag_list(tags)}
+        if config.capture:
+            request["DataCaptureConfig"] = _capture_config(config)
+        self.client.create_endpoint_config(**request)
+
+    def delete_endpoint_config(self, name: str) -> None:
+        self.client.delete_endpoint_config(EndpointConfigName=name)
+
+    # The endpoint: created once, then updated in place with blue/green deployments.
+
+    def describe_endpoint(self, name: str) -> RemoteEndpoint | None:
+        try:
+            found = self.client.describe_endpoint(EndpointName=name)
+        except ClientError as error:
+            if is_not_found(error):
+                return None
+            raise
+        tags = self.client.list_tags(ResourceArn=found["EndpointArn"])["Tags"]
+        monitored_by = next((tag["Value"] for tag in tags if tag["Key"] == MONITORED_BY_TAG), None)
+        return RemoteEndpoint(
+            name,
+            found["EndpointConfigName"],
+            found["EndpointStatus"],
+            found.get("FailureReason"),
+            found["EndpointArn"],
+            monitored_by,
+        )
+
+    def create_endpoint(self, endpoint: Endpoint, tags: tuple[tuple[str, str], ...]) -> None:
+        self.client.create_endpoint(
+            EndpointName=endpoint.name, EndpointConfigName=endpoint.config_name, Tags=tag_list(tags)
+        )
+
+    def update_endpoint(self, endpoint: Endpoint) -> None:
+        self.client.update_endpoint(
+            EndpointName=endpoint.name,
+            EndpointConfigName=endpoint.config_name,
+            DeploymentConfig=deployment_config(endpoint),
+        )
+
+    def delete_endpoint(self, name: str) -> None:
+        self.client.delete_endpoint(EndpointName=name)
+
+    # The monitoring schedule (moto implements none of these; tests stub them).
+
+    def describe_schedule(self, name: str) -> Schedule | None:
+        try:
+            found = self.client.describe_monitoring_schedule(MonitoringScheduleName=name)
+        except ClientError as error:
+            if is_not_found(error):
+                return None
+            raise
+        return _schedule_from(found)
+
+    def create_schedule(self, schedule: Schedule, tags: tuple[tuple[str, str], ...]) -> None:
+        self.client.create_monitoring_schedule(
+            MonitoringScheduleName=schedule.name,
+            MonitoringScheduleConfig=schedule_config(schedule),
+            Tags=tag_list(tags),
+        )
+        endpoint_arn = self.client.describe_endpoint(EndpointName=schedule.endpoint_name)["EndpointArn"]
+        self.client.add_tags(
+            ResourceArn=endpoint_arn, Tags=[{"Key": MONITORED_BY_TAG, "Value": schedule.name}]
+        )
+
+    def create_one_off_schedule(self, schedule: Schedule) -> None:
+        """A `NOW` schedule: one run over the last hour, with the deployed job definition."""
+        self.client.create_monitoring_schedule(
+            MonitoringScheduleName=schedule.name, MonitoringScheduleConfig=schedule_config(schedule, "NOW")
+        )
+
+    def update_schedule(self, schedule: Schedule) -> None:
+        self.client.update_monitoring_schedule(
+            MonitoringScheduleName=schedule.name, MonitoringScheduleConfig=schedule_config(schedule)
+        )
+
+    def delete_schedule(self, name: str, endpoint_name: str | None = None) -> None:
+        self.client.delete_monitoring_schedule(MonitoringScheduleName=name)
+        if endpoint_name:
+            endpoint = self.describe_endpoint(endpoint_name)
+            if endpoint and endpoint.monitored_by == name:
+                self.client.delete_tags(ResourceArn=endpoint.arn, TagKeys=[MONITORED_BY_TAG])
+
+    def schedule_status(self, name: str) -> str | None:
+        try:
+            return self.client.describe_monitoring_schedule(MonitoringScheduleName=name)[
+                "MonitoringScheduleStatus"
+            ]
+        except ClientError as error:
+            if is_not_found(error):
+                return None
+            raise
+
+    def latest_execution(self, schedule_name: str) -> dict | None:
+        found = self.client.list_monitoring_executions(
+            MonitoringScheduleName=schedule_name, SortBy="CreationTime", SortOrder="Descending", MaxResults=1
+        )["MonitoringExecutionSummaries"]
+        return found[0] if found else None
+
+    def processing_job_exit_message(self, job_name: str) -> str:
+        found = self.client.describe_processing_job(ProcessingJobName=job_name)
+        return found.get("ExitMessage") or found.get("FailureReason") or ""
+
+
+def deployment_config(endpoint: Endpoint) -> dict:
+    deployment = endpoint.deployment
+    routing = {"Type": deployment.strategy.upper(), "WaitIntervalInSeconds": deployment.wait_seconds}
+    step = {"Type": "CAPACITY_PERCENT", "Value": deployment.step_percent}
+    if deployment.strategy == "canary":
+        routing["CanarySize"] = step
+    elif deployment.strategy == "linear":
+        routing["LinearStepSize"] = step
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": deployment.termination_wait_seconds,
+            "MaximumExecutionTimeoutInSeconds": deployment.max_execution_timeout_seconds,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in deployment.alarm_names]},
+    }
+
+
+def schedule_config(schedule: Schedule, expression: str | None = None) -> dict:
+    """The MonitoringScheduleConfig for our custom image (CONTRACTS.md §4)."""
+    schedule_part = {"ScheduleExpression": expression or schedule.expression}
+    if expression == "NOW":
+        schedule_part.update(DataAnalysisStartTime="-PT1H", DataAnalysisEndTime="-PT0H")
+    return {
+        "ScheduleConfig": schedule_part,
+        "MonitoringJobDefinition": {
+            "MonitoringInputs": [
+                {
+                    "EndpointInput": {
+                        "EndpointName": schedule.endpoint_name,
+                        "LocalPath": CAPTURE_LOCAL_PATH,
+                        "S3InputMode": "File",
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                }
+            ],
+            "MonitoringOutputConfig": {
+                "MonitoringOutputs": [
+                    {
+                        "S3Output": {
+                            "S3Uri": schedule.output_s3_uri,
+                            "LocalPath": REPORT_LOCAL_PATH,
+                            "S3UploadMode": "EndOfJob",
+                        }
+                    }
+                ]
+            },
+            "MonitoringResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": schedule.instance_type,
+                    "VolumeSizeInGB": schedule.volume_size_gb,
+                }
+            },
+            "MonitoringAppSpecification": {"ImageUri": schedule.image_uri},
+            "StoppingCondition": {"MaxRuntimeInSeconds": schedule.max_runtime_seconds},
+            "Environment": dict(schedule.environment),
+            "RoleArn": schedule.role_arn,
+        },
+    }
+
+
+def _capture_config(config: EndpointConfig) -> dict:
+    capture = config.capture
+    modes = [{"CaptureMode": "Input"}] * capture.capture_input + [
+        {"CaptureMode": "Output"}
+    ] * capture.capture_output
+    request = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": capture.sampling_percent,
+        "DestinationS3Uri": capture.destination_s3_uri,
+        "CaptureOptions": modes,
+        # Responses are JSON: captured as text, not base64, so the monitor reads them directly.
+        "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
+    }
+    if capture.kms_key_id:
+        request["KmsKeyId"] = capture.kms_key_id
+    return request
+
+
+def _schedule_from(found: dict) -> Schedule:
+    config = found["MonitoringScheduleConfig"]
+    job = config["MonitoringJobDefinition"]
+    cluster = job["MonitoringResources"]["ClusterConfig"]
+    return Schedule(
+        name=found["MonitoringScheduleName"],
+        endpoint_name=job["MonitoringInputs"][0]["EndpointInput"]["EndpointName"],
+        image_uri=job["MonitoringAppSpecification"]["ImageUri"],
+        role_arn=job["RoleArn"],
+        expression=config["ScheduleConfig"]["ScheduleExpression"],
+        environment=tuple(sorted(job.get("Environment", {}).items())),
+        instance_type=cluster["InstanceType"],
+        volume_size_gb=cluster["VolumeSizeInGB"],
+        max_runtime_seconds=job["StoppingCondition"]["MaxRuntimeInSeconds"],
+        output_s3_uri=job["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]["S3Uri"],
+    )

@@ -1,0 +1,141 @@
+"""S3: the deployment bucket (encrypted, private, capture expiry) and the model artifact."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from deployment.aws.errors import error_code, is_not_found, tag_list
+from deployment.errors import DeploymentError
+from deployment.naming import PROJECT_TAG
+from deployment.state import Artifact, Bucket
+
+CAPTURE_EXPIRY_RULE = "expire-captured-requests"
+
+
+class Storage:
+    def __init__(self, client, region: str) -> None:
+        self.client = client
+        self.region = region
+
+    def read_bucket(self, name: str, prefix: str) -> tuple[Bucket | None, bool]:
+        """The bucket as configured now, and whether this deployment's tag is on it."""
+        try:
+            self.client.head_bucket(Bucket=name)
+        except ClientError as error:
+            if is_not_found(error):
+                return None, False
+            if error_code(error) in {"403", "AccessDenied"}:
+                raise DeploymentError(
+                    "the bucket exists but this account cannot use it",
+                    where=f"s3://{name}",
+                    hint="bucket names are global; set s3.bucket to a name you own",
+                ) from error
+            raise
+        capture_prefix, retention_days = self._capture_rule(name)
+        bucket = Bucket(name, self._kms_key(name), capture_prefix, retention_days)
+        return bucket, self._tags(name).get(PROJECT_TAG) == prefix
+
+    def create_bucket(self, bucket: Bucket, tags: tuple[tuple[str, str], ...]) -> None:
+        if self.region == "us-east-1":
+            self.client.create_bucket(Bucket=bucket.name)
+        else:
+            self.client.create_bucket(
+                Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": self.region}
+            )
+        self.client.put_public_access_block(
+            Bucket=bucket.name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        self.client.put_bucket_tagging(Bucket=bucket.name, Tagging={"TagSet": tag_list(tags)})
+        self.configure_bucket(bucket)
+
+    def configure_bucket(self, bucket: Bucket) -> None:
+        if bucket.kms_key_id:
+            default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": bucket.kms_key_id}
+        else:
+            default = {"SSEAlgorithm": "AES256"}
+        self.client.put_bucket_encryption(
+            Bucket=bucket.name,
+            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]},
+        )
+        self.client.put_bucket_lifecycle_configuration(
+            Bucket=bucket.name,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": CAPTURE_EXPIRY_RULE,
+                        "Filter": {"Prefix": bucket.capture_prefix},
+                        "Status": "Enabled",
+                        "Expiration": {"Days": bucket.retention_days},
+                    }
+                ]
+            },
+        )
+
+    def artifact_exists(self, artifact: Artifact) -> bool:
+        try:
+            self.client.head_object(Bucket=artifact.bucket, Key=artifact.key)
+        except ClientError as error:
+            if is_not_found(error) or error_code(error) == "403":
+                return False
+            raise
+        return True
+
+    def upload_artifact(self, artifact: Artifact) -> None:
+        with open(artifact.local_path, "rb") as stream:
+            self.client.put_object(
+                Bucket=artifact.bucket,
+                Key=artifact.key,
+                Body=stream,
+                ChecksumAlgorithm="SHA256",
+                Metadata={"sha256": artifact.sha256},
+            )
+
+    def delete_bucket(self, name: str) -> None:
+        self.delete_folder(name, "")
+        self.client.delete_bucket(Bucket=name)
+
+    def delete_folder(self, bucket: str, prefix: str) -> None:
+        pages = self.client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            versions = page.get("Versions", []) + page.get("DeleteMarkers", [])
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions]
+            if objects:
+                self.client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+
+    def _capture_rule(self, name: str) -> tuple[str, int]:
+        try:
+            rules = self.client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        except ClientError as error:
+            if error_code(error) == "NoSuchLifecycleConfiguration":
+                return "", 0
+            raise
+        for rule in rules:
+            if rule.get("ID") == CAPTURE_EXPIRY_RULE:
+                return rule.get("Filter", {}).get("Prefix", ""), rule.get("Expiration", {}).get("Days", 0)
+        return "", 0
+
+    def _kms_key(self, name: str) -> str | None:
+        try:
+            rules = self.client.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"][
+                "Rules"
+            ]
+        except ClientError as error:
+            if error_code(error) == "ServerSideEncryptionConfigurationNotFoundError":
+                return None
+            raise
+        return rules[0]["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID")
+
+    def _tags(self, name: str) -> dict[str, str]:
+        try:
+            tag_set = self.client.get_bucket_tagging(Bucket=name)["TagSet"]
+        except ClientError as error:
+            if error_code(error) == "NoSuchTagSet":
+                return {}
+            raise
+        return {tag["Key"]: tag["Value"] for tag in tag_set}

@@ -1,0 +1,233 @@
+"""`python -m deployment validate | plan | deploy | destroy | status | monitor`.
+
+Exit codes: 0 success, 1 a deployment step failed, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+from deployment.config import Config, load_config
+from deployment.errors import ConfigError, DeploymentError
+from deployment.naming import Names
+from deployment.planner import Action, plan, plan_destroy
+
+log = logging.getLogger(__name__)
+DIGEST_PINNED = re.compile(r"^\S+@sha256:[0-9a-f]{64}$")
+ARTIFACT_CACHE = Path(".cache/artifacts")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
+    for chatty in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        config = load_config(args.config, args.overrides)
+        return args.command(args, config)
+    except DeploymentError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+
+
+def _validate(args: argparse.Namespace, config: Config) -> int:
+    where = "serverless" if config.endpoint.serverless else f"{config.endpoint.instance_type}"
+    print(
+        f"{args.config} is valid: {config.prefix} in {config.project.region}, model {config.model.name} on {where}"
+    )
+    return 0
+
+
+def _plan(args: argparse.Namespace, config: Config) -> int:
+    _, actions, desired = _prepare(args, config)
+    _show(actions, as_json=args.json)
+    _publish_outputs(_outputs(config, desired.names), actions)
+    return 0
+
+
+def _deploy(args: argparse.Namespace, config: Config) -> int:
+    from deployment.executor import Executor
+
+    aws, actions, desired = _prepare(args, config)
+    _show(actions, as_json=False)
+    Executor(aws, desired.tags).run(actions)
+    outputs = _outputs(config, desired.names)
+    _publish_outputs(outputs, actions)
+    for key, value in outputs.items():
+        print(f"{key}={value}")
+    return 0
+
+
+def _destroy(args: argparse.Namespace, config: Config) -> int:
+    from deployment.aws.remote import Lookup, read_remote_state
+    from deployment.executor import Executor
+
+    aws, names = _connect(config)
+    bucket = config.s3.bucket or names.default_bucket()
+    lookup = Lookup(
+        names,
+        bucket,
+        config.endpoint.variant_name,
+        manages_role=not config.iam.execution_role_arn,
+        monitoring=config.monitoring.enabled,
+    )
+    actions = plan_destroy(names, read_remote_state(aws, lookup))
+    _show(actions, as_json=False)
+    Executor(aws, ()).run(actions)
+    print(f"destroyed {config.prefix}: {len(actions)} resources removed")
+    return 0
+
+
+def _status(args: argparse.Namespace, config: Config) -> int:
+    aws, names = _connect(config)
+    endpoint = aws.sagemaker.describe_endpoint(names.endpoint)
+    print(
+        f"endpoint {names.endpoint}: {endpoint.status + ' on ' + endpoint.config_name if endpoint else 'absent'}"
+    )
+    schedule = aws.sagemaker.schedule_status(names.monitoring_schedule)
+    print(f"monitoring schedule {names.monitoring_schedule}: {schedule or 'absent'}")
+    if schedule:
+        latest = aws.sagemaker.latest_execution(names.monitoring_schedule)
+        print(f"latest monitoring run: {latest['MonitoringExecutionStatus'] if latest else 'none yet'}")
+    return 0 if endpoint and endpoint.status == "InService" else 1
+
+
+def _monitor(args: argparse.Namespace, config: Config) -> int:
+    from deployment.monitor_now import run_now
+
+    if not args.now:
+        raise ConfigError("only --now is supported: the schedule runs hourly by itself", where="monitor")
+    aws, names = _connect(config)
+    status, message = run_now(aws, names)
+    print(f"monitoring run: {status}: {message}")
+    _publish_outputs({"monitoring_status": status, "monitoring_message": message}, [])
+    return 0 if status in {"Completed", "CompletedWithViolations"} else 1
+
+
+def _connect(config: Config):
+    from deployment.aws import connect
+
+    aws = connect(config.project.region)
+    return aws, Names(config.prefix, aws.identity.account_id(), config.project.region)
+
+
+def _prepare(args: argparse.Namespace, config: Config):
+    """Everything `plan` and `deploy` share: desired state, remote state, and the plan."""
+    from deployment.artifact import build_artifact
+    from deployment.aws.remote import Lookup, read_remote_state
+    from deployment.state import Inputs, desired_state
+
+    images = {"--inference-image": args.inference_image, "--monitoring-image": args.monitoring_image}
+    for flag, uri in images.items():
+        if not uri or not DIGEST_PINNED.match(uri):
+            raise ConfigError(f"{uri!r} is not pinned by digest (repo@sha256:<64 hex>)", where=flag)
+    if args.model_artifact:
+        from inference.manifest import sha256_of
+
+        artifact = Path(args.model_artifact)
+        if not artifact.is_file():
+            raise ConfigError("no such file", where=f"--model-artifact {artifact}")
+        artifact_sha = sha256_of(artifact)
+    else:
+        artifact, artifact_sha = build_artifact(config.model, ARTIFACT_CACHE)
+    aws, names = _connect(config)
+    inputs = Inputs(args.inference_image, args.monitoring_image, str(artifact), artifact_sha)
+    desired = desired_state(config, inputs, names.account_id)
+    lookup = Lookup(
+        desired.names,
+        desired.bucket.name,
+        config.endpoint.variant_name,
+        manages_role=desired.role is not None,
+        monitoring=config.monitoring.enabled,
+        artifact=desired.artifact,
+    )
+    return aws, plan(desired, read_remote_state(aws, lookup)), desired
+
+
+def _show(actions: list[Action], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([action.to_json() for action in actions], indent=2))
+        return
+    for action in actions:
+        reason = f"  ({action.reason})" if action.reason else ""
+        print(f"{_SYMBOL[action.verb]} {action.verb:<9} {action.kind:<20} {action.name}{reason}")
+    changes = sum(action.mutates for action in actions)
+    print(f"plan: {changes} change(s), {len(actions) - changes} unchanged" if changes else "plan: no changes")
+
+
+_SYMBOL = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
+
+
+def _outputs(config: Config, names: Names) -> dict[str, str]:
+    bucket = config.s3.bucket or names.default_bucket()
+    outputs = {"endpoint_name": names.endpoint, "region": config.project.region}
+    if config.data_capture.enabled:
+        outputs["capture_s3_uri"] = (
+            f"s3://{bucket}/{names.prefix}/{config.s3.capture_prefix}/{names.endpoint}"
+        )
+    if config.monitoring.enabled:
+        outputs["monitoring_schedule"] = names.monitoring_schedule
+        outputs["reports_s3_uri"] = f"s3://{bucket}/{names.prefix}/{config.s3.reports_prefix}"
+    return outputs
+
+
+def _publish_outputs(outputs: dict[str, str], actions: list[Action]) -> None:
+    """GitHub Actions step outputs and job summary, when running there."""
+    if path := os.environ.get("GITHUB_OUTPUT"):
+        with open(path, "a") as stream:
+            for key, value in outputs.items():
+                stream.write(f"{key}={value}\n")
+            changes = [action.to_json() for action in actions if action.mutates]
+            stream.write(f"plan_changes={len(changes)}\n")
+    if path := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(path, "a") as stream:
+            stream.write("| output | value |\n| --- | --- |\n")
+            stream.writelines(f"| {key} | `{value}` |\n" for key, value in outputs.items())
+            if actions:
+                stream.write("\n| action | resource | name |\n| --- | --- | --- |\n")
+                stream.writelines(f"| {a.verb} | {a.kind} | `{a.name}` |\n" for a in actions if a.mutates)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m deployment", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=Path("config.yml"), help="default: config.yml")
+    common.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a value",
+    )
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = root.add_subparsers(required=True, metavar="COMMAND")
+    for name, handler, text in (
+        ("validate", _validate, "check config.yml (and --set overrides) without calling AWS"),
+        ("plan", _plan, "show what deploy would change"),
+        ("deploy", _deploy, "make AWS match config.yml"),
+        ("destroy", _destroy, "remove everything this deployment created"),
+        ("status", _status, "endpoint and monitoring status"),
+        ("monitor", _monitor, "run the monitoring job now over the last hour"),
+    ):
+        command = commands.add_parser(name, parents=[common], help=text)
+        command.set_defaults(command=handler)
+        if name in ("plan", "deploy"):
+            command.add_argument("--inference-image", default=os.environ.get("INFERENCE_IMAGE"))
+            command.add_argument("--monitoring-image", default=os.environ.get("MONITORING_IMAGE"))
+            command.add_argument("--model-artifact", help="a model.tar.gz (default: package config.model)")
+        if name == "plan":
+            command.add_argument("--json", action="store_true", help="print the plan as JSON")
+        if name == "monitor":
+            command.add_argument(
+                "--now", action="store_true", help="one run over the last hour, and wait for it"
+            )
+    return root

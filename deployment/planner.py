@@ -1,0 +1,216 @@
+"""Compare desired with remote state and list the actions that make AWS match: pure, no boto3.
+
+`plan` and `deploy` share everything up to the executor, so what `plan` prints is exactly
+what `deploy` does. The actions are ordered: dependencies first, clean-up last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from deployment.errors import DeploymentError
+from deployment.naming import Names
+from deployment.state import Alarm, Autoscaling, Bucket, DesiredState, Role, Schedule
+
+Verb = Literal["create", "update", "delete", "unchanged"]
+# Endpoint states in which SageMaker refuses changes until the current operation ends.
+BUSY_STATES = frozenset(
+    {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting", "UpdateRollbackFailed"}
+)
+
+
+@dataclass(frozen=True)
+class RemoteEndpoint:
+    name: str
+    config_name: str
+    status: str
+    failure_reason: str | None = None
+    arn: str = ""
+    # The endpoint's tag naming its monitoring schedule, so a schedule is found (and deleted) even
+    # after monitoring was disabled in config.yml, without listing every schedule in the account.
+    monitored_by: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    name: str
+    model_name: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class RemoteState:
+    """What exists in the account for this deployment, read back into the desired-state types."""
+
+    bucket: Bucket | None = None
+    bucket_is_ours: bool = False  # tagged by this deployment (so destroy may delete it)
+    role: Role | None = None
+    artifact_exists: bool = False
+    models: frozenset[str] = frozenset()
+    endpoint_configs: tuple[RemoteConfig, ...] = ()
+    alarms: tuple[Alarm, ...] = ()
+    endpoint: RemoteEndpoint | None = None
+    autoscaling: Autoscaling | None = None
+    schedule: Schedule | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    verb: Verb
+    kind: str  # bucket, role, artifact, model, endpoint-config, alarm, endpoint, autoscaling, monitoring-schedule
+    name: str
+    reason: str = ""
+    target: object = None  # the desired resource for create/update; the remote one for delete
+
+    @property
+    def mutates(self) -> bool:
+        return self.verb != "unchanged"
+
+    def to_json(self) -> dict:
+        return {"action": self.verb, "resource": self.kind, "name": self.name, "reason": self.reason}
+
+
+def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
+    endpoint_actions = _endpoint(desired, remote)
+    updating = any(action.kind == "endpoint" and action.mutates for action in endpoint_actions)
+    return [
+        _compare("bucket", desired.bucket.name, desired.bucket, remote.bucket),
+        *([_compare("role", desired.role.name, desired.role, remote.role)] if desired.role else []),
+        _exists("artifact", desired.artifact.s3_uri, desired.artifact, remote.artifact_exists),
+        _exists("model", desired.model.name, desired.model, desired.model.name in remote.models),
+        _exists(
+            "endpoint-config",
+            desired.endpoint_config.name,
+            desired.endpoint_config,
+            any(config.name == desired.endpoint_config.name for config in remote.endpoint_configs),
+        ),
+        *_alarms(desired.alarms, remote.alarms),
+        *_autoscaling_before_update(remote, updating),
+        *endpoint_actions,
+        *_autoscaling(desired, remote, updating),
+        *_schedule(desired, remote),
+        *_clean_up(desired, remote),
+    ]
+
+
+def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
+    """Everything this deployment created, in an order AWS accepts (schedule before endpoint...)."""
+    actions = []
+    if remote.schedule:
+        actions.append(Action("delete", "monitoring-schedule", remote.schedule.name, target=remote.schedule))
+    if remote.autoscaling:
+        actions.append(
+            Action("delete", "autoscaling", remote.autoscaling.resource_id, target=remote.autoscaling)
+        )
+    if remote.endpoint:
+        actions.append(Action("delete", "endpoint", remote.endpoint.name, target=remote.endpoint))
+    actions += [Action("delete", "endpoint-config", config.name) for config in remote.endpoint_configs]
+    actions += [Action("delete", "model", name) for name in sorted(remote.models)]
+    actions += [Action("delete", "alarm", alarm.name) for alarm in remote.alarms]
+    if remote.role:
+        actions.append(Action("delete", "role", remote.role.name, target=remote.role))
+    if remote.bucket and remote.bucket_is_ours:
+        actions.append(
+            Action("delete", "bucket", remote.bucket.name, "and every object in it", remote.bucket)
+        )
+    elif remote.bucket:
+        reason = f"only this deployment's folder {names.prefix}/ (the bucket is not ours)"
+        actions.append(
+            Action("delete", "bucket-folder", f"s3://{remote.bucket.name}/{names.prefix}/", reason)
+        )
+    return actions
+
+
+def _compare(kind: str, name: str, desired: object, remote: object | None) -> Action:
+    if remote is None:
+        return Action("create", kind, name, target=desired)
+    if remote != desired:
+        return Action("update", kind, name, _differences(desired, remote), desired)
+    return Action("unchanged", kind, name)
+
+
+def _exists(kind: str, name: str, desired: object, exists: bool) -> Action:
+    return Action("unchanged", kind, name) if exists else Action("create", kind, name, target=desired)
+
+
+def _differences(desired: object, remote: object) -> str:
+    changed = [key for key in vars(desired) if getattr(desired, key) != getattr(remote, key, None)]
+    return "changed: " + ", ".join(changed)
+
+
+def _alarms(desired: tuple[Alarm, ...], remote: tuple[Alarm, ...]) -> list[Action]:
+    existing = {alarm.name: alarm for alarm in remote}
+    return [_compare("alarm", alarm.name, alarm, existing.get(alarm.name)) for alarm in desired]
+
+
+def _endpoint(desired: DesiredState, remote: RemoteState) -> list[Action]:
+    wanted, current = desired.endpoint, remote.endpoint
+    if current is None:
+        return [Action("create", "endpoint", wanted.name, target=wanted)]
+    if current.status in BUSY_STATES:
+        raise DeploymentError(
+            f"the endpoint is {current.status}; SageMaker accepts no change until that ends",
+            where=wanted.name,
+            hint="wait for it (python -m deployment status) and deploy again",
+        )
+    if current.status == "Failed":
+        reason = f"it is Failed ({current.failure_reason or 'no reason given'}); recreate it"
+        return [
+            Action("delete", "endpoint", wanted.name, reason, current),
+            Action("create", "endpoint", wanted.name, target=wanted),
+        ]
+    if current.config_name != wanted.config_name:
+        reason = f"{current.config_name} -> {wanted.config_name} ({wanted.deployment.strategy})"
+        return [Action("update", "endpoint", wanted.name, reason, wanted)]
+    return [Action("unchanged", "endpoint", wanted.name)]
+
+
+def _autoscaling_before_update(remote: RemoteState, updating: bool) -> list[Action]:
+    # SageMaker refuses to update an endpoint whose variant is a registered scalable target.
+    if updating and remote.autoscaling:
+        reason = "deregistered during the endpoint update, registered again after"
+        return [Action("delete", "autoscaling", remote.autoscaling.resource_id, reason, remote.autoscaling)]
+    return []
+
+
+def _autoscaling(desired: DesiredState, remote: RemoteState, updating: bool) -> list[Action]:
+    wanted, current = desired.autoscaling, remote.autoscaling
+    if updating and current:
+        current = None  # deregistered above
+    if wanted is None:
+        if current is None:
+            return []
+        return [Action("delete", "autoscaling", current.resource_id, "autoscaling.enabled is false", current)]
+    return [_compare("autoscaling", wanted.resource_id, wanted, current)]
+
+
+def _schedule(desired: DesiredState, remote: RemoteState) -> list[Action]:
+    if desired.schedule is None:
+        if remote.schedule is None:
+            return []
+        reason = "monitoring.enabled is false"
+        return [Action("delete", "monitoring-schedule", remote.schedule.name, reason, remote.schedule)]
+    return [_compare("monitoring-schedule", desired.schedule.name, desired.schedule, remote.schedule)]
+
+
+def _clean_up(desired: DesiredState, remote: RemoteState) -> list[Action]:
+    """Old endpoint configs beyond the newest `keep_previous`, and models no kept config uses."""
+    in_use = {desired.endpoint_config.name}
+    if remote.endpoint:
+        in_use.add(remote.endpoint.config_name)
+    previous = sorted(
+        (config for config in remote.endpoint_configs if config.name not in in_use),
+        key=lambda config: config.created,
+        reverse=True,
+    )
+    dropped = previous[desired.keep_previous :]
+    models_in_use = {desired.model.name} | {c.model_name for c in remote.endpoint_configs if c not in dropped}
+    reason = f"older than the {desired.keep_previous} kept for rollback"
+    actions = [Action("delete", "endpoint-config", config.name, reason) for config in dropped]
+    actions += [
+        Action("delete", "model", name, "no kept endpoint config uses it")
+        for name in sorted(remote.models - models_in_use)
+    ]
+    return actions

@@ -1,0 +1,301 @@
+"""Desired state: what config.yml, the image digests and the model artifact ask AWS to hold.
+
+Each resource is a frozen dataclass. The AWS layer reads the live resource back into the same
+dataclass, so "does this need an update?" is plain equality in the planner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from deployment.config import Config
+from deployment.naming import PROJECT_TAG, Names, artifact_key
+from deployment.policies import canonical, execution_policy
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    kms_key_id: str | None
+    capture_prefix: str  # objects below it expire after `retention_days`
+    retention_days: int
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+    policy: str  # canonical JSON of the inline execution policy
+
+
+@dataclass(frozen=True)
+class Artifact:
+    bucket: str
+    key: str
+    sha256: str
+    local_path: str = field(compare=False)
+
+    @property
+    def s3_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    image_uri: str
+    model_data_url: str
+    role_arn: str
+    environment: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Capture:
+    destination_s3_uri: str
+    sampling_percent: int
+    capture_input: bool
+    capture_output: bool
+    kms_key_id: str | None
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    name: str
+    model_name: str
+    variant_name: str
+    instance_type: str | None  # None for serverless
+    instance_count: int | None
+    serverless_memory_mb: int | None
+    serverless_max_concurrency: int | None
+    capture: Capture | None
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A CloudWatch alarm on the endpoint that rolls a blue/green update back."""
+
+    name: str
+    metric_name: str  # Invocation5XXErrors | ModelLatency
+    statistic: str
+    threshold: float  # ModelLatency is in microseconds
+    endpoint_name: str
+    variant_name: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """UpdateEndpoint's DeploymentConfig: blue/green traffic shifting with auto-rollback."""
+
+    strategy: str  # all_at_once | canary | linear
+    step_percent: int
+    wait_seconds: int
+    termination_wait_seconds: int
+    max_execution_timeout_seconds: int
+    alarm_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    config_name: str
+    deployment: Deployment = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    endpoint_name: str
+    variant_name: str
+    min_instances: int
+    max_instances: int
+    target_invocations_per_instance: int
+
+    @property
+    def resource_id(self) -> str:
+        return f"endpoint/{self.endpoint_name}/variant/{self.variant_name}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    endpoint_name: str
+    image_uri: str
+    role_arn: str
+    expression: str
+    environment: tuple[tuple[str, str], ...]
+    instance_type: str
+    volume_size_gb: int
+    max_runtime_seconds: int
+    output_s3_uri: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the build produced: images pinned by digest and the packaged model."""
+
+    inference_image: str
+    monitoring_image: str
+    artifact_path: str
+    artifact_sha256: str
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    names: Names
+    tags: tuple[tuple[str, str], ...]
+    bucket: Bucket
+    role: Role | None  # None when config.iam names an existing role
+    role_arn: str
+    artifact: Artifact
+    model: Model
+    endpoint_config: EndpointConfig
+    alarms: tuple[Alarm, ...]
+    endpoint: Endpoint
+    autoscaling: Autoscaling | None
+    schedule: Schedule | None
+    keep_previous: int
+
+
+def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredState:
+    names = Names(config.prefix, account_id, config.project.region)
+    bucket_name = config.s3.bucket or names.default_bucket()
+    root = names.prefix
+    role = _role(config, names, bucket_name, root)
+    role_arn = config.iam.execution_role_arn or role.arn
+    key = artifact_key(f"{root}/{config.s3.model_prefix}", inputs.artifact_sha256)
+    artifact = Artifact(bucket_name, key, inputs.artifact_sha256, inputs.artifact_path)
+    model = _model(config, names, inputs, artifact, role_arn)
+    endpoint_config = _endpoint_config(
+        config, names, model, f"s3://{bucket_name}/{root}/{config.s3.capture_prefix}"
+    )
+    alarms = _alarms(config, names)
+    return DesiredState(
+        names=names,
+        tags=tuple(sorted({**config.project.tags, PROJECT_TAG: names.prefix}.items())),
+        bucket=Bucket(
+            bucket_name,
+            config.data_capture.kms_key_id,
+            f"{root}/{config.s3.capture_prefix}/",
+            config.data_capture.retention_days,
+        ),
+        role=role,
+        role_arn=role_arn,
+        artifact=artifact,
+        model=model,
+        endpoint_config=endpoint_config,
+        alarms=alarms,
+        endpoint=Endpoint(names.endpoint, endpoint_config.name, _deployment(config, alarms)),
+        autoscaling=_autoscaling(config, names),
+        schedule=_schedule(
+            config, names, inputs, role_arn, f"s3://{bucket_name}/{root}/{config.s3.reports_prefix}"
+        ),
+        keep_previous=config.update.keep_previous,
+    )
+
+
+def _role(config: Config, names: Names, bucket: str, root: str) -> Role | None:
+    if config.iam.execution_role_arn:
+        return None
+    name = names.execution_role
+    policy = canonical(execution_policy(bucket, root, names.region, names.account_id))
+    return Role(name, f"arn:aws:iam::{names.account_id}:role/{name}", policy)
+
+
+def _model(config: Config, names: Names, inputs: Inputs, artifact: Artifact, role_arn: str) -> Model:
+    environment = tuple(sorted(config.endpoint.environment.items()))
+    definition = (inputs.inference_image, artifact.s3_uri, role_arn, environment)
+    return Model(names.model(definition), inputs.inference_image, artifact.s3_uri, role_arn, environment)
+
+
+def _endpoint_config(config: Config, names: Names, model: Model, capture_uri: str) -> EndpointConfig:
+    capture_settings = config.data_capture
+    capture = None
+    if capture_settings.enabled:
+        capture = Capture(
+            capture_uri,
+            capture_settings.sampling_percent,
+            capture_settings.capture_input,
+            capture_settings.capture_output,
+            capture_settings.kms_key_id,
+        )
+    serverless = config.endpoint.serverless
+    fields = {
+        "model_name": model.name,
+        "variant_name": config.endpoint.variant_name,
+        "instance_type": None if serverless else config.endpoint.instance_type,
+        "instance_count": None if serverless else config.endpoint.instance_count,
+        "serverless_memory_mb": serverless.memory_mb if serverless else None,
+        "serverless_max_concurrency": serverless.max_concurrency if serverless else None,
+        "capture": capture,
+    }
+    return EndpointConfig(name=names.endpoint_config(fields), **fields)
+
+
+def _alarms(config: Config, names: Names) -> tuple[Alarm, ...]:
+    variant = config.endpoint.variant_name
+    return (
+        Alarm(
+            names.error_alarm,
+            "Invocation5XXErrors",
+            "Sum",
+            config.update.rollback_on_5xx,
+            names.endpoint,
+            variant,
+        ),
+        # ModelLatency is reported in microseconds.
+        Alarm(
+            names.latency_alarm,
+            "ModelLatency",
+            "Average",
+            config.update.rollback_on_latency_ms * 1000,
+            names.endpoint,
+            variant,
+        ),
+    )
+
+
+def _deployment(config: Config, alarms: tuple[Alarm, ...]) -> Deployment:
+    update = config.update
+    return Deployment(
+        update.strategy,
+        update.step_percent,
+        update.wait_seconds,
+        update.termination_wait_seconds,
+        update.max_execution_timeout_seconds,
+        tuple(alarm.name for alarm in alarms),
+    )
+
+
+def _autoscaling(config: Config, names: Names) -> Autoscaling | None:
+    scaling = config.autoscaling
+    if not scaling.enabled:
+        return None
+    return Autoscaling(
+        names.endpoint,
+        config.endpoint.variant_name,
+        scaling.min_instances,
+        scaling.max_instances,
+        scaling.target_invocations_per_instance,
+    )
+
+
+def _schedule(
+    config: Config, names: Names, inputs: Inputs, role_arn: str, output_uri: str
+) -> Schedule | None:
+    monitoring = config.monitoring
+    if not monitoring.enabled:
+        return None
+    environment = {"THRESHOLD": str(monitoring.threshold_seconds)}
+    if monitoring.p99_threshold_seconds:
+        environment["P99_THRESHOLD"] = str(monitoring.p99_threshold_seconds)
+    return Schedule(
+        name=names.monitoring_schedule,
+        endpoint_name=names.endpoint,
+        image_uri=inputs.monitoring_image,
+        role_arn=role_arn,
+        expression=monitoring.schedule,
+        environment=tuple(sorted(environment.items())),
+        instance_type=monitoring.instance_type,
+        volume_size_gb=monitoring.volume_size_gb,
+        max_runtime_seconds=monitoring.max_runtime_seconds,
+        output_s3_uri=output_uri,
+    )
