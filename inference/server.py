@@ -39,6 +39,11 @@ STATUS_TEXT = {
 GRACEFUL_TIMEOUT_SECONDS = 25
 # SageMaker gives /invocations 60 s.
 REQUEST_TIMEOUT_SECONDS = 60
+# How long a request waits for its worker's model to finish loading before a 503.
+MODEL_WAIT_SECONDS = 30
+# An over-limit body is read and dropped up to this size, so the client sees the 413 rather than a
+# connection reset; anything larger is cut off.
+DISCARD_LIMIT_BYTES = 4 * codec.MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,10 @@ class ServerOptions:
 class PoseApp:
     """The WSGI application of one worker; it loads its own model on a background thread."""
 
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+    def __init__(
+        self, model_dir: Path, threads: int = 1, model_wait_seconds: float = MODEL_WAIT_SECONDS
+    ) -> None:
+        self._model_wait_seconds = model_wait_seconds
         self._predictor: Predictor | None = None
         self._load_error: str | None = None
         self._loader = threading.Thread(target=self._load, args=(model_dir, threads), daemon=True)
@@ -77,22 +85,25 @@ class PoseApp:
         if path == "/ping":
             if method not in ("GET", "HEAD"):
                 return _reply(start_response, 405, {"error": "use GET /ping"}, [("Allow", "GET, HEAD")])
-            return self._ping(start_response)
+            return self._ping(start_response, head=method == "HEAD")
         if path == "/invocations":
             if method != "POST":
                 return _reply(start_response, 405, {"error": "use POST /invocations"}, [("Allow", "POST")])
             return self._invoke(environ, start_response)
         return _reply(start_response, 404, {"error": f"no route {path}; use GET /ping or POST /invocations"})
 
-    def _ping(self, start_response):
+    def _ping(self, start_response, head: bool):
         if self._predictor is not None:
-            return _reply(start_response, 200, {"status": "ready", "model": self._predictor.model_info})
+            return _reply(
+                start_response, 200, {"status": "ready", "model": self._predictor.model_info}, head=head
+            )
         if self._load_error:
-            return _reply(start_response, 500, {"status": "failed", "error": self._load_error})
-        return _reply(start_response, 503, {"status": "loading"})
+            return _reply(start_response, 500, {"status": "failed", "error": self._load_error}, head=head)
+        return _reply(start_response, 503, {"status": "loading"}, head=head)
 
     def _invoke(self, environ: dict, start_response):
-        if self._predictor is None:
+        # Another worker may have answered /ping already: wait for this one's model, within the budget.
+        if not self.wait_until_loaded(timeout=self._model_wait_seconds):
             return _reply(start_response, 503, {"error": self._load_error or "the model is still loading"})
         try:
             codec.check_accept(environ.get("HTTP_ACCEPT"))
@@ -109,17 +120,25 @@ class PoseApp:
 def _read_body(environ: dict) -> bytes:
     """The request body, refused early when it is over the limit (declared or actual)."""
     declared = environ.get("CONTENT_LENGTH") or ""
-    if declared.isdigit():
+    stream = environ["wsgi.input"]
+    if declared.isdigit() and int(declared) > codec.MAX_BODY_BYTES:
+        _discard(stream, int(declared))
         codec.check_body_size(int(declared))
-    body = environ["wsgi.input"].read(codec.MAX_BODY_BYTES + 1)
+    body = stream.read(codec.MAX_BODY_BYTES + 1)
     codec.check_body_size(len(body))
     return body
 
 
-def _reply(start_response, status: int, document: dict, headers: list | None = None):
+def _discard(stream, length: int) -> None:
+    remaining = min(length, DISCARD_LIMIT_BYTES)
+    while remaining > 0 and (chunk := stream.read(min(remaining, 1 << 20))):
+        remaining -= len(chunk)
+
+
+def _reply(start_response, status: int, document: dict, headers: list | None = None, head: bool = False):
     body = codec.encode_json(document)
     start_response(STATUS_TEXT[status], [*JSON_HEADERS, ("Content-Length", str(len(body))), *(headers or [])])
-    return [body]
+    return [] if head else [body]
 
 
 class _Gunicorn(BaseApplication):

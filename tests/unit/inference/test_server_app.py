@@ -48,7 +48,7 @@ def test_ping_is_503_while_loading_then_200(monkeypatch, blazepose_dir):
         return real_predictor(*args, **kwargs)
 
     monkeypatch.setattr(server, "Predictor", slow_predictor)
-    app = PoseApp(blazepose_dir)
+    app = PoseApp(blazepose_dir, model_wait_seconds=0.01)
     assert call(app, "GET", "/ping") == (503, {"status": "loading"})
     status, body = call(app, "POST", "/invocations", b"x", {"CONTENT_TYPE": "image/jpeg"})
     assert (status, body["error"]) == (503, "the model is still loading")
