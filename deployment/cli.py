@@ -1,4 +1,4 @@
-"""`python -m deployment validate | plan | deploy | destroy | status | monitor`.
+"""`python -m deployment validate | plan | deploy | destroy | status | monitor | local`.
 
 Exit codes: 0 success, 1 a deployment step failed, 2 bad usage or configuration.
 """
@@ -12,6 +12,8 @@ import os
 import re
 import sys
 from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from deployment.config import Config, load_config
 from deployment.errors import ConfigError, DeploymentError
@@ -36,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except (ClientError, BotoCoreError) as error:
+        if args.debug:
+            raise
+        print(f"error: AWS: {error}", file=sys.stderr)
+        return DeploymentError.exit_code
 
 
 def _validate(args: argparse.Namespace, config: Config) -> int:
@@ -100,16 +107,35 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     return 0 if endpoint and endpoint.status == "InService" else 1
 
 
+def _local(args: argparse.Namespace, config: Config) -> int:
+    from deployment.local.stack import LocalPaths, run_local
+
+    run_local(config, LocalPaths(args.state_dir))
+    return 0
+
+
 def _monitor(args: argparse.Namespace, config: Config) -> int:
     from deployment.monitor_now import run_now
 
     if not args.now:
         raise ConfigError("only --now is supported: the schedule runs hourly by itself", where="monitor")
+    if args.local:
+        return _monitor_local(args, config)
     aws, names = _connect(config)
     status, message = run_now(aws, names)
-    print(f"monitoring run: {status}: {message}")
+    print(f"monitoring run: {message if message.startswith(status) else f'{status}: {message}'}")
     _publish_outputs({"monitoring_status": status, "monitoring_message": message}, [])
     return 0 if status in {"Completed", "CompletedWithViolations"} else 1
+
+
+def _monitor_local(args: argparse.Namespace, config: Config) -> int:
+    from deployment.local.schedule import run_monitoring
+    from deployment.local.stack import LocalPaths, monitor_settings
+
+    run = run_monitoring(monitor_settings(config, LocalPaths(args.state_dir)))
+    print(f"monitoring run: {run.message}")
+    print(f"report: {run.directory / 'report.html'}")
+    return 0 if run.exit_code == 0 else 1
 
 
 def _connect(config: Config):
@@ -127,7 +153,10 @@ def _prepare(args: argparse.Namespace, config: Config):
 
     images = {"--inference-image": args.inference_image, "--monitoring-image": args.monitoring_image}
     for flag, uri in images.items():
-        if not uri or not DIGEST_PINNED.match(uri):
+        if not uri:
+            variable = flag.removeprefix("--").replace("-", "_").upper()
+            raise ConfigError(f"missing; pass {flag} or set {variable}", where=flag)
+        if not DIGEST_PINNED.match(uri):
             raise ConfigError(f"{uri!r} is not pinned by digest (repo@sha256:<64 hex>)", where=flag)
     if args.model_artifact:
         from inference.manifest import sha256_of
@@ -217,6 +246,7 @@ def parser() -> argparse.ArgumentParser:
         ("destroy", _destroy, "remove everything this deployment created"),
         ("status", _status, "endpoint and monitoring status"),
         ("monitor", _monitor, "run the monitoring job now over the last hour"),
+        ("local", _local, "run the whole system offline on 127.0.0.1 (make demo)"),
     ):
         command = commands.add_parser(name, parents=[common], help=text)
         command.set_defaults(command=handler)
@@ -230,4 +260,7 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--now", action="store_true", help="one run over the last hour, and wait for it"
             )
+            command.add_argument("--local", action="store_true", help="over the local stack's captured data")
+        if name in ("monitor", "local"):
+            command.add_argument("--state-dir", type=Path, default=Path(".local"), help="default: .local")
     return root

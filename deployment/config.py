@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -126,7 +126,8 @@ class Monitoring(Strict):
     @field_validator("schedule")
     @classmethod
     def _at_most_hourly(cls, schedule: str) -> str:
-        if schedule == "hourly":
+        # "*/1" is hourly spelled differently: one spelling, so the hourly runtime limit applies to it.
+        if schedule in {"hourly", "cron(0 */1 ? * * *)"}:
             return HOURLY
         if schedule == "daily":
             return "cron(0 0 ? * * *)"
@@ -207,6 +208,13 @@ class Config(Strict):
             raise ValueError(
                 "monitoring.enabled: the monitor reads captured responses; enable data_capture output"
             )
+        default_bucket_length = len(f"{self.prefix}-{'0' * 12}-{self.project.region}")
+        if not self.s3.bucket and default_bucket_length > 63:
+            raise ValueError(
+                f"s3.bucket: the default name {self.prefix}-<account id>-{self.project.region} has "
+                f"{default_bucket_length} characters, over S3's 63; shorten project.name or project.stage, "
+                "or set s3.bucket"
+            )
         return self
 
     @property
@@ -221,7 +229,8 @@ def load_config(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Conf
     except OSError as error:
         raise ConfigError(f"cannot read the config file ({error.strerror})", where=str(path)) from error
     except yaml.YAMLError as error:
-        raise ConfigError(f"not valid YAML: {error}", where=str(path)) from error
+        # PyYAML's message spans lines (with a caret diagram); the CLI promises one line.
+        raise ConfigError(f"not valid YAML: {' '.join(str(error).split())}", where=str(path)) from error
     if not isinstance(document, dict):
         raise ConfigError("the top level must be a mapping of sections", where=str(path))
     for override in overrides:
@@ -260,6 +269,22 @@ def _describe(error: ValidationError) -> str:
         location = ".".join(str(part) for part in problem["loc"])
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling against config.yml's comments)"
+            message = f"unknown key; allowed here: {', '.join(_allowed_keys(problem['loc'][:-1]))}"
         lines.append(f"{location}: {message}" if location else message)
     return "; ".join(lines)
+
+
+def _allowed_keys(section_path: tuple) -> list[str]:
+    """The keys of the section at `section_path` (e.g. ("endpoint", "serverless")), in schema order."""
+    section: type[BaseModel] | None = Config
+    for key in section_path:
+        field = section.model_fields.get(str(key)) if section else None
+        section = _section_type(field.annotation) if field else None
+    return list(section.model_fields) if section else []
+
+
+def _section_type(annotation: object) -> type[BaseModel] | None:
+    for candidate in (annotation, *get_args(annotation)):  # `Serverless | None` -> Serverless
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None

@@ -49,7 +49,14 @@ class Executor:
         for action in actions:
             if action.mutates:
                 self.report(f"{action.verb:<9} {action.kind} {action.name}")
-                self._apply(action)
+                try:
+                    self._apply(action)
+                except ClientError as error:  # one line naming the step, not a traceback
+                    message = error.response.get("Error", {}).get("Message", "")
+                    raise DeploymentError(
+                        f"{error.operation_name} failed ({error_code(error)}): {message}",
+                        where=f"{action.kind} {action.name}",
+                    ) from error
 
     def _apply(self, action: Action) -> None:
         """One flat table: every AWS call spelled out, so a reader can grep for it."""
@@ -89,7 +96,12 @@ class Executor:
                 self.wait_for_endpoint(target)
             case "endpoint", "update":
                 aws.sagemaker.update_endpoint(target)
-                self.wait_for_endpoint(target)
+                # Blue/green traffic shifting may run until its MaximumExecutionTimeout plus termination wait.
+                longest = (
+                    target.deployment.max_execution_timeout_seconds
+                    + target.deployment.termination_wait_seconds
+                )
+                self.wait_for_endpoint(target, max(longest, self.waits.endpoint_timeout_seconds))
             case "endpoint", "delete":
                 aws.sagemaker.delete_endpoint(action.name)
                 self.wait_until_deleted(action.name)
@@ -109,7 +121,7 @@ class Executor:
             case _:
                 raise DeploymentError(f"no way to {action.verb} a {action.kind}", where=action.name)
 
-    def wait_for_endpoint(self, endpoint: Endpoint) -> None:
+    def wait_for_endpoint(self, endpoint: Endpoint, timeout_seconds: float | None = None) -> None:
         started = self.clock.now()
         while True:
             current = self.aws.sagemaker.describe_endpoint(endpoint.name)
@@ -132,7 +144,7 @@ class Executor:
                     where=endpoint.name,
                     hint="see /aws/sagemaker/Endpoints/" + endpoint.name + " in CloudWatch Logs",
                 )
-            self._pause(elapsed, f"endpoint {endpoint.name}")
+            self._pause(elapsed, f"endpoint {endpoint.name}", timeout_seconds)
 
     def wait_until_deleted(self, name: str) -> None:
         started = self.clock.now()
@@ -146,8 +158,8 @@ class Executor:
         while self.aws.sagemaker.schedule_status(name) is not None:
             self._pause(self.clock.now() - started, f"deletion of monitoring schedule {name}")
 
-    def _pause(self, elapsed: float, what: str) -> None:
-        if elapsed >= self.waits.endpoint_timeout_seconds:
+    def _pause(self, elapsed: float, what: str, timeout_seconds: float | None = None) -> None:
+        if elapsed >= (timeout_seconds or self.waits.endpoint_timeout_seconds):
             raise DeploymentError(f"gave up waiting after {elapsed:.0f}s", where=what)
         self.clock.sleep(self.waits.poll_seconds)
 

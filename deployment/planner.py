@@ -196,16 +196,18 @@ def _schedule(desired: DesiredState, remote: RemoteState) -> list[Action]:
 
 
 def _clean_up(desired: DesiredState, remote: RemoteState) -> list[Action]:
-    """Old endpoint configs beyond the newest `keep_previous`, and models no kept config uses."""
-    in_use = {desired.endpoint_config.name}
-    if remote.endpoint:
-        in_use.add(remote.endpoint.config_name)
+    """Old endpoint configs beyond the newest `keep_previous`, and models no kept config uses.
+
+    The config the endpoint is leaving counts as a previous one (it is kept, never deleted while in
+    use), so the plan right after a deploy has nothing left to clean up.
+    """
+    in_use = remote.endpoint.config_name if remote.endpoint else None
     previous = sorted(
-        (config for config in remote.endpoint_configs if config.name not in in_use),
+        (config for config in remote.endpoint_configs if config.name != desired.endpoint_config.name),
         key=lambda config: config.created,
         reverse=True,
     )
-    dropped = previous[desired.keep_previous :]
+    dropped = [config for config in previous[desired.keep_previous :] if config.name != in_use]
     models_in_use = {desired.model.name} | {c.model_name for c in remote.endpoint_configs if c not in dropped}
     reason = f"older than the {desired.keep_previous} kept for rollback"
     actions = [Action("delete", "endpoint-config", config.name, reason) for config in dropped]

@@ -52,9 +52,14 @@ class Storage:
             },
         )
         self.client.put_bucket_tagging(Bucket=bucket.name, Tagging={"TagSet": tag_list(tags)})
-        self.configure_bucket(bucket)
+        self._apply_settings(bucket, other_rules=[])
 
     def configure_bucket(self, bucket: Bucket) -> None:
+        """Our encryption and capture expiry; a shared bucket keeps its other lifecycle rules."""
+        rules = self._lifecycle_rules(bucket.name)
+        self._apply_settings(bucket, [rule for rule in rules if rule.get("ID") != CAPTURE_EXPIRY_RULE])
+
+    def _apply_settings(self, bucket: Bucket, other_rules: list[dict]) -> None:
         if bucket.kms_key_id:
             default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": bucket.kms_key_id}
         else:
@@ -67,12 +72,13 @@ class Storage:
             Bucket=bucket.name,
             LifecycleConfiguration={
                 "Rules": [
+                    *other_rules,
                     {
                         "ID": CAPTURE_EXPIRY_RULE,
                         "Filter": {"Prefix": bucket.capture_prefix},
                         "Status": "Enabled",
                         "Expiration": {"Days": bucket.retention_days},
-                    }
+                    },
                 ]
             },
         )
@@ -109,16 +115,18 @@ class Storage:
                 self.client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
 
     def _capture_rule(self, name: str) -> tuple[str, int]:
-        try:
-            rules = self.client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
-        except ClientError as error:
-            if error_code(error) == "NoSuchLifecycleConfiguration":
-                return "", 0
-            raise
-        for rule in rules:
+        for rule in self._lifecycle_rules(name):
             if rule.get("ID") == CAPTURE_EXPIRY_RULE:
                 return rule.get("Filter", {}).get("Prefix", ""), rule.get("Expiration", {}).get("Days", 0)
         return "", 0
+
+    def _lifecycle_rules(self, name: str) -> list[dict]:
+        try:
+            return self.client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        except ClientError as error:
+            if error_code(error) == "NoSuchLifecycleConfiguration":
+                return []
+            raise
 
     def _kms_key(self, name: str) -> str | None:
         try:

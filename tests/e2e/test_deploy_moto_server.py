@@ -1,0 +1,165 @@
+"""`python -m deployment` as a real process against a real moto server on 127.0.0.1: deploy, plan, destroy."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import REPO
+from tests.moto.deployment.inventory import of_deployment, tagged_resources
+from tests.unit.deployment.builders import INFERENCE_IMAGE, MONITORING_IMAGE
+
+STARTUP_SECONDS = 30
+COMMAND_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(port: int, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"moto server exited with {server.returncode}: {server.stderr.read()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)  # polling a starting process, not waiting on the code under test
+    pytest.fail(f"moto server not listening on 127.0.0.1:{port} after {STARTUP_SECONDS}s")
+
+
+@pytest.fixture
+def aws_environment(tmp_path: Path) -> dict[str, str]:
+    """Credentials that only moto accepts, and no way to a real profile, endpoint or CI output."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "GITHUB_")) and key not in ("INFERENCE_IMAGE", "MONITORING_IMAGE")
+    }
+    return environment | {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "PYTHONPATH": str(REPO),
+    }
+
+
+@pytest.fixture
+def moto_server(aws_environment: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=aws_environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_listening(port, server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stderr.close()
+
+
+@pytest.fixture
+def model_artifact(tmp_path: Path) -> Path:
+    model = tmp_path / "model.tflite"
+    model.write_bytes(b"TFL3 not a real model")
+    path = tmp_path / "model.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(model, arcname="model.tflite")
+    return path
+
+
+def deployment_cli(environment: dict[str, str], *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "deployment", *argv],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_SECONDS,
+        check=False,
+    )
+
+
+def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment, model_artifact, monkeypatch):
+    environment = aws_environment | {"AWS_ENDPOINT_URL": moto_server}
+    build = ["--inference-image", INFERENCE_IMAGE, "--monitoring-image", MONITORING_IMAGE]
+    build += ["--model-artifact", str(model_artifact)]
+    no_monitoring = ["--set", "monitoring.enabled=false"]  # moto has no monitoring-schedule APIs
+    for key, value in environment.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    account = boto3.Session()
+
+    deployed = deployment_cli(environment, "deploy", *no_monitoring, *build)
+    assert deployed.returncode == 0, deployed.stderr
+    assert "endpoint_name=pose-dev" in deployed.stdout.splitlines()
+    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 7
+
+    planned = deployment_cli(environment, "plan", *no_monitoring, *build)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.splitlines()[-1] == "plan: no changes"
+
+    destroyed = deployment_cli(environment, "destroy", *no_monitoring)
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert destroyed.stdout.splitlines()[-1] == "destroyed pose-dev: 7 resources removed"
+
+    assert tagged_resources(account) == {}
+    assert account.client("s3").list_buckets()["Buckets"] == []
+    assert account.client("sagemaker").list_endpoints()["Endpoints"] == []
+
+
+def test_an_unpinned_image_is_one_error_line_and_exit_2(aws_environment, model_artifact):
+    environment = aws_environment | {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # nothing may be called
+
+    result = deployment_cli(
+        environment,
+        "deploy",
+        "--inference-image",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/pose:latest",
+        "--monitoring-image",
+        MONITORING_IMAGE,
+        "--model-artifact",
+        str(model_artifact),
+    )
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: --inference-image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/pose:latest' "
+        "is not pinned by digest (repo@sha256:<64 hex>)\n"
+    )
+
+
+def test_a_bad_config_is_one_error_line_and_exit_2(aws_environment, tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text("endpoint:\n  serverless: {}\n")
+
+    result = deployment_cli(aws_environment, "validate", "--config", str(config))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {config}: endpoint.serverless: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

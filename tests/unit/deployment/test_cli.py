@@ -1,0 +1,153 @@
+"""The CLI's promises that need no AWS: exit 2 and one `error:` line for bad configs and unpinned images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import deployment.aws
+from deployment import cli
+from deployment.errors import ConfigError
+from tests.conftest import REPO
+from tests.unit.deployment.builders import INFERENCE_IMAGE, MONITORING_IMAGE
+
+SHIPPED = str(REPO / "config.yml")
+
+
+@pytest.fixture(autouse=True)
+def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case here must fail (or succeed) before any AWS client exists."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the CLI connected to AWS")
+
+    monkeypatch.setattr(deployment.aws, "connect", refuse)
+    for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "INFERENCE_IMAGE", "MONITORING_IMAGE"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_validate_accepts_the_shipped_config(capsys):
+    assert run(capsys, "validate", "--config", SHIPPED) == (
+        0,
+        f"{SHIPPED} is valid: pose-dev in us-east-1, model blazepose-full on ml.m5.large\n",
+        "",
+    )
+
+
+def test_validate_applies_every_set_override(capsys):
+    code, out, _ = run(
+        capsys,
+        "validate",
+        "--config",
+        SHIPPED,
+        "--set",
+        "project.stage=pr-7",
+        "--set",
+        "endpoint.instance_type=ml.c5.xlarge",
+    )
+
+    assert (code, out) == (
+        0,
+        f"{SHIPPED} is valid: pose-pr-7 in us-east-1, model blazepose-full on ml.c5.xlarge\n",
+    )
+
+
+BAD = {
+    "unknown key": ("endpoint:\n  instanse_type: ml.m5.large\n", [], "endpoint.instanse_type: unknown key"),
+    "serverless with capture": (
+        "endpoint:\n  serverless: {}\n",
+        [],
+        "endpoint.serverless: SageMaker does not",
+    ),
+    "invalid yaml": ("endpoint: [\n", [], "not valid YAML"),
+    "bad override value": ("{}\n", ["data_capture.sampling_percent=101"], "data_capture.sampling_percent"),
+    "malformed override": ("{}\n", ["monitoring.enabled"], "must look like section.key=value"),
+    "too frequent schedule": ("monitoring:\n  schedule: cron(0/15 * ? * * *)\n", [], "monitoring.schedule"),
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "deploy", "destroy", "status"])
+@pytest.mark.parametrize(("text", "overrides", "message"), BAD.values(), ids=BAD.keys())
+def test_a_bad_config_exits_2_with_one_error_line(capsys, tmp_path: Path, command, text, overrides, message):
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    sets = [arg for override in overrides for arg in ("--set", override)]
+
+    code, out, err = run(capsys, command, "--config", str(path), *sets)
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_config_file_exits_2(capsys, tmp_path: Path):
+    code, _, err = run(capsys, "validate", "--config", str(tmp_path / "nope.yml"))
+
+    assert (code, err) == (
+        2,
+        f"error: {tmp_path / 'nope.yml'}: cannot read the config file (No such file or directory)\n",
+    )
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy"])
+@pytest.mark.parametrize(
+    ("flag", "uri"),
+    [
+        ("--inference-image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/pose:latest"),
+        ("--inference-image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/pose@sha256:abc"),
+        ("--monitoring-image", "123456789012.dkr.ecr.us-east-1.amazonaws.com/pose-monitor:v1"),
+    ],
+)
+def test_an_image_not_pinned_by_digest_exits_2_before_any_aws_call(capsys, command, flag, uri):
+    images = {"--inference-image": INFERENCE_IMAGE, "--monitoring-image": MONITORING_IMAGE, flag: uri}
+    argv = [command, "--config", SHIPPED, *(arg for pair in images.items() for arg in pair)]
+
+    code, out, err = run(capsys, *argv)
+
+    assert (code, out) == (2, "")
+    assert err == f"error: {flag}: {uri!r} is not pinned by digest (repo@sha256:<64 hex>)\n"
+
+
+def test_a_missing_image_exits_2(capsys):
+    code, _, err = run(capsys, "plan", "--config", SHIPPED, "--monitoring-image", MONITORING_IMAGE)
+
+    assert code == 2 and err.startswith("error: --inference-image: ")
+
+
+def test_images_may_come_from_the_environment(capsys, monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("INFERENCE_IMAGE", INFERENCE_IMAGE)
+    monkeypatch.setenv("MONITORING_IMAGE", MONITORING_IMAGE)
+
+    code, _, err = run(capsys, "plan", "--config", SHIPPED, "--model-artifact", str(tmp_path / "none.tar.gz"))
+
+    # Past the image check: the next thing checked is the artifact.
+    assert (code, err) == (2, f"error: --model-artifact {tmp_path / 'none.tar.gz'}: no such file\n")
+
+
+def test_monitor_needs_now(capsys):
+    code, _, err = run(capsys, "monitor", "--config", SHIPPED)
+
+    assert (code, err) == (2, "error: monitor: only --now is supported: the schedule runs hourly by itself\n")
+
+
+def test_debug_shows_the_traceback_instead(tmp_path: Path):
+    path = tmp_path / "config.yml"
+    path.write_text("projekt: {}\n")
+
+    with pytest.raises(ConfigError, match="projekt: unknown key"):
+        cli.main(["validate", "--config", str(path), "--debug"])
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["deploy", "--no-such-flag"])
+
+    assert raised.value.code == 2
