@@ -7,7 +7,7 @@ MODEL ?= blazepose-full
 PORT ?= 8080
 DOCKERFILES := $(wildcard */Dockerfile)
 
-.PHONY: help install models test lint format demo bench clean
+.PHONY: help install models test lint format demo serve bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,20 +26,30 @@ models: $(STAMP)  ## fetch and verify the default model into the cache
 test: $(STAMP) models  ## run the whole test suite
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)  ## ruff, black --check and hadolint
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
+lint: $(STAMP)  ## ruff, black --check, hadolint and the GitHub workflow linters
 	$(BIN)/ruff check .
 	$(BIN)/black --check --quiet .
 	$(BIN)/hadolint $(DOCKERFILES)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+	$(BIN)/actionlint $(WORKFLOWS)
+	$(BIN)/zizmor --offline --no-progress --quiet $(WORKFLOWS)
 
 format: $(STAMP)  ## apply black and ruff's safe fixes
 	$(BIN)/black --quiet .
 	$(BIN)/ruff check --fix --quiet .
 
-demo: $(STAMP) models  ## serve the default model on 127.0.0.1:$(PORT)
+demo: $(STAMP)  ## the whole system offline: model server, data capture, monitoring, web page
+	$(BIN)/python -m deployment local
+
+serve: $(STAMP) models  ## only the inference server, on 127.0.0.1:$(PORT)
 	$(BIN)/python -m inference serve --model $(MODEL) --host 127.0.0.1 --port $(PORT)
 
-bench: $(STAMP) models  ## run the benchmarks (prints ratios)
+bench: $(STAMP) models  ## run the benchmarks (each prints ratios measured side by side)
 	$(BIN)/python benchmarks/serve_bench.py
+	$(BIN)/python benchmarks/capture_bench.py
+	$(BIN)/python benchmarks/monitor_bench.py
 
 clean:  ## remove .venv and caches (not the model cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,108 @@
+"""The local monitoring schedule: the monitoring container's own code, run on a timer.
+
+Each run gets SageMaker's environment variables (dataset_source, output_path, start_time,
+end_time, THRESHOLD, ...) and writes into `.local/monitoring/<run>/`, as the cloud job writes
+to its S3 output.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+RUN_NAME = "%Y%m%dT%H%M%SZ"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    capture_root: Path
+    runs_root: Path
+    endpoint: str
+    schedule_name: str
+    threshold_seconds: float
+    p99_threshold_seconds: float | None
+    interval_seconds: int
+
+
+@dataclass(frozen=True)
+class MonitorRun:
+    directory: Path
+    exit_code: int
+    message: str
+
+
+def run_monitoring(settings: MonitorSettings, end: datetime | None = None) -> MonitorRun:
+    """One run over the window that ends now (or at `end`), exactly as the container runs."""
+    end = (end or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    start = end - timedelta(seconds=settings.interval_seconds)
+    directory = settings.runs_root / end.strftime(RUN_NAME)
+    directory.mkdir(parents=True, exist_ok=True)
+    environment = {
+        "dataset_source": str(settings.capture_root),
+        "output_path": str(directory),
+        "MONITORING_OUTPUT_ROOT": str(directory),
+        "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "publish_cloudwatch_metrics": "Enabled",
+        "sagemaker_endpoint_name": settings.endpoint,
+        "sagemaker_monitoring_schedule_name": settings.schedule_name,
+        "THRESHOLD": str(settings.threshold_seconds),
+    }
+    if settings.p99_threshold_seconds:
+        environment["P99_THRESHOLD"] = str(settings.p99_threshold_seconds)
+    settings.capture_root.mkdir(parents=True, exist_ok=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "monitoring"],
+        cwd=REPO,
+        env={**_inherited(), **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
+    message_file = directory / "message"
+    message = message_file.read_text().strip() if message_file.is_file() else completed.stderr.strip()[-500:]
+    log.info("monitoring run %s: %s", directory.name, message)
+    return MonitorRun(directory, completed.returncode, message)
+
+
+def latest_run(runs_root: Path) -> Path | None:
+    runs = sorted(path for path in runs_root.glob("*T*Z") if path.is_dir()) if runs_root.is_dir() else []
+    return runs[-1] if runs else None
+
+
+class MonitorTimer:
+    """Runs the monitor every `interval_seconds` until stopped (the hourly schedule, locally)."""
+
+    def __init__(self, settings: MonitorSettings) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="monitor-schedule", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.interval_seconds):
+            try:
+                run_monitoring(self.settings)
+            except (OSError, subprocess.SubprocessError) as error:
+                log.error("the scheduled monitoring run could not start: %s", error)
+
+
+def _inherited() -> dict[str, str]:
+    """PATH and Python settings only: the job must not see unrelated variables of this shell."""
+    keep = ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
+    return {key: os.environ[key] for key in keep if key in os.environ}

@@ -1,0 +1,172 @@
+"""`python -m deployment local`: start the whole system offline and stop all of it on Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployment.artifact import build_artifact
+from deployment.config import Config
+from deployment.errors import DeploymentError
+from deployment.local.capture import CaptureSettings, CaptureWriter
+from deployment.local.gateway import GatewayServer, GatewayState, Upstream
+from deployment.local.schedule import MonitorSettings, MonitorTimer
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parents[2]
+SERVER_START_TIMEOUT_SECONDS = 60
+SERVER_STOP_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class LocalPaths:
+    """Everything the local stack writes, under one folder (default `.local/`)."""
+
+    root: Path
+
+    @property
+    def capture(self) -> Path:
+        return self.root / "capture"
+
+    @property
+    def monitoring(self) -> Path:
+        return self.root / "monitoring"
+
+    def model(self, artifact_sha256: str) -> Path:
+        return self.root / "model" / artifact_sha256[:16]
+
+
+def monitor_settings(config: Config, paths: LocalPaths) -> MonitorSettings:
+    return MonitorSettings(
+        capture_root=paths.capture,
+        runs_root=paths.monitoring,
+        endpoint=config.prefix,
+        schedule_name=f"{config.prefix}-monitor",
+        threshold_seconds=config.monitoring.threshold_seconds,
+        p99_threshold_seconds=config.monitoring.p99_threshold_seconds,
+        interval_seconds=config.local.monitor_interval_seconds,
+    )
+
+
+def prepare_model(config: Config, paths: LocalPaths) -> Path:
+    """Package the configured model and unpack it as SageMaker does into /opt/ml/model."""
+    artifact, sha256 = build_artifact(config.model, REPO / ".cache" / "artifacts")
+    model_dir = paths.model(sha256)
+    if not (model_dir / "model.json").is_file():
+        model_dir.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(artifact) as archive:
+            archive.extractall(model_dir, filter="data")
+    return model_dir
+
+
+def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
+    """Serve until Ctrl-C or SIGTERM; every process and thread started here is stopped on the way out."""
+    model_dir = prepare_model(config, paths)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
+        signal.signal(stop_signal, _raise_interrupt)
+    with ExitStack() as cleanup:
+        upstream = Upstream("127.0.0.1", _free_port())
+        server = _start_inference_server(model_dir, upstream)
+        cleanup.callback(_stop_process, server)
+        _wait_until_ready(server, upstream)
+        capture = None
+        if config.data_capture.enabled:
+            capture = CaptureWriter(_capture_settings(config, paths))
+            cleanup.callback(capture.close)
+        if config.monitoring.enabled:
+            timer = MonitorTimer(monitor_settings(config, paths))
+            timer.start()
+            cleanup.callback(timer.stop)
+        state = GatewayState(upstream, config.model.name, capture, paths.monitoring)
+        try:
+            gateway = GatewayServer((config.local.host, config.local.port), state)
+        except OSError as error:
+            raise DeploymentError(
+                f"cannot listen on {config.local.host}:{config.local.port} ({error.strerror})",
+                where="local.port",
+                hint="stop what uses the port, or --set local.port=8090",
+            ) from error
+        cleanup.callback(gateway.server_close)
+        _announce(announce, config, paths)
+        try:
+            gateway.serve_forever()
+        except KeyboardInterrupt:
+            announce("stopping ...")
+
+
+def _capture_settings(config: Config, paths: LocalPaths) -> CaptureSettings:
+    capture = config.data_capture
+    return CaptureSettings(
+        paths.capture,
+        config.prefix,
+        config.endpoint.variant_name,
+        capture.sampling_percent,
+        capture.capture_input,
+        capture.capture_output,
+    )
+
+
+def _announce(announce, config: Config, paths: LocalPaths) -> None:
+    base = f"http://{config.local.host}:{config.local.port}"
+    announce(f"web page:        {base}/")
+    announce(f"API:             POST {base}/predict  (image/jpeg, image/png or JSON)")
+    announce(f"monitoring:      {base}/monitoring  (every {config.local.monitor_interval_seconds}s)")
+    announce(f"data capture:    {paths.capture}/  ({config.data_capture.sampling_percent}% sampled)")
+    announce("press Ctrl-C to stop everything")
+
+
+def _start_inference_server(model_dir: Path, upstream: Upstream) -> subprocess.Popen:
+    command = [sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir)]
+    command += ["--host", upstream.host, "--port", str(upstream.port)]
+    log.info("starting the inference server: %s", " ".join(command))
+    # Its own process group: Ctrl-C reaches us, and we drain it with SIGTERM like SageMaker would.
+    return subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), start_new_session=True)
+
+
+def _wait_until_ready(server: subprocess.Popen, upstream: Upstream) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise DeploymentError(f"the inference server exited with code {server.returncode}", where="local")
+        try:
+            with urllib.request.urlopen(
+                f"http://{upstream.host}:{upstream.port}/ping", timeout=2
+            ) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    raise DeploymentError(
+        f"the inference server was not ready after {SERVER_START_TIMEOUT_SECONDS}s", where="local"
+    )
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=SERVER_STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,1 @@
+"""The custom SageMaker Model Monitor container: latency and prediction quality from data capture."""

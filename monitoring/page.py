@@ -1,0 +1,140 @@
+"""report.html: one self-contained page (inline CSS and SVG, nothing fetched) an operator can open or mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+from monitoring import charts
+from monitoring.aggregates import Summary
+from monitoring.checks import Statistics, Violation
+from monitoring.config import MonitorConfig, format_time
+from monitoring.report import notes
+from monitoring.response import Outcome
+
+REPORT_FILE = "report.html"
+ERROR_LABELS = {
+    Outcome.ERROR_RESPONSE: 'errors: {"error": …} responses',
+    Outcome.NO_TIMING: "errors: no timing.inference_ms",
+    Outcome.NOT_JSON: "errors: not a JSON object",
+}
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 800px; color: #222; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+.status { padding: .6rem .9rem; border-radius: 6px; background: #e8f5e9; border: 1px solid #a5d6a7; }
+.status.violations { background: #fdecea; border-color: #f5a9a1; }
+table { border-collapse: collapse; width: 100%; } td, th { padding: .25rem .5rem; text-align: left; }
+tr:nth-child(even) { background: #f6f6f6; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
+code { font-size: .9em; } footer { margin-top: 2rem; color: #777; font-size: .85em; }
+"""
+
+
+def write_page(
+    config: MonitorConfig, statistics: Statistics, violations: tuple[Violation, ...], message: str
+) -> Path:
+    path = config.output_path / REPORT_FILE
+    path.write_text(render_page(config, statistics, violations, message), encoding="utf-8")
+    return path
+
+
+def render_page(
+    config: MonitorConfig, statistics: Statistics, violations: tuple[Violation, ...], message: str
+) -> str:
+    threshold_ms = config.thresholds.mean_seconds * 1000.0
+    sections = [
+        f"<h1>Inference monitoring: {escape(config.endpoint_name or 'local capture')}</h1>",
+        f'<p class="status{" violations" if violations else ""}">{escape(message)}</p>',
+        _violations(violations),
+        "<h2>Latency distribution</h2>",
+        charts.latency_histogram(statistics.latency.histogram, threshold_ms),
+        "<h2>Latency over time</h2>",
+        charts.latency_over_time(statistics.timeline, threshold_ms, statistics.timeline_seconds),
+        "<h2>Statistics</h2>",
+        _table(_statistics_rows(statistics)),
+        "<h2>Capture files</h2>",
+        _table(_capture_rows(statistics)),
+        _notes(statistics),
+        f"<footer>Records {escape(statistics.window.describe())}. Source: <code>{escape(str(config.dataset_source))}"
+        f"</code>. Generated {format_time(datetime.now(UTC))}.</footer>",
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>Inference monitoring report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(section for section in sections if section)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def _violations(violations: tuple[Violation, ...]) -> str:
+    if not violations:
+        return "<p>No violations.</p>"
+    items = "".join(
+        f"<li><code>{escape(v.feature_name)}</code> ({escape(v.constraint_check_type)}): {escape(v.description)}</li>"
+        for v in violations
+    )
+    return f"<h2>Violations</h2><ul>{items}</ul>"
+
+
+def _statistics_rows(statistics: Statistics) -> list[tuple[str, str]]:
+    latency = statistics.latency
+    return [
+        ("records in the window", f"{statistics.records:,}"),
+        ("predictions", f"{statistics.predictions:,}"),
+        ("errors", f"{statistics.errors:,} ({_percent(statistics.error_rate)})"),
+        *[(label, f"{statistics.outcome(outcome):,}") for outcome, label in ERROR_LABELS.items()],
+        ("output not captured", f"{statistics.output_not_captured:,}"),
+        (
+            "inference ms: mean / std dev",
+            f"{_number(latency.summary.mean)} / {_number(latency.summary.std_dev)}",
+        ),
+        (
+            "inference ms: p50 / p90 / p99",
+            " / ".join(_number(value) for value in (latency.p50, latency.p90, latency.p99)),
+        ),
+        (
+            "inference ms: min / max",
+            f"{_number(latency.summary.minimum)} / {_number(latency.summary.maximum)}",
+        ),
+        ("person detected", _percent(statistics.person_detected_rate)),
+        ("mean keypoint score", _number(statistics.keypoint_score.mean, 3)),
+        ("request size: mean / max", _bytes(statistics.request_bytes)),
+    ]
+
+
+def _capture_rows(statistics: Statistics) -> list[tuple[str, str]]:
+    scan = statistics.scan
+    rows = [
+        ("files", f"{scan.files:,}"),
+        ("lines", f"{scan.lines:,}"),
+        ("outside the window", f"{scan.outside_window:,}"),
+        ("unreadable (skipped)", f"{scan.unreadable:,}"),
+    ]
+    rows += [(f"variant {name or '(unknown)'}", f"{count:,} records") for name, count in scan.variants]
+    return rows + [("unreadable example", example) for example in scan.unreadable_examples]
+
+
+def _notes(statistics: Statistics) -> str:
+    found = notes(statistics)
+    return f"<h2>Notes</h2><ul>{''.join(f'<li>{escape(note)}</li>' for note in found)}</ul>" if found else ""
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    body = "".join(
+        f'<tr><th>{escape(name)}</th><td class="number">{escape(value)}</td></tr>' for name, value in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _bytes(summary: Summary) -> str:
+    if not summary.count:
+        return "–"
+    return f"{summary.mean / 1024:,.1f} KB / {summary.maximum / 1024:,.1f} KB"

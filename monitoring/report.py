@@ -1,0 +1,269 @@
+"""Statistics and violations to the files SageMaker reads (CONTRACTS.md §3).
+
+`output_path`: statistics.json and constraint_violations.json. `/opt/ml/output`: the status message
+(the job's ExitMessage, first 1 KB) and, when enabled, CloudWatch metrics as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitoring.aggregates import Summary
+from monitoring.checks import Statistics, Violation
+from monitoring.config import MonitorConfig, Thresholds, format_time
+from monitoring.dataset import ScanCounts
+
+log = logging.getLogger(__name__)
+
+STATISTICS_FILE = "statistics.json"
+VIOLATIONS_FILE = "constraint_violations.json"
+MESSAGE_FILE = "message"
+METRICS_DIR = Path("metrics") / "cloudwatch"
+METRICS_FILE = "pose-monitor.jsonl"
+MESSAGE_LIMIT_BYTES = 1024  # SageMaker keeps the first 1 KB as the job's ExitMessage
+COMPLETED = "Completed"
+COMPLETED_WITH_VIOLATIONS = "CompletedWithViolations"
+FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One CloudWatch datum: a single value, or a statistic set (never both)."""
+
+    name: str
+    unit: str
+    value: float | None = None
+    statistic: Summary | None = None
+
+
+def write_results(config: MonitorConfig, statistics: Statistics, violations: tuple[Violation, ...]) -> str:
+    """Write every output of a completed run; returns the status message."""
+    config.output_path.mkdir(parents=True, exist_ok=True)
+    _write_json(config.output_path / STATISTICS_FILE, statistics_document(statistics, config.thresholds))
+    _write_json(config.output_path / VIOLATIONS_FILE, violations_document(violations))
+    if config.publish_metrics:
+        write_metrics(config, statistics)
+    message = status_message(statistics, violations, config.thresholds)
+    write_message(config.output_root, message)
+    return message
+
+
+def write_message(output_root: Path, message: str) -> None:
+    """The first 1 KB, cut on a UTF-8 character boundary, becomes the job's ExitMessage."""
+    output_root.mkdir(parents=True, exist_ok=True)
+    encoded = message.encode("utf-8")[:MESSAGE_LIMIT_BYTES]
+    (output_root / MESSAGE_FILE).write_bytes(encoded.decode("utf-8", "ignore").encode("utf-8"))
+
+
+def failure_message(reason: str) -> str:
+    return f"{FAILED}: {reason}"
+
+
+def violations_document(violations: tuple[Violation, ...]) -> dict:
+    return {
+        "violations": [
+            {
+                "feature_name": violation.feature_name,
+                "constraint_check_type": violation.constraint_check_type,
+                "description": violation.description,
+            }
+            for violation in violations
+        ]
+    }
+
+
+def statistics_document(statistics: Statistics, thresholds: Thresholds) -> dict:
+    """SageMaker's statistics.json shape (version, dataset, features) plus our own sections."""
+    window = statistics.window
+    return {
+        "version": 0,
+        "dataset": {"item_count": statistics.records},
+        "window": {
+            "start_time": format_time(window.start) if window.start else None,
+            "end_time": format_time(window.end) if window.end else None,
+        },
+        "thresholds": {"mean_seconds": thresholds.mean_seconds, "p99_seconds": thresholds.p99_seconds},
+        "capture": _capture_section(statistics.scan),
+        "responses": _responses_section(statistics),
+        "features": [
+            _latency_feature(statistics),
+            _feature("keypoint_score", "Fractional", statistics.keypoint_score, statistics.predictions, 4),
+            _feature("request_bytes", "Integral", statistics.request_bytes, statistics.records, 1),
+        ],
+        "latency_over_time": _timeline_section(statistics),
+        "notes": notes(statistics),
+    }
+
+
+def notes(statistics: Statistics) -> list[str]:
+    """What an operator should know beyond the numbers."""
+    found = []
+    if not statistics.records:
+        found.append(f"no traffic: no captured records {statistics.window.describe()}")
+    elif not statistics.latency.summary.count:
+        found.append(f"no predictions to time: all {statistics.records} records are errors or uncaptured")
+    if statistics.scan.unreadable:
+        count = statistics.scan.unreadable
+        found.append(f"{count} unreadable capture line{'' if count == 1 else 's'} skipped")
+    return found
+
+
+def status_message(statistics: Statistics, violations: tuple[Violation, ...], thresholds: Thresholds) -> str:
+    if not statistics.records:
+        return f"{COMPLETED}: " + "; ".join(notes(statistics))
+    latency = statistics.latency
+    parts = [f"{statistics.records} records {statistics.window.describe()}"]
+    if latency.summary.count:
+        parts.append(
+            f"average inference {latency.summary.mean:.1f} ms (threshold {thresholds.mean_seconds * 1000:g} ms), "
+            f"p99 {latency.p99:.1f} ms over {latency.summary.count} predictions"
+        )
+    parts.append(f"{statistics.errors} errors")
+    parts.extend(notes(statistics))
+    summary = "; ".join(parts)
+    if violations:
+        return (
+            f"{COMPLETED_WITH_VIOLATIONS}: " + "; ".join(v.description for v in violations) + f". {summary}"
+        )
+    return f"{COMPLETED}: {summary}"
+
+
+def metrics(statistics: Statistics) -> list[Metric]:
+    """The numbers worth an alarm or a graph; statistic sets only where there are samples."""
+    found = [
+        Metric("record_count", "Count", value=statistics.records),
+        Metric("error_count", "Count", value=statistics.errors),
+        Metric("unreadable_record_count", "Count", value=statistics.scan.unreadable),
+    ]
+    latency = statistics.latency
+    if latency.summary.count:
+        found.append(Metric("inference_ms", "Milliseconds", statistic=latency.summary))
+        found.append(Metric("inference_ms_p99", "Milliseconds", value=latency.p99))
+    if statistics.person_detected_rate is not None:
+        found.append(Metric("person_detected_rate", "None", value=statistics.person_detected_rate))
+    if statistics.keypoint_score.count:
+        found.append(Metric("keypoint_score", "None", statistic=statistics.keypoint_score))
+    if statistics.request_bytes.count:
+        found.append(Metric("request_bytes", "Bytes", statistic=statistics.request_bytes))
+    return found
+
+
+def metric_lines(config: MonitorConfig, statistics: Statistics) -> list[dict]:
+    """CloudWatch's PutMetricData shape, stamped with the start of the hour the traffic belongs to."""
+    window = config.window
+    moment = window.start or window.end or datetime.now(UTC)
+    dimensions = [
+        {"Name": "Endpoint", "Value": config.endpoint_name},
+        {"Name": "MonitoringSchedule", "Value": config.schedule_name},
+    ]
+    lines = []
+    for metric in metrics(statistics):
+        line = {"MetricName": metric.name, "Timestamp": format_time(moment), "Dimensions": dimensions}
+        if metric.statistic is not None:
+            line["StatisticValues"] = {
+                "SampleCount": float(metric.statistic.count),
+                "Sum": metric.statistic.total,
+                "Minimum": metric.statistic.minimum,
+                "Maximum": metric.statistic.maximum,
+            }
+        else:
+            line["Value"] = float(metric.value)
+        line["Unit"] = metric.unit
+        lines.append(line)
+    return lines
+
+
+def write_metrics(config: MonitorConfig, statistics: Statistics) -> Path:
+    folder = config.output_root / METRICS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / METRICS_FILE
+    path.write_text("".join(json.dumps(line) + "\n" for line in metric_lines(config, statistics)), "utf-8")
+    return path
+
+
+def _capture_section(scan: ScanCounts) -> dict:
+    return {
+        "files": scan.files,
+        "lines": scan.lines,
+        "in_window": scan.in_window,
+        "outside_window": scan.outside_window,
+        "unreadable": scan.unreadable,
+        "unreadable_examples": list(scan.unreadable_examples),
+        "variants": dict(scan.variants),
+    }
+
+
+def _responses_section(statistics: Statistics) -> dict:
+    return {
+        **{outcome.value: count for outcome, count in statistics.outcomes},
+        "errors": statistics.errors,
+        "error_rate": _round(statistics.error_rate, 4),
+        "output_not_captured": statistics.output_not_captured,
+        "person_detected": statistics.person_detected,
+        "person_detected_rate": _round(statistics.person_detected_rate, 4),
+    }
+
+
+def _timeline_section(statistics: Statistics) -> dict:
+    return {
+        "bucket_seconds": statistics.timeline_seconds,
+        "buckets": [
+            {
+                "start": format_time(bucket.start),
+                "count": bucket.count,
+                "errors": bucket.errors,
+                "mean_inference_ms": _round(bucket.latency.mean, 3),
+                "max_inference_ms": _round(bucket.latency.maximum, 3),
+            }
+            for bucket in statistics.timeline
+        ],
+    }
+
+
+def _latency_feature(statistics: Statistics) -> dict:
+    latency = statistics.latency
+    feature = _feature("inference_ms", "Fractional", latency.summary, statistics.records, 3)
+    numbers = feature["numerical_statistics"]
+    numbers["percentiles"] = {name: _round(getattr(latency, name), 3) for name in ("p50", "p90", "p99")}
+    numbers["distribution"] = {
+        "log_histogram": {
+            "buckets": [
+                {
+                    "lower_bound": _round(lower, 4),
+                    "upper_bound": _round(upper, 4) if math.isfinite(upper) else None,  # the overflow bucket
+                    "count": count,
+                }
+                for lower, upper, count in latency.histogram
+            ]
+        }
+    }
+    return feature
+
+
+def _feature(name: str, inferred_type: str, summary: Summary, out_of: int, digits: int) -> dict:
+    return {
+        "name": name,
+        "inferred_type": inferred_type,
+        "numerical_statistics": {
+            "common": {"num_present": summary.count, "num_missing": out_of - summary.count},
+            "mean": _round(summary.mean, digits),
+            "sum": _round(summary.total, digits),
+            "std_dev": _round(summary.std_dev, digits),
+            "min": _round(summary.minimum, digits),
+            "max": _round(summary.maximum, digits),
+        },
+    }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _write_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    log.info("wrote %s", path)

@@ -1,0 +1,167 @@
+"""`python -m deployment local` as a newcomer runs it: real processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def request(url: str, body: bytes | None = None, content_type: str = "") -> tuple[int, dict, bytes]:
+    headers = {"Content-Type": content_type} if content_type else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen, deadline_seconds: float = 90) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            status, _, body = request(f"{base}/healthz")
+            if status == 200 and json.loads(body)["upstream"] == 200:
+                return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.2)
+    pytest.fail("the local stack did not become healthy")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "deployment", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, blazepose_dir):
+    state = tmp_path_factory.mktemp("local")
+    base = f"http://127.0.0.1:{free_port()}"
+    port = base.rsplit(":", 1)[1]
+    command = [
+        sys.executable,
+        "-m",
+        "deployment",
+        "local",
+        "--state-dir",
+        str(state),
+        "--set",
+        f"local.port={port}",
+    ]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until_healthy(base, process)
+        yield base, state
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+
+
+def captured_records(state: Path, at_least: int = 0) -> list[dict]:
+    """Capture is written right after the response is sent, so wait (bounded) for it to appear."""
+    deadline = time.monotonic() + 10
+    while True:
+        files = sorted((state / "capture").rglob("*.jsonl"))
+        records = [json.loads(line) for path in files for line in path.read_text().splitlines()]
+        if len(records) >= at_least or time.monotonic() > deadline:
+            return records
+        time.sleep(0.05)
+
+
+def test_predictions_are_served_and_captured_in_sagemakers_format(stack, photo_785):
+    base, state = stack
+    before = len(captured_records(state))
+    status, headers, body = request(f"{base}/predict", photo_785, "image/jpeg")
+    assert status == 200 and len(json.loads(body)["keypoints"]) == 17
+    records = captured_records(state, at_least=before + 1)
+    assert len(records) == before + 1
+    record = records[-1]
+    assert base64.b64decode(record["captureData"]["endpointInput"]["data"]) == photo_785
+    assert json.loads(record["captureData"]["endpointOutput"]["data"]) == json.loads(body)
+    assert record["eventMetadata"]["inferenceId"] == headers["X-Inference-Id"]
+    layout = sorted((state / "capture").rglob("*.jsonl"))[-1].relative_to(state / "capture").parts
+    assert (
+        layout[:2] == ("pose-dev", "AllTraffic") and len(layout) == 7
+    )  # endpoint/variant/yyyy/mm/dd/hh/file
+
+
+def test_bad_requests_get_the_servers_errors_and_the_stack_keeps_serving(stack, photo_785):
+    base, _ = stack
+    status, _, body = request(f"{base}/predict", b"just text", "text/plain")
+    assert status == 415 and "unsupported Content-Type" in json.loads(body)["error"]
+    status, _, body = request(f"{base}/predict", b"x" * (6 * 1024 * 1024 + 1), "image/jpeg")
+    assert status == 413
+    assert request(f"{base}/nowhere")[0] == 404
+    assert request(f"{base}/predict", photo_785, "image/jpeg")[0] == 200
+
+
+def test_the_page_is_served_with_the_local_api_url(stack):
+    base, _ = stack
+    status, headers, body = request(f"{base}/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b"/predict" in body
+
+
+def test_monitor_now_local_reports_on_the_captured_traffic(stack, photo_785):
+    base, state = stack
+    before = len(captured_records(state))
+    for _ in range(3):
+        assert request(f"{base}/predict", photo_785, "image/jpeg")[0] == 200
+    captured_records(state, at_least=before + 3)
+    result = run_cli("monitor", "--now", "--local", "--state-dir", str(state))
+    assert result.returncode == 0, result.stderr
+    run = sorted((state / "monitoring").iterdir())[-1]
+    statistics = json.loads((run / "statistics.json").read_text())
+    assert "Completed" in (run / "message").read_text()
+    assert json.dumps(statistics).count("inference") > 0
+    assert json.loads((run / "constraint_violations.json").read_text()) == {"violations": []}
+    status, _, page = request(f"{base}/monitoring")
+    assert status == 200 and b"<svg" in page
+
+
+def test_a_tiny_threshold_raises_the_latency_violation(stack, photo_785):
+    base, state = stack
+    assert request(f"{base}/predict", photo_785, "image/jpeg")[0] == 200
+    result = run_cli(
+        "monitor",
+        "--now",
+        "--local",
+        "--state-dir",
+        str(state),
+        "--set",
+        "monitoring.threshold_seconds=0.000001",
+    )
+    assert result.returncode == 0, result.stderr
+    run = sorted((state / "monitoring").iterdir())[-1]
+    assert (run / "message").read_text().startswith("CompletedWithViolations")
+    violations = json.loads((run / "constraint_violations.json").read_text())["violations"]
+    assert [v["constraint_check_type"] for v in violations] == ["latency_threshold_check"]

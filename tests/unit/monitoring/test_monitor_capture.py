@@ -1,0 +1,230 @@
+"""The capture format both ways: what we write is SageMaker's line byte for byte, and what we read from it."""
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from monitoring.capture import (
+    CaptureContentTypes,
+    Invocation,
+    Record,
+    UnreadableRecord,
+    capture_line,
+    capture_path,
+    read_record,
+)
+from monitoring.response import Outcome, Response, parse_response, read_response
+from tests.unit.monitoring.monitor_samples import at, invocation, jpeg, prediction
+
+RESPONSE = (
+    b'{"person_detected":true,"keypoints":[{"name":"nose","x":1.0,"y":2.0,"score":0.75}],'
+    b'"timing":{"decode_ms":1.2,"inference_ms":18.5,"total_ms":20.1}}'
+)
+# CONTRACTS.md §2, written out by hand: SageMaker's key order, compact, eventVersion at the top level.
+RAW_LINE = (
+    '{"captureData":{"endpointInput":{"observedContentType":"image/jpeg","mode":"INPUT","data":"/9j/4AAQ",'
+    '"encoding":"BASE64"},"endpointOutput":{"observedContentType":"application/json","mode":"OUTPUT",'
+    '"data":"{\\"person_detected\\":true,\\"keypoints\\":[{\\"name\\":\\"nose\\",\\"x\\":1.0,\\"y\\":2.0,'
+    '\\"score\\":0.75}],\\"timing\\":{\\"decode_ms\\":1.2,\\"inference_ms\\":18.5,\\"total_ms\\":20.1}}",'
+    '"encoding":"JSON"}},"eventMetadata":{"eventId":"b7c3f1e2-0d5a-4c1e-9f7a-2a1d9c3e5b71",'
+    '"inferenceId":"request-1","inferenceTime":"2026-11-22T18:25:49Z"},"eventVersion":"0"}\n'
+)
+RAW_RECORD = Record(
+    inference_time=at(18, 25, 49),
+    request_bytes=6,
+    response=Response(Outcome.PREDICTION, inference_ms=18.5, person_detected=True, keypoint_score=0.75),
+)
+
+
+def test_capture_line_is_sagemakers_format_byte_for_byte():
+    written = capture_line(
+        Invocation(
+            request_body=b"\xff\xd8\xff\xe0\x00\x10",
+            request_type="image/jpeg",
+            response_body=RESPONSE,
+            response_type="application/json",
+            inference_time=at(18, 25, 49),
+            event_id="b7c3f1e2-0d5a-4c1e-9f7a-2a1d9c3e5b71",
+            inference_id="request-1",
+        )
+    )
+    assert written == RAW_LINE
+
+
+def test_hand_written_sagemaker_line_reads_back():
+    assert read_record(RAW_LINE.encode()) == RAW_RECORD
+
+
+def test_capture_path_is_sagemakers_layout():
+    path = capture_path(Path("/data"), "pose", "AllTraffic", at(18, 5, 7).replace(microsecond=42_000), "abc")
+    assert path == Path("/data/pose/AllTraffic/2026/11/22/18/05-07-042-abc.jsonl")
+
+
+def test_content_types_choose_the_encoding_like_capture_content_type_header():
+    types = CaptureContentTypes(json_types=("application/json",), csv_types=("text/csv",))
+    encodings = [
+        types.encoding(kind) for kind in ("application/json; charset=utf-8", "text/csv", "image/jpeg")
+    ]
+    assert encodings == ["JSON", "CSV", "BASE64"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 1000, 40_001])
+def test_request_size_comes_from_the_base64_length_for_every_padding(size):
+    record = read_record(capture_line(invocation(at(18), prediction(20.0), request=bytes(size))).encode())
+    assert record.request_bytes == size
+
+
+def test_a_real_jpeg_request_is_measured_exactly():
+    record = read_record(capture_line(invocation(at(18), prediction(20.0))).encode())
+    assert record.request_bytes == len(jpeg())
+
+
+def test_json_request_with_escapes_is_measured_after_unescaping():
+    body = '{"image": "a\\"b", "note": "café"}'.encode()
+    record = read_record(
+        capture_line(
+            invocation(at(18), prediction(20.0), request=body, request_type="application/json")
+        ).encode()
+    )
+    assert record.request_bytes == len(body)
+
+
+def test_csv_request_is_measured_as_text():
+    record = read_record(
+        capture_line(
+            invocation(at(18), prediction(20.0), request=b"1,2,3\n4,5,6", request_type="text/csv")
+        ).encode()
+    )
+    assert record.request_bytes == 11
+
+
+def test_base64_output_whose_bytes_are_json_is_a_prediction():
+    types = CaptureContentTypes(json_types=())  # application/json not listed: captured as base64
+    line = capture_line(invocation(at(18), prediction(31.5)), types)
+    assert json.loads(line)["captureData"]["endpointOutput"]["encoding"] == "BASE64"
+    assert read_record(line.encode()).response == Response(Outcome.PREDICTION, 31.5, True, 0.75)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "outcome"),
+    [
+        (b"<html><body>502 Bad Gateway</body></html>", "text/html", Outcome.NOT_JSON),
+        (b"person,score\n1,0.9\n", "text/csv", Outcome.NOT_JSON),
+        (b'{"error": "the body is not a JPEG or PNG image"}', "application/json", Outcome.ERROR_RESPONSE),
+        (b'{"person_detected": true, "keypoints": []}', "application/json", Outcome.NO_TIMING),
+        (b'{"timing": {"inference_ms": "fast"}}', "application/json", Outcome.NO_TIMING),
+        (b"[1, 2, 3]", "application/json", Outcome.NOT_JSON),
+        (b'{"timing": {"inference_ms": 5', "application/json", Outcome.NOT_JSON),
+        (
+            b'{"person_detected":true,"keypoints":[],"timing":{"inference_ms":1.2.3}}',
+            "application/json",
+            Outcome.NOT_JSON,
+        ),
+    ],
+)
+def test_responses_that_are_not_predictions_are_classified(body, content_type, outcome):
+    record = read_record(capture_line(invocation(at(18), body, response_type=content_type)).encode())
+    assert record.response == Response(outcome)
+
+
+def test_keys_in_another_order_and_pretty_printed_json_read_the_same():
+    record = json.loads(RAW_LINE)
+    reordered = {
+        "eventVersion": "0",
+        "eventMetadata": record["eventMetadata"],
+        "captureData": {
+            "endpointOutput": record["captureData"]["endpointOutput"],
+            "endpointInput": dict(reversed(record["captureData"]["endpointInput"].items())),
+        },
+    }
+    assert read_record(json.dumps(reordered, indent=2).replace("\n", " ").encode()) == RAW_RECORD
+    assert read_record(json.dumps(record, separators=(", ", ": ")).encode()) == RAW_RECORD
+
+
+def test_output_only_and_input_only_capture_modes():
+    record = json.loads(RAW_LINE)
+    output_only = {**record, "captureData": {"endpointOutput": record["captureData"]["endpointOutput"]}}
+    input_only = {**record, "captureData": {"endpointInput": record["captureData"]["endpointInput"]}}
+    assert read_record(json.dumps(output_only).encode()).request_bytes is None
+    assert read_record(json.dumps(input_only).encode()) == Record(at(18, 25, 49), 6, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (RAW_LINE[:40], "no eventMetadata"),  # cut inside the photo
+        (RAW_LINE[: RAW_LINE.index('"inferenceTime"')], "eventMetadata is malformed or truncated"),
+        ("not json at all", "no eventMetadata"),
+        (RAW_LINE.replace('"2026-11-22T18:25:49Z"', '"yesterday"'), "not an ISO-8601 time"),
+        (RAW_LINE.replace('"inferenceTime":"2026-11-22T18:25:49Z"', '"x":1'), "inferenceTime is missing"),
+        (RAW_LINE.replace('"encoding":"JSON"', '"encoding":"ZIP"'), "endpointOutput.encoding 'ZIP'"),
+        (RAW_LINE.replace('"data":"/9j/4AAQ"', '"data":null'), "expected a string field"),
+        (RAW_LINE.replace('"data":"/9j/4AAQ"', '"payload":"/9j/4AAQ"'), "endpointInput.data is missing"),
+    ],
+)
+def test_unusable_lines_raise_with_the_reason(line, reason):
+    with pytest.raises(UnreadableRecord, match=reason):
+        read_record(line.encode())
+
+
+def test_invalid_base64_output_is_unreadable():
+    record = json.loads(RAW_LINE)
+    record["captureData"]["endpointOutput"].update(encoding="BASE64", data="not base64!")
+    with pytest.raises(UnreadableRecord, match="not valid base64"):
+        read_record(json.dumps(record).encode())
+
+
+SKIM_CASES = [
+    prediction(18.5),
+    prediction(18.5, person=False, score=0.05, landmarks=False),
+    {**prediction(2.5e-3), "keypoints": []},
+    {**prediction(7.0), "model": {"name": 'blazé "timing": {"inference_ms": 9} \\ [x]'}},
+    {"person_detected": True, "keypoints": [{"name": "nose", "score": 1}], "timing": {"inference_ms": 7}},
+    {
+        **prediction(7.0),
+        "note": 'fake keys in a string: "error": "x", "timing": {"inference_ms": 9}, "keypoints": [',
+    },
+]
+
+
+@pytest.mark.parametrize("document", SKIM_CASES)
+@pytest.mark.parametrize("separators", [(",", ":"), (", ", ": ")])
+def test_skimming_a_response_agrees_with_parsing_it(document, separators):
+    text = json.dumps(document, separators=separators)
+    escaped = json.dumps(text)[1:-1]  # as the capture line holds it: the content of a JSON string
+    assert read_response(text) == read_response(escaped, escaped=True) == parse_response(text)
+    assert read_response(text).outcome is Outcome.PREDICTION
+
+
+@pytest.mark.parametrize("document", SKIM_CASES)
+@pytest.mark.parametrize(
+    "content_types",
+    [
+        CaptureContentTypes(),  # JSON: escaped inside the line
+        CaptureContentTypes(json_types=()),  # BASE64
+        CaptureContentTypes(json_types=(), csv_types=("application/json",)),  # CSV: also escaped text
+    ],
+)
+def test_a_captured_response_reads_as_its_careful_parse(document, content_types):
+    body = json.dumps(document, ensure_ascii=False).encode()
+    line = capture_line(invocation(at(18), body), content_types)
+    assert read_record(line.encode()).response == parse_response(body.decode())
+
+
+def test_a_negative_latency_is_no_timing_on_both_paths():
+    text = json.dumps({**prediction(1.0), "timing": {"inference_ms": -3.0}})
+    assert read_response(text) == parse_response(text) == Response(Outcome.NO_TIMING)
+
+
+def test_base64_input_is_never_decoded(monkeypatch):
+    """The photo is measured, not decoded: b64decode only ever sees the (small) output."""
+    seen = []
+    original = base64.b64decode
+    monkeypatch.setattr(
+        base64, "b64decode", lambda data, **kw: seen.append(len(data)) or original(data, **kw)
+    )
+    line = capture_line(invocation(at(18), prediction(20.0), request=bytes(30_000)), CaptureContentTypes(()))
+    read_record(line.encode())
+    assert seen and max(seen) < 10_000

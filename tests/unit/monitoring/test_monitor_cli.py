@@ -1,0 +1,103 @@
+"""`python -m monitoring analyze`, in process: the summary, the files, the exit codes."""
+
+import json
+
+import pytest
+
+from monitoring import job
+from monitoring.__main__ import container, main
+from tests.unit.monitoring.monitor_samples import at, line, write_capture
+
+
+def capture_dir(tmp_path, latencies_ms):
+    source = tmp_path / "capture"
+    write_capture(
+        source, "AllTraffic", [line(at(19, index % 60), ms) for index, ms in enumerate(latencies_ms)]
+    )
+    return source
+
+
+def test_analyze_prints_a_summary_and_writes_the_report(tmp_path, capsys):
+    output = tmp_path / "out"
+    code = main(
+        ["analyze", "--input", str(capture_dir(tmp_path, [10.0, 20.0, 30.0])), "--output", str(output)]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert printed.splitlines()[0] == "Completed"
+    assert "records    3 over all time" in printed
+    assert "latency    mean 20.0 ms" in printed
+    page = (output / "report.html").read_text()
+    assert page.count("<svg") == 2 and "Latency distribution" in page
+    assert sorted(path.name for path in output.iterdir()) == [
+        "constraint_violations.json",
+        "message",
+        "report.html",
+        "statistics.json",
+    ]
+
+
+def test_violations_are_data_exit_zero(tmp_path, capsys):
+    output = tmp_path / "out"
+    source = capture_dir(tmp_path, [1500.0, 2500.0])
+    code = main(["analyze", "--input", str(source), "--output", str(output), "--threshold", "1"])
+    assert code == 0
+    assert capsys.readouterr().out.startswith("CompletedWithViolations\n")
+    violations = json.loads((output / "constraint_violations.json").read_text())["violations"]
+    assert [violation["feature_name"] for violation in violations] == ["inference_ms"]
+
+
+def test_window_options_filter_records(tmp_path, capsys):
+    source = tmp_path / "capture"
+    write_capture(
+        source, "AllTraffic", [line(at(18, 30), 10.0), line(at(19, 30), 20.0), line(at(20, 30), 30.0)]
+    )
+    output = tmp_path / "out"
+    args = ["--start", "2026-11-22T19:00:00Z", "--end", "2026-11-22T20:00:00Z"]
+    assert main(["analyze", "--input", str(source), "--output", str(output), *args]) == 0
+    statistics = json.loads((output / "statistics.json").read_text())
+    assert (statistics["dataset"]["item_count"], statistics["capture"]["outside_window"]) == (1, 2)
+
+
+def test_metrics_are_written_on_request(tmp_path):
+    output = tmp_path / "out"
+    assert (
+        main(["analyze", "--input", str(capture_dir(tmp_path, [10.0])), "--output", str(output), "--metrics"])
+        == 0
+    )
+    lines = (output / "metrics" / "cloudwatch" / "pose-monitor.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["Dimensions"][0] == {"Name": "Endpoint", "Value": "local"}
+
+
+def test_a_bad_option_value_fails_with_its_name(tmp_path, capsys):
+    output = tmp_path / "out"
+    code = main(["analyze", "--input", str(tmp_path), "--output", str(output), "--start", "noon"])
+    assert code == 1
+    assert "error: --start: 'noon' is not an ISO-8601 time" in capsys.readouterr().err
+    assert (output / "message").read_text().startswith("Failed: --start:")
+
+
+def test_an_empty_window_fails(tmp_path, capsys):
+    window = ["--start", "2026-11-22T20:00:00Z", "--end", "2026-11-22T19:00:00Z"]
+    assert main(["analyze", "--input", str(tmp_path), "--output", str(tmp_path / "out"), *window]) == 1
+    assert "error: --start, --end: 2026-11-22T20:00:00Z is not before" in capsys.readouterr().err
+
+
+def test_a_missing_input_fails(tmp_path, capsys):
+    code = main(["analyze", "--input", str(tmp_path / "nowhere"), "--output", str(tmp_path / "out")])
+    assert code == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_still_leaves_a_message_then_fails_loudly(tmp_path, monkeypatch):
+    def broken(_config):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(job, "run", broken)
+    environment = {
+        "MONITORING_OUTPUT_ROOT": str(tmp_path),
+        "MONITORING_JOB_CONFIG": str(tmp_path / "none.json"),
+    }
+    with pytest.raises(RuntimeError, match="boom"):
+        container(environment)
+    assert (tmp_path / "message").read_text() == "Failed: internal error: RuntimeError: boom"
