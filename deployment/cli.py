@@ -54,9 +54,9 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
 
 
 def _plan(args: argparse.Namespace, config: Config) -> int:
-    _, actions, desired = _prepare(args, config)
+    aws, actions, desired = _prepare(args, config)
     _show(actions, as_json=args.json)
-    _publish_outputs(_outputs(config, desired.names), actions)
+    _publish_outputs(_outputs(config, desired.names, aws), actions)
     return 0
 
 
@@ -66,7 +66,7 @@ def _deploy(args: argparse.Namespace, config: Config) -> int:
     aws, actions, desired = _prepare(args, config)
     _show(actions, as_json=False)
     Executor(aws, desired.tags).run(actions)
-    outputs = _outputs(config, desired.names)
+    outputs = _outputs(config, desired.names, aws)
     _publish_outputs(outputs, actions)
     for key, value in outputs.items():
         print(f"{key}={value}")
@@ -74,6 +74,7 @@ def _deploy(args: argparse.Namespace, config: Config) -> int:
 
 
 def _destroy(args: argparse.Namespace, config: Config) -> int:
+    from deployment.api_state import web_bucket_name
     from deployment.aws.remote import Lookup, read_remote_state
     from deployment.executor import Executor
 
@@ -85,11 +86,32 @@ def _destroy(args: argparse.Namespace, config: Config) -> int:
         config.endpoint.variant_name,
         manages_role=not config.iam.execution_role_arn,
         monitoring=config.monitoring.enabled,
+        web_bucket=web_bucket_name(config, names),
     )
     actions = plan_destroy(names, read_remote_state(aws, lookup))
     _show(actions, as_json=False)
     Executor(aws, ()).run(actions)
     print(f"destroyed {config.prefix}: {len(actions)} resources removed")
+    return 0
+
+
+def _iam_policy(args: argparse.Namespace, config: Config) -> int:
+    from deployment.deploy_policy import deploy_policy, trust_policy
+
+    account_id = args.account_id
+    if not account_id:
+        from deployment.aws import connect
+
+        account_id = connect(config.project.region).identity.account_id()
+    if not re.fullmatch(r"\d{12}", account_id):
+        raise ConfigError(f"{account_id!r} is not a 12-digit AWS account id", where="--account-id")
+    if args.trust:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", args.trust):
+            raise ConfigError(f"{args.trust!r} is not OWNER/REPO", where="--trust")
+        document = trust_policy(account_id, args.trust)
+    else:
+        document = deploy_policy(config.project.name, account_id, config.project.region)
+    print(json.dumps(document, indent=2))
     return 0
 
 
@@ -147,6 +169,7 @@ def _connect(config: Config):
 
 def _prepare(args: argparse.Namespace, config: Config):
     """Everything `plan` and `deploy` share: desired state, remote state, and the plan."""
+    from deployment.api_state import web_bucket_name
     from deployment.artifact import build_artifact
     from deployment.aws.remote import Lookup, read_remote_state
     from deployment.state import Inputs, desired_state
@@ -176,6 +199,7 @@ def _prepare(args: argparse.Namespace, config: Config):
         config.endpoint.variant_name,
         manages_role=desired.role is not None,
         monitoring=config.monitoring.enabled,
+        web_bucket=web_bucket_name(config, desired.names),
         artifact=desired.artifact,
     )
     return aws, plan(desired, read_remote_state(aws, lookup)), desired
@@ -195,7 +219,10 @@ def _show(actions: list[Action], as_json: bool) -> None:
 _SYMBOL = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
 
 
-def _outputs(config: Config, names: Names) -> dict[str, str]:
+def _outputs(config: Config, names: Names, aws) -> dict[str, str]:
+    """What CI and people need next; the URLs are read from the live API and bucket (absent until created)."""
+    from deployment.api_state import web_bucket_name
+
     bucket = config.s3.bucket or names.default_bucket()
     outputs = {"endpoint_name": names.endpoint, "region": config.project.region}
     if config.data_capture.enabled:
@@ -205,6 +232,12 @@ def _outputs(config: Config, names: Names) -> dict[str, str]:
     if config.monitoring.enabled:
         outputs["monitoring_schedule"] = names.monitoring_schedule
         outputs["reports_s3_uri"] = f"s3://{bucket}/{names.prefix}/{config.s3.reports_prefix}"
+    api = aws.http_api.find(names.http_api, names.prefix) if config.api.enabled else None
+    if api:
+        outputs["api_url"] = api.predict_url
+    web_url = aws.website.url(web_bucket_name(config, names)) if config.webapp.enabled else None
+    if web_url:
+        outputs["web_url"] = web_url
     return outputs
 
 
@@ -247,6 +280,7 @@ def parser() -> argparse.ArgumentParser:
         ("status", _status, "endpoint and monitoring status"),
         ("monitor", _monitor, "run the monitoring job now over the last hour"),
         ("local", _local, "run the whole system offline on 127.0.0.1 (make demo)"),
+        ("iam-policy", _iam_policy, "print the GitHub deploy role's least-privilege policy"),
     ):
         command = commands.add_parser(name, parents=[common], help=text)
         command.set_defaults(command=handler)
@@ -263,4 +297,9 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--local", action="store_true", help="over the local stack's captured data")
         if name in ("monitor", "local"):
             command.add_argument("--state-dir", type=Path, default=Path(".local"), help="default: .local")
+        if name == "iam-policy":
+            command.add_argument("--account-id", help="default: the account of the current credentials")
+            command.add_argument(
+                "--trust", metavar="OWNER/REPO", help="print the role's OIDC trust policy instead"
+            )
     return root

@@ -168,6 +168,41 @@ class Iam(Strict):
     execution_role_arn: Annotated[str | None, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] = None
 
 
+ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
+
+
+class Api(Strict):
+    """The public HTTP API (API Gateway + a Lambda) in front of the endpoint: browsers cannot sign requests."""
+
+    enabled: bool = True
+    # Requests per second across the API, and how many may arrive at once above that rate.
+    throttle_rate_limit: Annotated[float, Field(gt=0, le=10000)] = 10
+    throttle_burst_limit: Annotated[int, Field(ge=1, le=5000)] = 20
+    # CORS: the web page's own origin is always allowed; these are added (e.g. http://localhost:8080).
+    extra_allowed_origins: list[str] = []
+    # The Lambda's CloudWatch log group keeps this many days (a value CloudWatch Logs accepts).
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 30
+
+    @field_validator("extra_allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not ORIGIN_PATTERN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin; write scheme and host with an optional port, "
+                    "e.g. https://example.com or http://localhost:8080 (no path, no trailing '/', no '*')"
+                )
+        return origins
+
+
+class Webapp(Strict):
+    """The static web page, published to an S3 website bucket with the API's URL in it."""
+
+    enabled: bool = True
+    # Default: "{project}-{stage}-{account id}-{region}-web"; the engine creates and owns it.
+    bucket: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = None
+
+
 class Local(Strict):
     """The offline stack of `make demo`."""
 
@@ -186,6 +221,8 @@ class Config(Strict):
     monitoring: Monitoring = Monitoring()
     s3: S3 = S3()
     iam: Iam = Iam()
+    api: Api = Api()
+    webapp: Webapp = Webapp()
     local: Local = Local()
 
     @model_validator(mode="after")
@@ -208,14 +245,24 @@ class Config(Strict):
             raise ValueError(
                 "monitoring.enabled: the monitor reads captured responses; enable data_capture output"
             )
-        default_bucket_length = len(f"{self.prefix}-{'0' * 12}-{self.project.region}")
-        if not self.s3.bucket and default_bucket_length > 63:
+        # The API always has an endpoint to call (every deployment has one); the page needs the API.
+        if self.webapp.enabled and not self.api.enabled:
             raise ValueError(
-                f"s3.bucket: the default name {self.prefix}-<account id>-{self.project.region} has "
-                f"{default_bucket_length} characters, over S3's 63; shorten project.name or project.stage, "
-                "or set s3.bucket"
+                "webapp.enabled: the web page calls the API; set api.enabled: true or webapp.enabled: false"
             )
+        self._default_bucket_fits("s3", "", self.s3.bucket)
+        if self.webapp.enabled:
+            self._default_bucket_fits("webapp", "-web", self.webapp.bucket)
         return self
+
+    def _default_bucket_fits(self, section: str, suffix: str, bucket: str | None) -> None:
+        default = f"{self.prefix}-<account id>-{self.project.region}{suffix}"
+        length = len(default) - len("<account id>") + 12
+        if not bucket and length > 63:
+            raise ValueError(
+                f"{section}.bucket: the default name {default} has {length} characters, over S3's 63; "
+                f"shorten project.name or project.stage, or set {section}.bucket"
+            )
 
     @property
     def prefix(self) -> str:

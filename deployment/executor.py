@@ -17,6 +17,7 @@ from deployment.aws import Aws
 from deployment.aws.errors import error_code
 from deployment.errors import DeploymentError
 from deployment.planner import Action
+from deployment.public_steps import PUBLIC_KINDS, PublicSteps
 from deployment.state import Endpoint
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,18 @@ class WaitPolicy:
     poll_seconds: float = 30.0
     endpoint_timeout_seconds: float = 3600.0
     role_propagation_attempts: int = 12  # a new IAM role takes seconds to be assumable
+    function_poll_seconds: float = 2.0
+    function_timeout_seconds: float = 300.0
 
 
 @dataclass
-class Executor:
+class Executor(PublicSteps):
     aws: Aws
     tags: tuple[tuple[str, str], ...]
     report: Callable[[str], None] = print
     clock: Clock = field(default_factory=Clock)
     waits: WaitPolicy = field(default_factory=WaitPolicy)
+    assigned: dict[str, str] = field(default_factory=dict, init=False)  # ids AWS assigned in this run
 
     def run(self, actions: list[Action]) -> None:
         for action in actions:
@@ -60,6 +64,9 @@ class Executor:
 
     def _apply(self, action: Action) -> None:
         """One flat table: every AWS call spelled out, so a reader can grep for it."""
+        if action.kind in PUBLIC_KINDS:
+            self.apply_public(action)
+            return
         aws, target = self.aws, action.target
         match action.kind, action.verb:
             case "bucket", "create":
@@ -158,10 +165,16 @@ class Executor:
         while self.aws.sagemaker.schedule_status(name) is not None:
             self._pause(self.clock.now() - started, f"deletion of monitoring schedule {name}")
 
-    def _pause(self, elapsed: float, what: str, timeout_seconds: float | None = None) -> None:
+    def _pause(
+        self,
+        elapsed: float,
+        what: str,
+        timeout_seconds: float | None = None,
+        poll_seconds: float | None = None,
+    ) -> None:
         if elapsed >= (timeout_seconds or self.waits.endpoint_timeout_seconds):
             raise DeploymentError(f"gave up waiting after {elapsed:.0f}s", where=what)
-        self.clock.sleep(self.waits.poll_seconds)
+        self.clock.sleep(poll_seconds or self.waits.poll_seconds)
 
     def _retry_while_role_propagates(self, create: Callable[[], None]) -> None:
         for attempt in range(self.waits.role_propagation_attempts):
@@ -171,7 +184,9 @@ class Executor:
             except ClientError as error:
                 message = error.response.get("Error", {}).get("Message", "")
                 last = attempt == self.waits.role_propagation_attempts - 1
-                if error_code(error) != "ValidationException" or "assume" not in message.lower() or last:
+                # SageMaker says ValidationException, Lambda InvalidParameterValueException.
+                propagating = error_code(error) in {"ValidationException", "InvalidParameterValueException"}
+                if not propagating or "assume" not in message.lower() or last:
                     raise
-                log.info("the execution role is not assumable yet; retrying")
+                log.info("the new role is not assumable yet; retrying")
                 self.clock.sleep(5)

@@ -52,8 +52,42 @@ class Names:
     def latency_alarm(self) -> str:
         return f"{self.prefix}-model-latency"
 
+    @property
+    def function(self) -> str:
+        """The Lambda behind `POST /predict`."""
+        return f"{self.prefix}-predict"
+
+    @property
+    def function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function}"
+
+    @property
+    def function_role(self) -> str:
+        return f"{self.prefix}-predict-lambda"
+
+    @property
+    def function_log_group(self) -> str:
+        return f"/aws/lambda/{self.function}"  # the group Lambda writes to; created here to set its retention
+
+    @property
+    def http_api(self) -> str:
+        # API names are not unique in an account: the API is found by this name *and* the project tag.
+        return f"{self.prefix}-api"
+
     def default_bucket(self) -> str:
         return f"{self.prefix}-{self.account_id}-{self.region}"
+
+    def default_web_bucket(self) -> str:
+        # A suffix, not an infix: no other stage's default bucket can end in "-web" (regions end in a digit).
+        return f"{self.prefix}-{self.account_id}-{self.region}-web"
+
+    def endpoint_arn(self) -> str:
+        # SageMaker lower-cases endpoint names in ARNs; IAM compares resources case-sensitively.
+        return f"arn:aws:sagemaker:{self.region}:{self.account_id}:endpoint/{self.endpoint.lower()}"
+
+    def api_source_arn(self, api_id: str) -> str:
+        """What may invoke the Lambda: this API's `POST /predict`, on any stage."""
+        return f"arn:aws:execute-api:{self.region}:{self.account_id}:{api_id}/*/POST/predict"
 
     def model(self, definition: object) -> str:
         return self._hashed("model", definition)

@@ -6,15 +6,24 @@ what `deploy` does. The actions are ordered: dependencies first, clean-up last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
+from deployment.actions import Action, compare, exists
+from deployment.api_plan import (
+    RemoteApi,
+    RemoteWeb,
+    api_actions,
+    destroy_api,
+    destroy_web,
+    function_role,
+    stale_web_files,
+    web_actions,
+)
 from deployment.errors import DeploymentError
 from deployment.naming import Names
 from deployment.state import Alarm, Autoscaling, Bucket, DesiredState, Role, Schedule
 
-Verb = Literal["create", "update", "delete", "unchanged"]
 # Endpoint states in which SageMaker refuses changes until the current operation ends.
 BUSY_STATES = frozenset(
     {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting", "UpdateRollbackFailed"}
@@ -54,33 +63,23 @@ class RemoteState:
     endpoint: RemoteEndpoint | None = None
     autoscaling: Autoscaling | None = None
     schedule: Schedule | None = None
-
-
-@dataclass(frozen=True)
-class Action:
-    verb: Verb
-    kind: str  # bucket, role, artifact, model, endpoint-config, alarm, endpoint, autoscaling, monitoring-schedule
-    name: str
-    reason: str = ""
-    target: object = None  # the desired resource for create/update; the remote one for delete
-
-    @property
-    def mutates(self) -> bool:
-        return self.verb != "unchanged"
-
-    def to_json(self) -> dict:
-        return {"action": self.verb, "resource": self.kind, "name": self.name, "reason": self.reason}
+    api: RemoteApi = field(default_factory=RemoteApi)
+    web: RemoteWeb = field(default_factory=RemoteWeb)
 
 
 def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
     endpoint_actions = _endpoint(desired, remote)
     updating = any(action.kind == "endpoint" and action.mutates for action in endpoint_actions)
+    public = api_actions(desired.api, remote.api)
+    # The page carries the API's URL; a new API's URL is known only once it exists.
+    new_api = any(action.kind == "http-api" and action.verb == "create" for action in public)
     return [
-        _compare("bucket", desired.bucket.name, desired.bucket, remote.bucket),
-        *([_compare("role", desired.role.name, desired.role, remote.role)] if desired.role else []),
-        _exists("artifact", desired.artifact.s3_uri, desired.artifact, remote.artifact_exists),
-        _exists("model", desired.model.name, desired.model, desired.model.name in remote.models),
-        _exists(
+        compare("bucket", desired.bucket.name, desired.bucket, remote.bucket),
+        *([compare("role", desired.role.name, desired.role, remote.role)] if desired.role else []),
+        *function_role(desired.api, remote.api),
+        exists("artifact", desired.artifact.s3_uri, desired.artifact, remote.artifact_exists),
+        exists("model", desired.model.name, desired.model, desired.model.name in remote.models),
+        exists(
             "endpoint-config",
             desired.endpoint_config.name,
             desired.endpoint_config,
@@ -91,13 +90,17 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
         *endpoint_actions,
         *_autoscaling(desired, remote, updating),
         *_schedule(desired, remote),
+        *public,
+        *web_actions(desired.web, remote.web, None if new_api else remote.api.predict_url),
         *_clean_up(desired, remote),
+        *stale_web_files(desired.web, remote.web),
     ]
 
 
 def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
-    """Everything this deployment created, in an order AWS accepts (schedule before endpoint...)."""
-    actions = []
+    """Everything this deployment created, in an order AWS accepts: what calls a thing goes first
+    (the page, then the API, its Lambda, then the schedule and the endpoint...)."""
+    actions = [*destroy_web(remote.web), *destroy_api(remote.api)]
     if remote.schedule:
         actions.append(Action("delete", "monitoring-schedule", remote.schedule.name, target=remote.schedule))
     if remote.autoscaling:
@@ -123,26 +126,9 @@ def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
     return actions
 
 
-def _compare(kind: str, name: str, desired: object, remote: object | None) -> Action:
-    if remote is None:
-        return Action("create", kind, name, target=desired)
-    if remote != desired:
-        return Action("update", kind, name, _differences(desired, remote), desired)
-    return Action("unchanged", kind, name)
-
-
-def _exists(kind: str, name: str, desired: object, exists: bool) -> Action:
-    return Action("unchanged", kind, name) if exists else Action("create", kind, name, target=desired)
-
-
-def _differences(desired: object, remote: object) -> str:
-    changed = [key for key in vars(desired) if getattr(desired, key) != getattr(remote, key, None)]
-    return "changed: " + ", ".join(changed)
-
-
 def _alarms(desired: tuple[Alarm, ...], remote: tuple[Alarm, ...]) -> list[Action]:
     existing = {alarm.name: alarm for alarm in remote}
-    return [_compare("alarm", alarm.name, alarm, existing.get(alarm.name)) for alarm in desired]
+    return [compare("alarm", alarm.name, alarm, existing.get(alarm.name)) for alarm in desired]
 
 
 def _endpoint(desired: DesiredState, remote: RemoteState) -> list[Action]:
@@ -183,7 +169,7 @@ def _autoscaling(desired: DesiredState, remote: RemoteState, updating: bool) -> 
         if current is None:
             return []
         return [Action("delete", "autoscaling", current.resource_id, "autoscaling.enabled is false", current)]
-    return [_compare("autoscaling", wanted.resource_id, wanted, current)]
+    return [compare("autoscaling", wanted.resource_id, wanted, current)]
 
 
 def _schedule(desired: DesiredState, remote: RemoteState) -> list[Action]:
@@ -192,7 +178,7 @@ def _schedule(desired: DesiredState, remote: RemoteState) -> list[Action]:
             return []
         reason = "monitoring.enabled is false"
         return [Action("delete", "monitoring-schedule", remote.schedule.name, reason, remote.schedule)]
-    return [_compare("monitoring-schedule", desired.schedule.name, desired.schedule, remote.schedule)]
+    return [compare("monitoring-schedule", desired.schedule.name, desired.schedule, remote.schedule)]
 
 
 def _clean_up(desired: DesiredState, remote: RemoteState) -> list[Action]:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 
-SAGEMAKER_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
+SAGEMAKER = "sagemaker.amazonaws.com"
+LAMBDA = "lambda.amazonaws.com"
+
+
+def trust_policy(service: str) -> dict:
+    """Who may assume a role: one AWS service."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+SAGEMAKER_TRUST = trust_policy(SAGEMAKER)
 
 
 def execution_policy(bucket: str, root_prefix: str, region: str, account_id: str) -> dict:
@@ -54,6 +61,43 @@ def execution_policy(bucket: str, root_prefix: str, region: str, account_id: str
                 "Action": ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms"],
                 "Resource": "*",
             },
+        ],
+    }
+
+
+def function_policy(endpoint_arn: str, log_group_arn: str) -> dict:
+    """The API's Lambda: invoke this one endpoint, and write to its own (engine-created) log group."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "InvokeTheEndpoint",
+                "Effect": "Allow",
+                "Action": "sagemaker:InvokeEndpoint",
+                "Resource": endpoint_arn,
+            },
+            {
+                "Sid": "WriteItsOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group_arn}:*",
+            },
+        ],
+    }
+
+
+def public_read_policy(bucket: str) -> dict:
+    """Anyone may read the web page's objects, and do nothing else with the bucket."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicReadOfThePage",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
         ],
     }
 

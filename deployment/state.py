@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from deployment.api_state import ApiState, WebState, api_state, web_state
 from deployment.config import Config
 from deployment.naming import PROJECT_TAG, Names, artifact_key
 from deployment.policies import canonical, execution_policy
+from deployment.roles import Role
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,6 @@ class Bucket:
     kms_key_id: str | None
     capture_prefix: str  # objects below it expire after `retention_days`
     retention_days: int
-
-
-@dataclass(frozen=True)
-class Role:
-    name: str
-    arn: str
-    policy: str  # canonical JSON of the inline execution policy
 
 
 @dataclass(frozen=True)
@@ -153,6 +148,8 @@ class DesiredState:
     autoscaling: Autoscaling | None
     schedule: Schedule | None
     keep_previous: int
+    api: ApiState | None = None  # None when api.enabled is false
+    web: WebState | None = None  # None when webapp.enabled is false
 
 
 def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredState:
@@ -189,6 +186,8 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
             config, names, inputs, role_arn, f"s3://{bucket_name}/{root}/{config.s3.reports_prefix}"
         ),
         keep_previous=config.update.keep_previous,
+        api=api_state(config, names),
+        web=web_state(config, names),
     )
 
 

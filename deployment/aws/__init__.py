@@ -8,10 +8,13 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from deployment.aws.alarms import Alarms
+from deployment.aws.functions import Functions
+from deployment.aws.http_api import HttpApis
 from deployment.aws.identity import Identity
 from deployment.aws.sagemaker import SageMaker
 from deployment.aws.scaling import Scaling
 from deployment.aws.storage import Storage
+from deployment.aws.website import Website
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,9 @@ class Aws:
     sagemaker: SageMaker
     alarms: Alarms
     scaling: Scaling
+    functions: Functions
+    http_api: HttpApis
+    website: Website
     region: str
 
 
@@ -32,11 +38,15 @@ def connect(region: str, session: boto3.Session | None = None) -> Aws:
     def client(name: str):
         return session.client(name, region_name=region, config=retries)
 
+    s3 = client("s3")
     return Aws(
-        storage=Storage(client("s3"), region),
+        storage=Storage(s3, region),
         identity=Identity(client("iam"), client("sts")),
         sagemaker=SageMaker(client("sagemaker")),
         alarms=Alarms(client("cloudwatch")),
         scaling=Scaling(client("application-autoscaling")),
+        functions=Functions(client("lambda"), client("logs")),
+        http_api=HttpApis(client("apigatewayv2")),
+        website=Website(s3, region),
         region=region,
     )

@@ -12,7 +12,10 @@ def error_code(error: ClientError) -> str:
 def is_not_found(error: ClientError) -> bool:
     code = error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
-    return code in {"404", "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "ResourceNotFound"} or (
+    # S3, IAM, SageMaker, then Lambda and CloudWatch Logs, then API Gateway.
+    not_found = {"404", "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "ResourceNotFound"}
+    not_found |= {"ResourceNotFoundException", "NotFoundException"}
+    return code in not_found or (
         code == "ValidationException" and ("Could not find" in message or "does not exist" in message)
     )
 

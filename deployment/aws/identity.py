@@ -1,4 +1,4 @@
-"""IAM and STS: who we are, and the SageMaker execution role when the engine owns it."""
+"""IAM and STS: who we are, and the roles the engine owns (SageMaker execution, the API's Lambda)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from deployment.aws.errors import is_not_found, tag_list
-from deployment.policies import SAGEMAKER_TRUST, canonical
-from deployment.state import Role
+from deployment.policies import LAMBDA, SAGEMAKER, canonical, trust_policy
+from deployment.roles import Role
 
 POLICY_NAME = "execution"
+DESCRIPTIONS = {
+    SAGEMAKER: "SageMaker execution role of a pose-estimation deployment",
+    LAMBDA: "Role of the Lambda behind a pose-estimation deployment's HTTP API",
+}
 
 
 class Identity:
@@ -22,7 +26,7 @@ class Identity:
     def account_id(self) -> str:
         return self.sts.get_caller_identity()["Account"]
 
-    def read_role(self, name: str) -> Role | None:
+    def read_role(self, name: str, service: str = SAGEMAKER) -> Role | None:
         try:
             arn = self.iam.get_role(RoleName=name)["Role"]["Arn"]
         except ClientError as error:
@@ -37,13 +41,13 @@ class Identity:
             document = {}
         if isinstance(document, str):  # the raw API returns it URL-encoded
             document = json.loads(unquote(document))
-        return Role(name, arn, canonical(document))
+        return Role(name, arn, canonical(document), service)
 
     def create_role(self, role: Role, tags: tuple[tuple[str, str], ...]) -> None:
         self.iam.create_role(
             RoleName=role.name,
-            AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST),
-            Description="SageMaker execution role of a pose-estimation deployment",
+            AssumeRolePolicyDocument=json.dumps(trust_policy(role.service)),
+            Description=DESCRIPTIONS[role.service],
             Tags=tag_list(tags),
         )
         self.put_policy(role)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deployment.api_plan import RemoteApi, RemoteWeb
+from deployment.api_state import PERMISSION_STATEMENT, ROUTE_KEY, STAGE
 from deployment.aws import Aws
 from deployment.naming import Names
 from deployment.planner import RemoteState
+from deployment.policies import LAMBDA
 from deployment.state import Artifact
 
 
@@ -19,6 +22,7 @@ class Lookup:
     variant_name: str
     manages_role: bool
     monitoring: bool  # config.monitoring.enabled
+    web_bucket: str  # read even when the web page or the API is disabled, so they can be removed
     artifact: Artifact | None = None
 
 
@@ -38,4 +42,34 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         endpoint=endpoint,
         autoscaling=aws.scaling.read(names.endpoint, lookup.variant_name),
         schedule=aws.sagemaker.describe_schedule(names.monitoring_schedule) if has_schedule else None,
+        api=read_api(aws, names),
+        web=read_web(aws, lookup.web_bucket, names.prefix),
     )
+
+
+def read_api(aws: Aws, names: Names) -> RemoteApi:
+    function = aws.functions.read(names.function)
+    api = aws.http_api.find(names.http_api, names.prefix)
+    integration = route = stage = None
+    if api:
+        integration = aws.http_api.read_integration(api.api_id, names.function_arn)
+        route = aws.http_api.read_route(api.api_id, ROUTE_KEY)
+        stage = aws.http_api.read_stage(api.api_id, STAGE)
+    return RemoteApi(
+        log_group=aws.functions.read_log_group(names.function_log_group),
+        role=aws.identity.read_role(names.function_role, LAMBDA),
+        function=function,
+        permission=aws.functions.read_permission(names.function, PERMISSION_STATEMENT) if function else None,
+        api=api,
+        integration=integration,
+        route=route,
+        stage=stage,
+    )
+
+
+def read_web(aws: Aws, bucket_name: str, prefix: str) -> RemoteWeb:
+    bucket, ours = aws.website.read_bucket(bucket_name, prefix)
+    if not (bucket and ours):
+        return RemoteWeb(bucket, ours)  # a bucket not ours is neither read further nor touched
+    files, page = aws.website.read_objects(bucket_name)
+    return RemoteWeb(bucket, ours, files, page)

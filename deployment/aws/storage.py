@@ -19,29 +19,14 @@ class Storage:
 
     def read_bucket(self, name: str, prefix: str) -> tuple[Bucket | None, bool]:
         """The bucket as configured now, and whether this deployment's tag is on it."""
-        try:
-            self.client.head_bucket(Bucket=name)
-        except ClientError as error:
-            if is_not_found(error):
-                return None, False
-            if error_code(error) in {"403", "AccessDenied"}:
-                raise DeploymentError(
-                    "the bucket exists but this account cannot use it",
-                    where=f"s3://{name}",
-                    hint="bucket names are global; set s3.bucket to a name you own",
-                ) from error
-            raise
+        if not bucket_exists(self.client, name, "s3.bucket"):
+            return None, False
         capture_prefix, retention_days = self._capture_rule(name)
         bucket = Bucket(name, self._kms_key(name), capture_prefix, retention_days)
-        return bucket, self._tags(name).get(PROJECT_TAG) == prefix
+        return bucket, bucket_tags(self.client, name).get(PROJECT_TAG) == prefix
 
     def create_bucket(self, bucket: Bucket, tags: tuple[tuple[str, str], ...]) -> None:
-        if self.region == "us-east-1":
-            self.client.create_bucket(Bucket=bucket.name)
-        else:
-            self.client.create_bucket(
-                Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": self.region}
-            )
+        create_bucket(self.client, bucket.name, self.region)
         self.client.put_public_access_block(
             Bucket=bucket.name,
             PublicAccessBlockConfiguration={
@@ -139,11 +124,36 @@ class Storage:
             raise
         return rules[0]["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID")
 
-    def _tags(self, name: str) -> dict[str, str]:
-        try:
-            tag_set = self.client.get_bucket_tagging(Bucket=name)["TagSet"]
-        except ClientError as error:
-            if error_code(error) == "NoSuchTagSet":
-                return {}
-            raise
-        return {tag["Key"]: tag["Value"] for tag in tag_set}
+
+def bucket_exists(client, name: str, setting: str) -> bool:
+    """False when absent; a name another account holds is an error naming the setting to change."""
+    try:
+        client.head_bucket(Bucket=name)
+    except ClientError as error:
+        if is_not_found(error):
+            return False
+        if error_code(error) in {"403", "AccessDenied"}:
+            raise DeploymentError(
+                "the bucket exists but this account cannot use it",
+                where=f"s3://{name}",
+                hint=f"bucket names are global; set {setting} to a name you own",
+            ) from error
+        raise
+    return True
+
+
+def create_bucket(client, name: str, region: str) -> None:
+    if region == "us-east-1":  # the one region that refuses to be named as a location constraint
+        client.create_bucket(Bucket=name)
+    else:
+        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+
+
+def bucket_tags(client, name: str) -> dict[str, str]:
+    try:
+        tag_set = client.get_bucket_tagging(Bucket=name)["TagSet"]
+    except ClientError as error:
+        if error_code(error) == "NoSuchTagSet":
+            return {}
+        raise
+    return {tag["Key"]: tag["Value"] for tag in tag_set}

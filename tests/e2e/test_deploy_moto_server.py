@@ -118,7 +118,9 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
     deployed = deployment_cli(environment, "deploy", *no_monitoring, *build)
     assert deployed.returncode == 0, deployed.stderr
     assert "endpoint_name=pose-dev" in deployed.stdout.splitlines()
-    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 7
+    # The endpoint's 7 resources, and the web bucket, the Lambda, its role and log group, the HTTP API.
+    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 12
+    assert_the_page_calls_the_api(account, outputs(deployed))
 
     planned = deployment_cli(environment, "plan", *no_monitoring, *build)
     assert planned.returncode == 0, planned.stderr
@@ -126,11 +128,38 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
 
     destroyed = deployment_cli(environment, "destroy", *no_monitoring)
     assert destroyed.returncode == 0, destroyed.stderr
-    assert destroyed.stdout.splitlines()[-1] == "destroyed pose-dev: 7 resources removed"
+    assert destroyed.stdout.splitlines()[-1] == "destroyed pose-dev: 12 resources removed"
 
     assert tagged_resources(account) == {}
     assert account.client("s3").list_buckets()["Buckets"] == []
     assert account.client("sagemaker").list_endpoints()["Endpoints"] == []
+    assert account.client("lambda").list_functions()["Functions"] == []
+    assert account.client("apigatewayv2").get_apis()["Items"] == []
+    assert account.client("iam").list_roles()["Roles"] == []
+
+
+def outputs(result: subprocess.CompletedProcess) -> dict[str, str]:
+    lines = result.stdout.splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and " " not in line)
+
+
+def assert_the_page_calls_the_api(account: boto3.Session, published: dict[str, str]) -> None:
+    """index.html, read back from the web bucket, names the API the deploy reported."""
+    api_url, web_url = published["api_url"], published["web_url"]
+    (api,) = account.client("apigatewayv2").get_apis()["Items"]
+    assert api_url == f"{api['ApiEndpoint']}/predict"
+    bucket = web_url.removeprefix("http://").split(".s3-website")[0]
+    s3 = account.client("s3")
+    page = s3.get_object(Bucket=bucket, Key="index.html")
+    html = page["Body"].read().decode()
+    assert f'data-api-url="{api_url}"' in html and 'data-model-name="blazepose-full"' in html
+    assert (page["ContentType"], page["CacheControl"]) == ("text/html; charset=utf-8", "no-cache")
+    script = s3.get_object(Bucket=bucket, Key="static/app.js")
+    assert (script["ContentType"], script["CacheControl"]) == (
+        "text/javascript; charset=utf-8",
+        "public, max-age=300",
+    )
+    assert api["CorsConfiguration"]["AllowOrigins"] == [web_url]
 
 
 def test_an_unpinned_image_is_one_error_line_and_exit_2(aws_environment, model_artifact):

@@ -34,7 +34,8 @@ HOURLY = {
 @pytest.fixture
 def sagemaker(stubbed):
     client, stubber = stubbed("sagemaker")
-    aws = Aws(None, None, SageMaker(client), None, None, "us-east-1")
+    others = dict.fromkeys(("storage", "identity", "alarms", "scaling", "functions", "http_api", "website"))
+    aws = Aws(sagemaker=SageMaker(client), region="us-east-1", **others)
     yield aws, stubber
     stubber.assert_no_pending_responses()
 

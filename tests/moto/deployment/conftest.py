@@ -1,8 +1,8 @@
 """The CLI against moto in-process, with every AWS call recorded and the APIs moto lacks answered here.
 
-moto implements neither UpdateEndpoint nor the monitoring-schedule APIs. Their requests are still
-built and validated by botocore against the service model; a `before-call` handler then answers
-them from a small in-memory store instead of sending them.
+moto implements neither UpdateEndpoint, the monitoring-schedule APIs nor API Gateway's UpdateStage.
+Their requests are still built and validated by botocore against the service model; a `before-call`
+handler then answers them from a small in-memory store (or moto's own) instead of sending them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import botocore.session
 import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
+from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
@@ -86,6 +87,7 @@ class Account:
             "DeleteMonitoringSchedule": self._delete_schedule,
             "ListMonitoringExecutions": self._list_executions,
             "DescribeProcessingJob": self._describe_processing_job,
+            "UpdateStage": self._update_stage,
         }.get(operation)
 
     def mark(self) -> int:
@@ -171,6 +173,19 @@ class Account:
             }
         )
 
+    def _update_stage(self):
+        """Applied to moto's own stage, so reading it back shows the change."""
+        params = self._params()
+        api = apigatewayv2_backends[ACCOUNT][REGION].apis[params["ApiId"]]
+        stage = api.stages[params["StageName"]]
+        settings = params["DefaultRouteSettings"]
+        stage.default_route_settings = {
+            "throttlingBurstLimit": settings["ThrottlingBurstLimit"],
+            "throttlingRateLimit": settings["ThrottlingRateLimit"],
+        }
+        stage.auto_deploy = params.get("AutoDeploy", stage.auto_deploy)
+        return answer({"StageName": stage.name, "AutoDeploy": stage.auto_deploy})
+
 
 ACTIVE: list[Account] = []  # the running test's account; the shared sessions route events to it
 
@@ -194,6 +209,7 @@ def shared_session(recording: bool) -> boto3.Session:
     if recording:
         session.events.register("before-parameter-build", _record)
         session.events.register("before-call.sagemaker", _answer)
+        session.events.register("before-call.apigatewayv2", _answer)
     return session
 
 

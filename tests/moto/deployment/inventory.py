@@ -13,7 +13,8 @@ Inventory = dict[tuple[str, str], dict[str, str]]  # (kind, name) -> its tags
 
 
 def tagged_resources(session, region: str = "us-east-1") -> Inventory:
-    """(kind, name) -> tags of every bucket, role, alarm and SageMaker model/config/endpoint with our tag."""
+    """(kind, name) -> tags of every bucket, role, alarm, SageMaker model/config/endpoint, Lambda
+    function, HTTP API and log group with our tag."""
     found: Inventory = {}
     s3 = session.client("s3", region_name=region)
     for bucket in s3.list_buckets()["Buckets"]:
@@ -34,7 +35,23 @@ def tagged_resources(session, region: str = "us-east-1") -> Inventory:
         )
     for endpoint in sagemaker.list_endpoints()["Endpoints"]:
         found[("endpoint", endpoint["EndpointName"])] = _sagemaker_tags(sagemaker, endpoint["EndpointArn"])
+    found |= _public_side(session, region)
     return {key: tags for key, tags in found.items() if PROJECT_TAG in tags}
+
+
+def _public_side(session, region: str) -> Inventory:
+    found: Inventory = {}
+    functions = session.client("lambda", region_name=region)
+    for function in functions.list_functions()["Functions"]:
+        tags = functions.list_tags(Resource=function["FunctionArn"])["Tags"]
+        found[("function", function["FunctionName"])] = tags
+    for api in session.client("apigatewayv2", region_name=region).get_apis()["Items"]:
+        found[("http-api", api["Name"])] = api.get("Tags", {})
+    logs = session.client("logs", region_name=region)
+    for group in logs.describe_log_groups()["logGroups"]:
+        tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
+        found[("log-group", group["logGroupName"])] = tags
+    return found
 
 
 def of_deployment(inventory: Inventory, prefix: str) -> set[tuple[str, str]]:

@@ -8,20 +8,23 @@ import pytest
 from moto.sagemaker.models import sagemaker_backends
 
 from deployment.naming import PROJECT_TAG
+from deployment.website import static_files
 from tests.functional.deployment.contract import JOB_DEFINITION
 from tests.moto.deployment.conftest import ACCOUNT, REGION
 from tests.moto.deployment.inventory import of_deployment, tagged_resources
 
 NO_MONITORING = ("--set", "monitoring.enabled=false")
 BUCKET = f"pose-dev-{ACCOUNT}-{REGION}"
+WEB_BUCKET = f"{BUCKET}-web"
 TAGS = {"owner": "ml-team", PROJECT_TAG: "pose-dev"}
+STATIC_FILES = static_files()
 
 
 def mutating(calls) -> list[tuple[str, str]]:
     return [(call.service, call.operation) for call in calls if call.mutates]
 
 
-def test_a_first_deploy_creates_everything_in_dependency_order(run, account):
+def test_a_first_deploy_creates_everything_in_dependency_order(run, account, console):
     result = run("deploy")
 
     assert result.code == 0, result.err
@@ -33,6 +36,8 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account):
         ("s3", "PutBucketLifecycleConfiguration"),
         ("iam", "CreateRole"),
         ("iam", "PutRolePolicy"),
+        ("iam", "CreateRole"),  # the Lambda's, early: IAM propagates while the endpoint is created
+        ("iam", "PutRolePolicy"),
         ("s3", "PutObject"),
         ("sagemaker", "CreateModel"),
         ("sagemaker", "CreateEndpointConfig"),
@@ -41,13 +46,31 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account):
         ("sagemaker", "CreateEndpoint"),
         ("sagemaker", "CreateMonitoringSchedule"),
         ("sagemaker", "AddTags"),
+        ("cloudwatch-logs", "CreateLogGroup"),
+        ("cloudwatch-logs", "PutRetentionPolicy"),
+        ("lambda", "CreateFunction"),
+        ("apigatewayv2", "CreateApi"),
+        ("apigatewayv2", "CreateIntegration"),
+        ("apigatewayv2", "CreateRoute"),
+        ("apigatewayv2", "CreateStage"),
+        ("lambda", "AddPermission"),
+        ("s3", "CreateBucket"),
+        ("s3", "PutBucketTagging"),
+        ("s3", "PutPublicAccessBlock"),
+        ("s3", "PutBucketWebsite"),
+        ("s3", "PutBucketPolicy"),
+        *[("s3", "PutObject")] * len(STATIC_FILES),
+        ("s3", "PutObject"),  # index.html, last: it names the assets
     ]
-    assert result.out.splitlines()[-5:] == [
+    api_id = console.client("apigatewayv2").get_apis()["Items"][0]["ApiId"]
+    assert result.out.splitlines()[-7:] == [
         "endpoint_name=pose-dev",
         f"region={REGION}",
         f"capture_s3_uri=s3://{BUCKET}/pose-dev/data-capture/pose-dev",
         "monitoring_schedule=pose-dev-monitor",
         f"reports_s3_uri=s3://{BUCKET}/pose-dev/monitoring-reports",
+        f"api_url=https://{api_id}.execute-api.{REGION}.amazonaws.com/predict",
+        f"web_url=http://{WEB_BUCKET}.s3-website-{REGION}.amazonaws.com",
     ]
 
 
@@ -63,8 +86,11 @@ def test_every_created_resource_carries_the_project_tags(run, account, console):
         "endpoint-config",
         "endpoint",
         "alarm",
+        "function",
+        "http-api",
+        "log-group",
     }
-    assert len(inventory) == 7
+    assert len(inventory) == 12  # two buckets, two roles, two alarms
     for (kind, name), tags in inventory.items():
         extra = {"pose:monitoring-schedule": "pose-dev-monitor"} if kind == "endpoint" else {}
         assert tags == {**TAGS, **extra}, (kind, name)
@@ -172,12 +198,23 @@ def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):
     assert [(step["action"], step["resource"]) for step in plan] == [
         ("update", "bucket"),
         ("unchanged", "role"),
+        ("unchanged", "role"),
         ("unchanged", "artifact"),
         ("unchanged", "model"),
         ("unchanged", "endpoint-config"),
         ("unchanged", "alarm"),
         ("unchanged", "alarm"),
         ("unchanged", "endpoint"),
+        ("unchanged", "log-group"),
+        ("unchanged", "function"),
+        ("unchanged", "http-api"),
+        ("unchanged", "api-integration"),
+        ("unchanged", "api-route"),
+        ("unchanged", "api-stage"),
+        ("unchanged", "lambda-permission"),
+        ("unchanged", "web-bucket"),
+        *[("unchanged", "web-file")] * len(STATIC_FILES),
+        ("unchanged", "web-page"),
     ]
     assert plan[0] == {
         "action": "update",
@@ -373,7 +410,7 @@ def test_destroy_leaves_nothing_tagged_and_spares_another_deployment(run, accoun
     # "pose-dev2" starts with "pose-dev": listing by name prefix alone would take its resources too.
     assert run("deploy", "--set", "project.stage=dev2").code == 0
     before = tagged_resources(console)
-    assert len(of_deployment(before, "pose-dev")) == len(of_deployment(before, "pose-dev2")) == 7
+    assert len(of_deployment(before, "pose-dev")) == len(of_deployment(before, "pose-dev2")) == 12
 
     result = run("destroy")
 
@@ -382,10 +419,12 @@ def test_destroy_leaves_nothing_tagged_and_spares_another_deployment(run, accoun
     assert of_deployment(after, "pose-dev") == set()
     assert after == {key: tags for key, tags in before.items() if tags[PROJECT_TAG] == "pose-dev2"}
     assert set(account.schedules) == {"pose-dev2-monitor"}
-    assert [b["Name"] for b in console.client("s3").list_buckets()["Buckets"]] == [
-        f"pose-dev2-{ACCOUNT}-{REGION}"
+    assert sorted(b["Name"] for b in console.client("s3").list_buckets()["Buckets"]) == [
+        f"pose-dev2-{ACCOUNT}-{REGION}",
+        f"pose-dev2-{ACCOUNT}-{REGION}-web",
     ]
-    assert result.out.splitlines()[-1] == "destroyed pose-dev: 8 resources removed"
+    # The 12 tagged ones and the monitoring schedule
+    assert result.out.splitlines()[-1] == "destroyed pose-dev: 13 resources removed"
 
 
 def test_destroy_finds_a_schedule_after_monitoring_was_disabled_in_config(run, account, console):
@@ -471,7 +510,7 @@ def test_deploy_does_exactly_what_plan_showed(run):
 
     deployed = run("deploy", "--set", "autoscaling.enabled=true").out.splitlines()
 
-    summary = planned.index("plan: 10 change(s), 0 unchanged")
+    summary = planned.index(f"plan: {16 + len(STATIC_FILES)} change(s), 0 unchanged")
     assert deployed[: summary + 1] == planned
     executed = [
         line.split() for line in deployed[summary + 1 :] if not line.startswith(" ") and "=" not in line

@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from deployment.api_plan import RemoteApi, RemoteWeb
+from deployment.api_state import ApiState, WebState
 from deployment.config import parse_config
 from deployment.planner import Action, RemoteConfig, RemoteEndpoint, RemoteState
+from deployment.policies import LAMBDA
+from deployment.public_steps import PUBLIC_KINDS
 from deployment.state import DesiredState, Inputs, desired_state
 
 ACCOUNT = "123456789012"
@@ -19,6 +23,9 @@ INFERENCE_IMAGE = f"{REGISTRY}/pose@sha256:" + "a" * 64
 MONITORING_IMAGE = f"{REGISTRY}/pose-monitor@sha256:" + "b" * 64
 ARTIFACT_SHA = "c" * 64
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+API_ID = "a1b2c3d4e5"
+API_URL = f"https://{API_ID}.execute-api.us-east-1.amazonaws.com/predict"
+INTEGRATION_ID = "int0001"
 
 
 def inputs(inference_image: str = INFERENCE_IMAGE, artifact_sha: str = ARTIFACT_SHA) -> Inputs:
@@ -44,7 +51,32 @@ def deployed(state: DesiredState, created: datetime = EPOCH, status: str = "InSe
         endpoint=RemoteEndpoint(state.endpoint.name, state.endpoint_config.name, status),
         autoscaling=state.autoscaling,
         schedule=state.schedule,
+        api=deployed_api(state.api),
+        web=deployed_web(state.web, API_URL if state.api else None),
     )
+
+
+def deployed_api(api: ApiState | None, api_id: str = API_ID) -> RemoteApi:
+    """The API stack as a successful deploy leaves it, read back (ids assigned, no zip)."""
+    if api is None:
+        return RemoteApi()
+    return RemoteApi(
+        log_group=api.log_group,
+        role=api.role,
+        function=replace(api.function, zip_file=b""),
+        permission=replace(api.permission, source_arn=api.names.api_source_arn(api_id)),
+        api=replace(api.api, api_id=api_id, endpoint=f"https://{api_id}.execute-api.us-east-1.amazonaws.com"),
+        integration=replace(api.integration, api_id=api_id, integration_id=INTEGRATION_ID),
+        route=replace(api.route, api_id=api_id, integration_id=INTEGRATION_ID, route_id="route01"),
+        stage=replace(api.stage, api_id=api_id),
+    )
+
+
+def deployed_web(web: WebState | None, api_url: str | None) -> RemoteWeb:
+    if web is None:
+        return RemoteWeb()
+    files = tuple(replace(file, path="") for file in web.files)
+    return RemoteWeb(web.bucket, True, files, replace(web.page, api_url=api_url, model_name=""))
 
 
 def applied(remote: RemoteState, actions: list[Action], now: datetime) -> RemoteState:
@@ -53,6 +85,9 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
     models = set(remote.models)
     for action in (action for action in actions if action.mutates):
         target = action.target
+        if action.kind in PUBLIC_KINDS or getattr(target, "service", None) == LAMBDA:
+            remote = replace(remote, api=_applied_api(remote.api, action), web=_applied_web(remote, action))
+            continue
         match action.kind, action.verb:
             case "model", "create":
                 models.add(action.name)
@@ -88,6 +123,53 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
             case _:
                 raise AssertionError(f"the in-memory account cannot {action.verb} a {action.kind}")
     return replace(remote, models=frozenset(models), endpoint_configs=tuple(configs.values()))
+
+
+def _applied_api(api: RemoteApi, action: Action) -> RemoteApi:
+    target = action.target
+    match action.kind, action.verb:
+        case "role", "create" | "update":
+            return replace(api, role=target)
+        case "log-group", "create" | "update":
+            return replace(api, log_group=target)
+        case "function", "create":
+            return replace(api, function=replace(target, zip_file=b""), permission=None)
+        case "function" | "function-code", "update":
+            return replace(api, function=replace(target, zip_file=b""))
+        case "http-api", "create":
+            return replace(
+                deployed_api(target), log_group=api.log_group, role=api.role, function=api.function
+            )
+        case "http-api" | "api-stage" | "lambda-permission", "update" | "create":
+            field = {"http-api": "api", "api-stage": "stage", "lambda-permission": "permission"}[action.kind]
+            return replace(api, **{field: target})
+    if action.kind.startswith(("http-api", "function", "log-group", "role")) and action.verb == "delete":
+        raise AssertionError("the in-memory account deletes the API stack only through plan_destroy")
+    return api
+
+
+def _applied_web(remote: RemoteState, action: Action) -> RemoteWeb:
+    web, target = remote.web, action.target
+    match action.kind, action.verb:
+        case "web-bucket", "create" | "update":
+            return replace(web, bucket=target, bucket_is_ours=True)
+        case "web-file", "create" | "update":
+            others = tuple(file for file in web.files if file.key != target.key)
+            return replace(web, files=(*others, replace(target, path="")))
+        case "web-file", "delete":
+            return replace(web, files=tuple(file for file in web.files if file.key != target.key))
+        case "web-page", "create" | "update":
+            api_url = target.api_url or remote.api.predict_url
+            return replace(web, page=replace(target, api_url=api_url, model_name=""))
+    return web
+
+
+def steps(actions: list[Action]) -> list[tuple[str, str, str]]:
+    return [(action.verb, action.kind, action.name) for action in actions]
+
+
+def changes(actions: list[Action]) -> list[tuple[str, str, str]]:
+    return steps([action for action in actions if action.mutates])
 
 
 def hours(count: int) -> timedelta:

@@ -1,10 +1,17 @@
-"""A clock for waits: tests fake hours of AWS work without sleeping."""
+"""A clock for waits, and a scripted AWS: tests fake hours of AWS work without sleeping."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from deployment.executor import Clock
+from botocore.exceptions import ClientError
+
+from deployment.aws.functions import FunctionStatus
+from deployment.executor import Clock, Executor, WaitPolicy
+from deployment.planner import RemoteEndpoint as Seen
+from tests.unit.deployment.builders import API_ID
+
+ACTIVE = FunctionStatus("Active", "Successful", "")
 
 
 @dataclass
@@ -23,3 +30,83 @@ class FakeClock:
 
     def clock(self) -> Clock:
         return Clock(sleep=self.sleep, now=self.now)
+
+
+class Calls:
+    """Records every call made on it; `answers` scripts what a method returns (or raises)."""
+
+    def __init__(self, log: list, service: str, **answers) -> None:
+        self._log, self._service, self._answers = log, service, answers
+
+    def __getattr__(self, method: str):
+        def call(*args, **kwargs):
+            self._log.append((self._service, method, args))
+            answer = self._answers.get(method)
+            return answer(*args, **kwargs) if answer else None
+
+        return call
+
+
+@dataclass
+class FakeAws:
+    clock: FakeClock
+    endpoint_timeline: list[tuple[float, Seen | None]] = field(default_factory=list)
+    schedule_timeline: list[tuple[float, str | None]] = field(default_factory=list)
+    calls: list = field(default_factory=list)
+    model_errors: list[ClientError] = field(default_factory=list)
+    # What the endpoint goes through once CreateEndpoint is called: (seconds after the call, state).
+    on_create: list[tuple[float, Seen]] = field(default_factory=list)
+    function_timeline: list[tuple[float, FunctionStatus]] = field(default_factory=lambda: [(0, ACTIVE)])
+    function_errors: list[ClientError] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.sagemaker = Calls(
+            self.calls,
+            "sagemaker",
+            describe_endpoint=lambda name: self._at(self.endpoint_timeline),
+            schedule_status=lambda name: self._at(self.schedule_timeline),
+            create_model=self._create_model,
+            create_endpoint=self._create_endpoint,
+        )
+        self.functions = Calls(
+            self.calls,
+            "functions",
+            status=lambda name: self._at(self.function_timeline),
+            create=self._create_function,
+        )
+        self.http_api = Calls(
+            self.calls, "http_api", create=self._create_api, create_integration=lambda i: "int9"
+        )
+        for service in ("storage", "identity", "alarms", "scaling", "website"):
+            setattr(self, service, Calls(self.calls, service))
+
+    def _at(self, timeline: list):
+        """The last state whose start time has passed."""
+        return [state for start, state in timeline if start <= self.clock.now()][-1]
+
+    def _create_model(self, model, tags):
+        if self.model_errors:
+            raise self.model_errors.pop(0)
+
+    def _create_endpoint(self, endpoint, tags):
+        if self.on_create:
+            self.endpoint_timeline = [(self.clock.now() + delay, state) for delay, state in self.on_create]
+
+    def _create_function(self, function, tags):
+        if self.function_errors:
+            raise self.function_errors.pop(0)
+
+    def _create_api(self, state, tags):
+        return replace(
+            state.api, api_id=API_ID, endpoint=f"https://{API_ID}.execute-api.us-east-1.amazonaws.com"
+        )
+
+    def made(self) -> list[tuple[str, str]]:
+        reads = {"describe_endpoint", "schedule_status", "status"}
+        return [(service, method) for service, method, _ in self.calls if method not in reads]
+
+
+def executor(aws: FakeAws, lines: list[str], **waits) -> Executor:
+    return Executor(
+        aws, (("pose:deployment", "pose-dev"),), lines.append, aws.clock.clock(), WaitPolicy(**waits)
+    )

@@ -187,6 +187,58 @@ INVALID = {
         "iam.execution_role_arn",
         "pattern",
     ),
+    "unknown key in api": (
+        {"api": {"throttle": 5}},
+        "api.throttle",
+        "allowed here: enabled, throttle_rate_limit, throttle_burst_limit, extra_allowed_origins",
+    ),
+    "web page without the api": (
+        {"api": {"enabled": False}},
+        "webapp.enabled",
+        "the web page calls the API; set api.enabled: true or webapp.enabled: false",
+    ),
+    "any origin": (
+        {"api": {"extra_allowed_origins": ["*"]}},
+        "api.extra_allowed_origins",
+        "'*' is not an origin; write scheme and host",
+    ),
+    "origin with a path": (
+        {"api": {"extra_allowed_origins": ["https://example.com/app"]}},
+        "api.extra_allowed_origins",
+        "no path, no trailing '/'",
+    ),
+    "origin with a trailing slash": (
+        {"api": {"extra_allowed_origins": ["http://localhost:8080/"]}},
+        "api.extra_allowed_origins",
+        "is not an origin",
+    ),
+    "origin without a scheme": (
+        {"api": {"extra_allowed_origins": ["localhost:8080"]}},
+        "api.extra_allowed_origins",
+        "is not an origin",
+    ),
+    "throttle rate of zero": (
+        {"api": {"throttle_rate_limit": 0}},
+        "api.throttle_rate_limit",
+        "greater than 0",
+    ),
+    "throttle burst of zero": (
+        {"api": {"throttle_burst_limit": 0}},
+        "api.throttle_burst_limit",
+        "greater than or equal to 1",
+    ),
+    "log retention CloudWatch does not offer": (
+        {"api": {"log_retention_days": 10}},
+        "api.log_retention_days",
+        "Input should be 1, 3, 5, 7, 14, 30",
+    ),
+    "unknown key in webapp": ({"webapp": {"index": "x"}}, "webapp.index", "allowed here: enabled, bucket"),
+    "web bucket name": ({"webapp": {"bucket": "My_Page"}}, "webapp.bucket", "pattern"),
+    "default web bucket name too long": (
+        {"project": {"name": "p" * 20, "stage": "s" * 14, "region": "ap-southeast-2"}},
+        "webapp.bucket",
+        "has 67 characters, over S3's 63; shorten project.name or project.stage, or set webapp.bucket",
+    ),
 }
 
 
@@ -230,15 +282,46 @@ def test_a_daily_schedule_may_run_longer_than_an_hour():
     assert config.monitoring.max_runtime_seconds == 7200
 
 
-def test_a_long_prefix_is_fine_with_a_bucket_of_your_own():
+def test_a_long_prefix_is_fine_with_buckets_of_your_own():
     config = parse_config(
         {
             "project": {"name": "p" * 20, "stage": "s" * 16, "region": "ap-southeast-2"},
             "s3": {"bucket": "mine"},
+            "webapp": {"bucket": "my-page"},
         }
     )
 
-    assert config.s3.bucket == "mine"
+    assert (config.s3.bucket, config.webapp.bucket) == ("mine", "my-page")
+
+
+def test_a_long_prefix_needs_no_web_bucket_without_the_web_page():
+    config = parse_config(
+        {
+            "project": {"name": "p" * 20, "stage": "s" * 16, "region": "ap-southeast-2"},
+            "s3": {"bucket": "mine"},
+            "webapp": {"enabled": False},
+        }
+    )
+
+    assert config.webapp.bucket is None
+
+
+def test_the_api_and_the_page_are_on_by_default_and_the_api_can_stand_alone():
+    config = parse_config({"webapp": {"enabled": False}, "api": {"throttle_rate_limit": 2.5}})
+
+    assert (Config().api.enabled, Config().webapp.enabled) == (True, True)
+    assert (config.api.enabled, config.api.throttle_rate_limit, config.api.extra_allowed_origins) == (
+        True,
+        2.5,
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://localhost:8080", "https://pose.example.com", "http://127.0.0.1:5173"]
+)
+def test_extra_origins_are_scheme_host_and_port(origin: str):
+    assert parse_config({"api": {"extra_allowed_origins": [origin]}}).api.extra_allowed_origins == [origin]
 
 
 def test_serverless_is_valid_without_capture_and_monitoring():

@@ -2,80 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 from botocore.exceptions import ClientError
 
 from deployment.errors import DeploymentError
-from deployment.executor import Executor, WaitPolicy
 from deployment.planner import Action, RemoteConfig, RemoteState, plan
 from deployment.planner import RemoteEndpoint as Seen
 from tests.unit.deployment.builders import EPOCH, REGISTRY, deployed, desired, hours
-from tests.unit.deployment.fakes import FakeClock
+from tests.unit.deployment.fakes import FakeAws, FakeClock, executor
 
 ENDPOINT = desired().endpoint
 OLD_CONFIG = "pose-dev-config-00000000"
-
-
-class Calls:
-    """Records every call made on it; `answers` scripts what a method returns (or raises)."""
-
-    def __init__(self, log: list, service: str, **answers) -> None:
-        self._log, self._service, self._answers = log, service, answers
-
-    def __getattr__(self, method: str):
-        def call(*args, **kwargs):
-            self._log.append((self._service, method, args))
-            answer = self._answers.get(method)
-            return answer(*args, **kwargs) if answer else None
-
-        return call
-
-
-@dataclass
-class FakeAws:
-    clock: FakeClock
-    endpoint_timeline: list[tuple[float, Seen | None]] = field(default_factory=list)
-    schedule_timeline: list[tuple[float, str | None]] = field(default_factory=list)
-    calls: list = field(default_factory=list)
-    model_errors: list[ClientError] = field(default_factory=list)
-    # What the endpoint goes through once CreateEndpoint is called: (seconds after the call, state).
-    on_create: list[tuple[float, Seen]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.sagemaker = Calls(
-            self.calls,
-            "sagemaker",
-            describe_endpoint=lambda name: self._at(self.endpoint_timeline),
-            schedule_status=lambda name: self._at(self.schedule_timeline),
-            create_model=self._create_model,
-            create_endpoint=self._create_endpoint,
-        )
-        for service in ("storage", "identity", "alarms", "scaling"):
-            setattr(self, service, Calls(self.calls, service))
-
-    def _at(self, timeline: list):
-        """The last state whose start time has passed."""
-        return [state for start, state in timeline if start <= self.clock.now()][-1]
-
-    def _create_model(self, model, tags):
-        if self.model_errors:
-            raise self.model_errors.pop(0)
-
-    def _create_endpoint(self, endpoint, tags):
-        if self.on_create:
-            self.endpoint_timeline = [(self.clock.now() + delay, state) for delay, state in self.on_create]
-
-    def made(self) -> list[tuple[str, str]]:
-        reads = {"describe_endpoint", "schedule_status"}
-        return [(service, method) for service, method, _ in self.calls if method not in reads]
-
-
-def executor(aws: FakeAws, lines: list[str], **waits) -> Executor:
-    return Executor(
-        aws, (("pose:deployment", "pose-dev"),), lines.append, aws.clock.clock(), WaitPolicy(**waits)
-    )
 
 
 def in_service(config_name: str = ENDPOINT.config_name) -> Seen:
@@ -289,7 +228,9 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
 
     executor(aws, lines).run(plan(state, RemoteState(bucket=state.bucket, bucket_is_ours=True)))
 
+    web = "s3://pose-dev-123456789012-us-east-1-web"
     assert aws.made() == [
+        ("identity", "create_role"),
         ("identity", "create_role"),
         ("storage", "upload_artifact"),
         ("sagemaker", "create_model"),
@@ -298,9 +239,17 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         ("alarms", "put"),
         ("sagemaker", "create_endpoint"),
         ("sagemaker", "create_schedule"),
+        ("functions", "create_log_group"),
+        ("functions", "create"),
+        ("http_api", "create"),
+        ("functions", "add_permission"),
+        ("website", "create_bucket"),
+        *[("website", "put_file")] * len(state.web.files),
+        ("website", "put_page"),
     ]
     assert [line for line in lines if not line.startswith(" ")] == [
         "create    role pose-dev-sagemaker-execution",
+        "create    role pose-dev-predict-lambda",
         f"create    artifact {state.artifact.s3_uri}",
         f"create    model {state.model.name}",
         f"create    endpoint-config {state.endpoint_config.name}",
@@ -308,9 +257,16 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         "create    alarm pose-dev-model-latency",
         "create    endpoint pose-dev",
         "create    monitoring-schedule pose-dev-monitor",
+        "create    log-group /aws/lambda/pose-dev-predict",
+        "create    function pose-dev-predict",
+        "create    http-api pose-dev-api",
+        "create    web-bucket pose-dev-123456789012-us-east-1-web",
+        *(f"create    web-file {web}/{file.key}" for file in state.web.files),
+        f"create    web-page {web}/index.html",
     ]
-    tags = [args[1] for _, method, args in aws.calls if method != "upload_artifact" and len(args) == 2]
-    assert tags == [(("pose:deployment", "pose-dev"),)] * 7
+    creations = [args for _, method, args in aws.calls if method.startswith("create") or method == "put"]
+    assert len(creations) == 12
+    assert {args[-1] for args in creations} == {(("pose:deployment", "pose-dev"),)}
 
 
 def test_an_action_the_executor_cannot_do_is_an_error():

@@ -77,3 +77,34 @@ def test_the_longest_prefix_config_allows_fits_every_name_limit():
 
 def test_artifact_key_is_content_addressed():
     assert artifact_key("pose-dev/models", "f" * 64) == "pose-dev/models/ffffffffffffffff/model.tar.gz"
+
+
+def test_the_public_side_has_stable_names_within_every_limit():
+    longest = Names("p" * 20 + "-" + "s" * 16, "123456789012", "ap-southeast-2")
+
+    assert (NAMES.function, NAMES.function_role, NAMES.http_api, NAMES.function_log_group) == (
+        "pose-pr-42-predict",
+        "pose-pr-42-predict-lambda",
+        "pose-pr-42-api",
+        "/aws/lambda/pose-pr-42-predict",
+    )
+    assert NAMES.default_web_bucket() == "pose-pr-42-123456789012-eu-west-1-web"
+    assert len(longest.function) <= 64 and len(longest.function_role) <= 64
+
+
+def test_another_stages_default_bucket_can_never_be_this_stages_web_bucket():
+    # "{prefix}-web-..." would collide with a stage named "<stage>-web"; a suffix cannot.
+    other = Names("pose-pr-42-web", "123456789012", "eu-west-1")
+
+    assert other.default_bucket() != NAMES.default_web_bucket()
+    assert not NAMES.default_web_bucket().removesuffix("-web")[-1].isalpha()
+
+
+def test_arns_the_lambdas_permissions_name():
+    assert Names("Pose-PR-7", "123456789012", "us-east-1").endpoint_arn() == (
+        "arn:aws:sagemaker:us-east-1:123456789012:endpoint/pose-pr-7"  # SageMaker lower-cases ARNs
+    )
+    assert (
+        NAMES.api_source_arn("a1b2c3") == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3/*/POST/predict"
+    )
+    assert NAMES.function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:pose-pr-42-predict"

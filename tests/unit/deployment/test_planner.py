@@ -16,15 +16,16 @@ from deployment.planner import (
     plan,
     plan_destroy,
 )
-from tests.unit.deployment.builders import EPOCH, REGISTRY, applied, deployed, desired, hours
-
-
-def steps(actions: list[Action]) -> list[tuple[str, str, str]]:
-    return [(action.verb, action.kind, action.name) for action in actions]
-
-
-def changes(actions: list[Action]) -> list[tuple[str, str, str]]:
-    return steps([action for action in actions if action.mutates])
+from tests.unit.deployment.builders import (
+    EPOCH,
+    REGISTRY,
+    applied,
+    changes,
+    deployed,
+    desired,
+    hours,
+    steps,
+)
 
 
 def image(digit: str) -> str:
@@ -33,10 +34,12 @@ def image(digit: str) -> str:
 
 def test_from_scratch_everything_is_created_dependencies_first():
     state = desired({"autoscaling": {"enabled": True}})
+    web = "s3://pose-dev-123456789012-us-east-1-web"
 
     assert steps(plan(state, RemoteState())) == [
         ("create", "bucket", "pose-dev-123456789012-us-east-1"),
         ("create", "role", "pose-dev-sagemaker-execution"),
+        ("create", "role", "pose-dev-predict-lambda"),  # early: IAM propagates while the endpoint is made
         ("create", "artifact", state.artifact.s3_uri),
         ("create", "model", state.model.name),
         ("create", "endpoint-config", state.endpoint_config.name),
@@ -45,6 +48,12 @@ def test_from_scratch_everything_is_created_dependencies_first():
         ("create", "endpoint", "pose-dev"),
         ("create", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
         ("create", "monitoring-schedule", "pose-dev-monitor"),
+        ("create", "log-group", "/aws/lambda/pose-dev-predict"),
+        ("create", "function", "pose-dev-predict"),
+        ("create", "http-api", "pose-dev-api"),
+        ("create", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
+        *(("create", "web-file", f"{web}/{file.key}") for file in state.web.files),
+        ("create", "web-page", f"{web}/index.html"),
     ]
 
 
@@ -60,7 +69,9 @@ def test_each_create_carries_the_desired_resource():
 def test_an_existing_role_is_not_planned():
     state = desired({"iam": {"execution_role_arn": "arn:aws:iam::123456789012:role/theirs"}})
 
-    assert "role" not in {action.kind for action in plan(state, RemoteState())}
+    roles = [action.name for action in plan(state, RemoteState()) if action.kind == "role"]
+
+    assert roles == ["pose-dev-predict-lambda"]  # the Lambda's own role is still the engine's
 
 
 def test_the_same_inputs_as_remote_change_nothing():
@@ -280,8 +291,8 @@ def test_disabling_monitoring_deletes_the_remote_schedule():
     actions = plan(desired({"monitoring": {"enabled": False}}), deployed(before))
 
     assert changes(actions) == [("delete", "monitoring-schedule", "pose-dev-monitor")]
-    assert actions[-1].target == before.schedule
-    assert actions[-1].reason == "monitoring.enabled is false"
+    (deletion,) = [action for action in actions if action.mutates]
+    assert (deletion.target, deletion.reason) == (before.schedule, "monitoring.enabled is false")
 
 
 def test_a_monitoring_change_updates_only_the_schedule():
@@ -291,7 +302,7 @@ def test_a_monitoring_change_updates_only_the_schedule():
     actions = plan(after, deployed(before))
 
     assert changes(actions) == [("update", "monitoring-schedule", "pose-dev-monitor")]
-    assert actions[-1].reason == "changed: environment"
+    assert [action.reason for action in actions if action.mutates] == ["changed: environment"]
 
 
 def test_rollback_settings_update_the_alarms_not_the_endpoint():
@@ -323,6 +334,12 @@ def test_destroy_removes_dependents_first():
     remote = deployed(state)
 
     assert steps(plan_destroy(state.names, remote)) == [
+        # What calls a thing goes before it: the page, the API, its Lambda, then SageMaker.
+        ("delete", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
+        ("delete", "http-api", "pose-dev-api"),
+        ("delete", "function", "pose-dev-predict"),
+        ("delete", "log-group", "/aws/lambda/pose-dev-predict"),
+        ("delete", "role", "pose-dev-predict-lambda"),
         ("delete", "monitoring-schedule", "pose-dev-monitor"),
         ("delete", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
         ("delete", "endpoint", "pose-dev"),

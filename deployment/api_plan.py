@@ -1,0 +1,178 @@
+"""The public side of a plan: the Lambda, the HTTP API and the web page. Pure, like planner.py.
+
+A new API gets its integration, route, stage and invoke permission in the same action, because
+they all need the id API Gateway assigns it. An existing API's parts are compared one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from deployment.actions import Action, compare, differences
+from deployment.api_state import (
+    ApiState,
+    Function,
+    HttpApi,
+    Integration,
+    LogGroup,
+    Permission,
+    Route,
+    Stage,
+    WebBucket,
+    WebFile,
+    WebPage,
+    WebState,
+)
+from deployment.errors import DeploymentError
+from deployment.roles import Role
+
+NEW_API = "with its integration, route POST /predict, $default stage and invoke permission"
+
+
+@dataclass(frozen=True)
+class RemoteApi:
+    """The API stack as found in the account; each part None when absent."""
+
+    log_group: LogGroup | None = None
+    role: Role | None = None
+    function: Function | None = None
+    permission: Permission | None = None
+    api: HttpApi | None = None
+    integration: Integration | None = None
+    route: Route | None = None
+    stage: Stage | None = None
+
+    @property
+    def predict_url(self) -> str | None:
+        return self.api.predict_url if self.api else None
+
+
+@dataclass(frozen=True)
+class RemoteWeb:
+    bucket: WebBucket | None = None
+    bucket_is_ours: bool = False  # tagged by this deployment
+    files: tuple[WebFile, ...] = ()  # everything but the page
+    page: WebPage | None = None
+
+
+def function_role(desired: ApiState | None, remote: RemoteApi) -> list[Action]:
+    """Early in the plan, so IAM has propagated the role by the time Lambda must assume it."""
+    return [compare("role", desired.role.name, desired.role, remote.role)] if desired else []
+
+
+def api_actions(desired: ApiState | None, remote: RemoteApi) -> list[Action]:
+    if desired is None:
+        return [replace(action, reason="api.enabled is false") for action in destroy_api(remote)]
+    actions = [
+        compare("log-group", desired.log_group.name, desired.log_group, remote.log_group),
+        *_function(desired.function, remote.function),
+    ]
+    if remote.api is None:
+        return [*actions, Action("create", "http-api", desired.api.name, NEW_API, desired)]
+    api_id = remote.api.api_id
+    integration_id = remote.integration.integration_id if remote.integration else ""
+    integration = replace(desired.integration, api_id=api_id, integration_id=integration_id)
+    permission = replace(desired.permission, source_arn=desired.names.api_source_arn(api_id))
+    return [
+        *actions,
+        compare("http-api", desired.api.name, replace(desired.api, api_id=api_id), remote.api),
+        compare("api-integration", f"{desired.api.name} integration", integration, remote.integration),
+        _route(replace(desired.route, api_id=api_id, integration_id=integration_id), remote.route, desired),
+        compare(
+            "api-stage",
+            f"{desired.api.name} stage {desired.stage.name}",
+            replace(desired.stage, api_id=api_id),
+            remote.stage,
+        ),
+        compare(
+            "lambda-permission",
+            f"{desired.function.name} {permission.statement_id}",
+            permission,
+            remote.permission,
+        ),
+    ]
+
+
+def destroy_api(remote: RemoteApi) -> list[Action]:
+    """The API first (its integration, route and stage go with it), then what it calls."""
+    actions = []
+    if remote.api:
+        actions.append(Action("delete", "http-api", remote.api.name, target=remote.api))
+    if remote.function:
+        actions.append(Action("delete", "function", remote.function.name, target=remote.function))
+    if remote.log_group:
+        actions.append(Action("delete", "log-group", remote.log_group.name, target=remote.log_group))
+    if remote.role:
+        actions.append(Action("delete", "role", remote.role.name, target=remote.role))
+    return actions
+
+
+def web_actions(desired: WebState | None, remote: RemoteWeb, api_url: str | None) -> list[Action]:
+    """The bucket, the assets, then the page (last: it references the assets)."""
+    if desired is None:
+        return [replace(action, reason="webapp.enabled is false") for action in destroy_web(remote)]
+    if remote.bucket and not remote.bucket_is_ours:
+        raise DeploymentError(
+            "the bucket exists but is not this deployment's; the engine makes its web bucket public, "
+            "so it only uses a bucket it created",
+            where=f"s3://{desired.bucket.name}",
+            hint="set webapp.bucket to a new name",
+        )
+    existing = {file.key: file for file in remote.files}
+    return [
+        compare("web-bucket", desired.bucket.name, desired.bucket, remote.bucket),
+        *(compare("web-file", _uri(file), file, existing.get(file.key)) for file in desired.files),
+        _page(desired.page, remote.page, api_url),
+    ]
+
+
+def stale_web_files(desired: WebState | None, remote: RemoteWeb) -> list[Action]:
+    """Objects no longer in webapp/static (a renamed asset), removed once the new page is up."""
+    if desired is None:
+        return []
+    wanted = {file.key for file in desired.files}
+    return [
+        Action("delete", "web-file", _uri(file), "no longer in webapp/static", file)
+        for file in remote.files
+        if file.key not in wanted
+    ]
+
+
+def destroy_web(remote: RemoteWeb) -> list[Action]:
+    if remote.bucket and remote.bucket_is_ours:
+        return [Action("delete", "web-bucket", remote.bucket.name, "and every object in it", remote.bucket)]
+    return []  # a bucket that is not ours is never touched
+
+
+def _function(desired: Function, remote: Function | None) -> list[Action]:
+    """New code and new settings are separate Lambda calls: an unchanged part is not sent."""
+    if remote is None:
+        return [Action("create", "function", desired.name, target=desired)]
+    actions = []
+    if remote.code_sha256 != desired.code_sha256:
+        reason = f"CodeSha256 {remote.code_sha256} -> {desired.code_sha256}"
+        actions.append(Action("update", "function-code", desired.name, reason, desired))
+    settings = replace(remote, code_sha256=desired.code_sha256)
+    if settings != desired:
+        actions.append(Action("update", "function", desired.name, differences(desired, settings), desired))
+    return actions or [Action("unchanged", "function", desired.name)]
+
+
+def _route(desired: Route, remote: Route | None, api: ApiState) -> Action:
+    name = f"{api.api.name} route {desired.route_key}"
+    if remote is not None and remote.integration_id != desired.integration_id:
+        # "" when the integration is created in this run: its id is read back then.
+        wanted = replace(desired, route_id=remote.route_id)
+        return Action("update", "api-route", name, "it targets another integration", wanted)
+    return compare("api-route", name, desired, remote)
+
+
+def _page(desired: WebPage, remote: WebPage | None, api_url: str | None) -> Action:
+    if api_url is None:
+        verb = "create" if remote is None else "update"
+        return Action(verb, "web-page", _uri(desired), "with the URL of the API created above", desired)
+    return compare("web-page", _uri(desired), replace(desired, api_url=api_url), remote)
+
+
+def _uri(file: WebFile | WebPage) -> str:
+    return f"s3://{file.bucket}/{file.key}"

@@ -1,0 +1,282 @@
+"""The public side through the CLI against moto: the Lambda, the HTTP API and the published web page."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+import deployment.api_state
+import deployment.website
+from deployment.lambda_package import build_zip, code_sha256, handler_zip
+from deployment.naming import PROJECT_TAG
+from deployment.website import static_files
+from tests.moto.deployment.conftest import ACCOUNT, REGION
+from tests.moto.deployment.inventory import tagged_resources
+
+NO_MONITORING = ("--set", "monitoring.enabled=false")
+WEB_BUCKET = f"pose-dev-{ACCOUNT}-{REGION}-web"
+WEB_ORIGIN = f"http://{WEB_BUCKET}.s3-website-{REGION}.amazonaws.com"
+
+
+def mutating(calls) -> list[tuple[str, str]]:
+    return [(call.service, call.operation) for call in calls if call.mutates]
+
+
+def outputs(result) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in result.out.splitlines() if "=" in line and " " not in line)
+
+
+def our_api(console) -> dict:
+    (api,) = console.client("apigatewayv2").get_apis()["Items"]
+    return api
+
+
+def test_the_published_page_calls_the_api_the_deploy_reports(run, console):
+    result = run("deploy", *NO_MONITORING)
+
+    assert result.code == 0, result.err
+    api_url = outputs(result)["api_url"]
+    assert api_url == f"https://{our_api(console)['ApiId']}.execute-api.{REGION}.amazonaws.com/predict"
+    assert outputs(result)["web_url"] == WEB_ORIGIN
+    s3 = console.client("s3")
+    page = s3.get_object(Bucket=WEB_BUCKET, Key="index.html")
+    html = page["Body"].read().decode()
+    assert f'data-api-url="{api_url}"' in html
+    assert 'data-model-name="blazepose-full"' in html
+    assert (page["ContentType"], page["CacheControl"]) == ("text/html; charset=utf-8", "no-cache")
+
+
+def test_every_asset_is_published_with_its_content_type_and_a_short_cache(run, console):
+    assert run("deploy", *NO_MONITORING).code == 0
+    s3 = console.client("s3")
+
+    published = {}
+    for key, path in static_files():
+        found = s3.get_object(Bucket=WEB_BUCKET, Key=key)
+        assert found["Body"].read() == path.read_bytes(), key
+        published[key] = (found["ContentType"], found["CacheControl"])
+
+    assert published["static/app.js"] == ("text/javascript; charset=utf-8", "public, max-age=300")
+    assert published["static/style.css"] == ("text/css; charset=utf-8", "public, max-age=300")
+    assert published["static/favicon.svg"] == ("image/svg+xml", "public, max-age=300")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=WEB_BUCKET)["Contents"]}
+    assert keys == {"index.html", *(key for key, _ in static_files())}
+
+
+def test_the_web_bucket_is_a_website_anyone_may_read_and_acls_stay_blocked(run, console):
+    assert run("deploy", *NO_MONITORING).code == 0
+    s3 = console.client("s3")
+
+    assert s3.get_bucket_website(Bucket=WEB_BUCKET)["IndexDocument"] == {"Suffix": "index.html"}
+    assert s3.get_public_access_block(Bucket=WEB_BUCKET)["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False,
+    }
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=WEB_BUCKET)["Policy"])["Statement"]
+    assert (statement["Principal"], statement["Action"], statement["Resource"]) == (
+        "*",
+        "s3:GetObject",
+        f"arn:aws:s3:::{WEB_BUCKET}/*",
+    )
+
+
+def test_the_api_routes_post_predict_to_the_lambda_for_the_pages_origin_only(run, console):
+    assert (
+        run("deploy", *NO_MONITORING, "--set", "api.extra_allowed_origins=[http://localhost:8080]").code == 0
+    )
+    gateway = console.client("apigatewayv2")
+    api = our_api(console)
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pose-dev-predict"
+
+    assert api["CorsConfiguration"] == {
+        "AllowOrigins": ["http://localhost:8080", WEB_ORIGIN],
+        "AllowMethods": ["OPTIONS", "POST"],
+        "AllowHeaders": ["content-type"],
+        "MaxAge": 3600,
+    }
+    (integration,) = gateway.get_integrations(ApiId=api["ApiId"])["Items"]
+    assert (integration["IntegrationType"], integration["IntegrationUri"]) == ("AWS_PROXY", function_arn)
+    assert (integration["PayloadFormatVersion"], integration["TimeoutInMillis"]) == ("2.0", 29000)
+    (route,) = gateway.get_routes(ApiId=api["ApiId"])["Items"]
+    assert (route["RouteKey"], route["Target"]) == (
+        "POST /predict",
+        f"integrations/{integration['IntegrationId']}",
+    )
+    stage = gateway.get_stage(ApiId=api["ApiId"], StageName="$default")
+    assert stage["AutoDeploy"] is True
+    assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 20, "ThrottlingRateLimit": 10.0}
+    policy = json.loads(console.client("lambda").get_policy(FunctionName="pose-dev-predict")["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == (
+        f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api['ApiId']}/*/POST/predict"
+    )
+
+
+def test_the_lambda_runs_our_handler_zip_as_its_own_least_privilege_role(run, console):
+    assert run("deploy", *NO_MONITORING).code == 0
+    functions = console.client("lambda")
+
+    found = functions.get_function(FunctionName="pose-dev-predict")["Configuration"]
+    assert (found["Runtime"], found["Handler"], found["Timeout"], found["MemorySize"]) == (
+        "python3.12",
+        "lambda_proxy.handler",
+        29,
+        256,
+    )
+    assert found["Environment"] == {"Variables": {"ENDPOINT_NAME": "pose-dev"}}
+    assert found["CodeSha256"] == code_sha256(handler_zip())
+    assert zipfile.ZipFile(BytesIO(handler_zip())).namelist() == ["lambda_proxy.py"]
+    iam = console.client("iam")
+    assert found["Role"] == iam.get_role(RoleName="pose-dev-predict-lambda")["Role"]["Arn"]
+    policy = iam.get_role_policy(RoleName="pose-dev-predict-lambda", PolicyName="execution")["PolicyDocument"]
+    resources = [statement["Resource"] for statement in policy["Statement"]]
+    assert resources == [
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/pose-dev",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/pose-dev-predict:*",
+    ]
+    (group,) = console.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
+    assert (group["logGroupName"], group["retentionInDays"]) == ("/aws/lambda/pose-dev-predict", 30)
+
+
+def test_a_second_deploy_reads_the_public_side_and_changes_nothing(run, account):
+    assert run("deploy", *NO_MONITORING).code == 0
+    mark = account.mark()
+
+    result = run("deploy", *NO_MONITORING)
+
+    assert result.code == 0 and "plan: no changes" in result.out
+    second = account.since(mark)
+    assert mutating(second) == []
+    assert {call.operation for call in second} >= {
+        "GetFunction",
+        "GetPolicy",
+        "GetApis",
+        "GetIntegrations",
+        "GetRoutes",
+        "GetStage",
+        "DescribeLogGroups",
+        "GetBucketWebsite",
+        "GetBucketPolicy",
+        "HeadObject",
+    }
+
+
+def test_new_handler_code_is_deployed_as_code_only(run, account, console, monkeypatch):
+    assert run("deploy", *NO_MONITORING).code == 0
+    new_zip = build_zip(
+        Path(deployment.api_state.__file__).with_name("lambda_proxy.py").read_bytes() + b"\n#\n"
+    )
+    monkeypatch.setattr(deployment.api_state, "handler_zip", lambda: new_zip)
+    mark = account.mark()
+
+    assert run("deploy", *NO_MONITORING).code == 0
+
+    assert mutating(account.since(mark)) == [("lambda", "UpdateFunctionCode")]
+    found = console.client("lambda").get_function(FunctionName="pose-dev-predict")["Configuration"]
+    assert found["CodeSha256"] == code_sha256(new_zip)
+
+
+@pytest.mark.parametrize(
+    ("setting", "calls"),
+    [
+        ("api.throttle_rate_limit=50", [("apigatewayv2", "UpdateStage")]),
+        ("api.extra_allowed_origins=[https://pose.example.com]", [("apigatewayv2", "UpdateApi")]),
+        ("api.log_retention_days=7", [("cloudwatch-logs", "PutRetentionPolicy")]),
+        ("model.name=movenet-thunder", [("s3", "PutObject")]),  # the page shows the name; same artifact
+    ],
+)
+def test_a_setting_changes_only_its_resource(run, account, setting, calls):
+    assert run("deploy", *NO_MONITORING).code == 0
+    mark = account.mark()
+
+    assert run("deploy", *NO_MONITORING, "--set", setting).code == 0
+
+    assert mutating(account.since(mark)) == calls
+    assert run("plan", *NO_MONITORING, "--set", setting).out.splitlines()[-1] == "plan: no changes"
+
+
+def test_a_changed_asset_alone_is_uploaded_and_a_removed_one_deleted(
+    run, account, console, monkeypatch, tmp_path
+):
+    assets = {"app.js": b"console.log(1);\n", "old.js": b"// going away\n", "style.css": b"body{}\n"}
+    for name, body in assets.items():
+        (tmp_path / name).write_bytes(body)
+    files = [(f"static/{name}", tmp_path / name) for name in assets]
+    monkeypatch.setattr(deployment.website, "static_files", lambda: files)
+    assert run("deploy", *NO_MONITORING).code == 0
+    (tmp_path / "app.js").write_bytes(b"console.log(2);\n")
+    monkeypatch.setattr(deployment.website, "static_files", lambda: [files[0], files[2]])
+    mark = account.mark()
+
+    assert run("deploy", *NO_MONITORING).code == 0
+
+    assert [(c.operation, c.params["Key"]) for c in account.since(mark) if c.mutates] == [
+        ("PutObject", "static/app.js"),
+        ("DeleteObject", "static/old.js"),
+    ]
+    s3 = console.client("s3")
+    assert s3.get_object(Bucket=WEB_BUCKET, Key="static/app.js")["Body"].read() == b"console.log(2);\n"
+
+
+def test_switching_the_page_and_the_api_off_removes_them(run, account, console):
+    assert run("deploy", *NO_MONITORING).code == 0
+    mark = account.mark()
+
+    result = run("deploy", *NO_MONITORING, "--set", "api.enabled=false", "--set", "webapp.enabled=false")
+
+    assert result.code == 0, result.err
+    assert mutating(account.since(mark)) == [
+        ("apigatewayv2", "DeleteApi"),
+        ("lambda", "DeleteFunction"),
+        ("cloudwatch-logs", "DeleteLogGroup"),
+        ("iam", "DeleteRolePolicy"),
+        ("iam", "DeleteRole"),
+        ("s3", "DeleteObjects"),
+        ("s3", "DeleteBucket"),
+    ]
+    assert "api_url" not in outputs(result) and "web_url" not in outputs(result)
+    assert {kind for kind, _ in tagged_resources(console)} == {
+        "bucket",
+        "role",
+        "model",
+        "endpoint-config",
+        "endpoint",
+        "alarm",
+    }
+
+
+def test_a_web_bucket_name_someone_else_holds_is_refused(run, console):
+    s3 = console.client("s3")
+    s3.create_bucket(Bucket="their-page")
+    s3.put_bucket_tagging(Bucket="their-page", Tagging={"TagSet": [{"Key": PROJECT_TAG, "Value": "theirs"}]})
+
+    result = run("deploy", *NO_MONITORING, "--set", "webapp.bucket=their-page")
+
+    assert result.code == 1
+    assert result.err == (
+        "error: s3://their-page: the bucket exists but is not this deployment's; the engine makes its web "
+        "bucket public, so it only uses a bucket it created (hint: set webapp.bucket to a new name)\n"
+    )
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="their-page")  # untouched: it was not made public
+
+
+def test_destroy_leaves_no_function_api_log_group_bucket_or_role(run, console):
+    assert run("deploy", *NO_MONITORING).code == 0
+
+    result = run("destroy", *NO_MONITORING)
+
+    assert result.code == 0, result.err
+    assert console.client("lambda").list_functions()["Functions"] == []
+    assert console.client("apigatewayv2").get_apis()["Items"] == []
+    assert console.client("logs").describe_log_groups()["logGroups"] == []
+    assert console.client("s3").list_buckets()["Buckets"] == []
+    assert console.client("iam").list_roles()["Roles"] == []
+    assert tagged_resources(console) == {}

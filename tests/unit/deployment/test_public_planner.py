@@ -1,0 +1,278 @@
+"""The planner on the public side (the Lambda, the HTTP API, the web page) against in-memory accounts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from deployment.api_state import ApiState
+from deployment.errors import DeploymentError
+from deployment.planner import RemoteState, plan, plan_destroy
+from tests.unit.deployment.builders import API_URL, changes, deployed, desired, steps
+
+WEB = "s3://pose-dev-123456789012-us-east-1-web"
+OFF = {"api": {"enabled": False}, "webapp": {"enabled": False}}
+
+
+def public(actions) -> list[tuple[str, str, str]]:
+    """The steps on the public side only."""
+    kinds = {"log-group", "function", "function-code", "http-api", "api-integration", "api-route"}
+    kinds |= {"api-stage", "lambda-permission", "web-bucket", "web-file", "web-page"}
+    return [step for step in steps(actions) if step[1] in kinds or step[2] == "pose-dev-predict-lambda"]
+
+
+def with_api(remote: RemoteState, **parts) -> RemoteState:
+    return replace(remote, api=replace(remote.api, **parts))
+
+
+def test_a_new_api_is_one_action_carrying_every_part_and_the_page_waits_for_its_url():
+    state = desired()
+
+    actions = {action.kind: action for action in plan(state, RemoteState())}
+
+    new_api = actions["http-api"]
+    assert isinstance(new_api.target, ApiState) and new_api.target == state.api
+    assert new_api.reason == "with its integration, route POST /predict, $default stage and invoke permission"
+    page = actions["web-page"]
+    assert (page.verb, page.target.api_url, page.reason) == (
+        "create",
+        None,
+        "with the URL of the API created above",
+    )
+
+
+def test_a_deployed_api_and_page_change_nothing():
+    state = desired()
+
+    actions = plan(state, deployed(state))
+
+    assert changes(actions) == []
+    assert public(actions)[:4] == [
+        ("unchanged", "role", "pose-dev-predict-lambda"),
+        ("unchanged", "log-group", "/aws/lambda/pose-dev-predict"),
+        ("unchanged", "function", "pose-dev-predict"),
+        ("unchanged", "http-api", "pose-dev-api"),
+    ]
+
+
+def test_new_handler_code_updates_the_code_only():
+    state = desired()
+    remote = deployed(state)
+    remote = with_api(remote, function=replace(remote.api.function, code_sha256="b2xkIGNvZGU="))
+
+    actions = plan(state, remote)
+
+    assert changes(actions) == [("update", "function-code", "pose-dev-predict")]
+    (update,) = [action for action in actions if action.mutates]
+    assert update.reason == f"CodeSha256 b2xkIGNvZGU= -> {state.api.function.code_sha256}"
+
+
+def test_new_function_settings_update_the_configuration_only():
+    state = desired()
+    remote = deployed(state)
+    old = replace(remote.api.function, timeout_seconds=3, environment=(("ENDPOINT_NAME", "old"),))
+    actions = plan(state, with_api(remote, function=old))
+
+    assert changes(actions) == [("update", "function", "pose-dev-predict")]
+    assert [a.reason for a in actions if a.mutates] == ["changed: timeout_seconds, environment"]
+
+
+def test_throttling_changes_update_the_stage_only():
+    before = desired()
+    after = desired({"api": {"throttle_rate_limit": 50, "throttle_burst_limit": 100}})
+
+    actions = plan(after, deployed(before))
+
+    assert changes(actions) == [("update", "api-stage", "pose-dev-api stage $default")]
+    (update,) = [action for action in actions if action.mutates]
+    assert (update.target.api_id, update.target.throttle_rate_limit) == ("a1b2c3d4e5", 50.0)
+
+
+def test_another_allowed_origin_updates_the_apis_cors_only():
+    before = desired()
+    after = desired({"api": {"extra_allowed_origins": ["http://localhost:8080"]}})
+
+    actions = plan(after, deployed(before))
+
+    assert changes(actions) == [("update", "http-api", "pose-dev-api")]
+    (update,) = [action for action in actions if action.mutates]
+    assert update.target.cors.allow_origins == (
+        "http://localhost:8080",
+        "http://pose-dev-123456789012-us-east-1-web.s3-website-us-east-1.amazonaws.com",
+    )
+    assert update.target.api_id == "a1b2c3d4e5"
+
+
+def test_a_function_deleted_by_hand_is_created_again_with_its_permission():
+    state = desired()
+    remote = with_api(deployed(state), function=None, permission=None)
+
+    assert changes(plan(state, remote)) == [
+        ("create", "function", "pose-dev-predict"),
+        ("create", "lambda-permission", "pose-dev-predict invoke-from-http-api"),
+    ]
+
+
+def test_a_permission_for_another_api_is_replaced_by_one_for_this_api():
+    state = desired()
+    remote = deployed(state)
+    remote = with_api(remote, permission=replace(remote.api.permission, source_arn="arn:aws:execute-api:x"))
+
+    actions = plan(state, remote)
+
+    assert changes(actions) == [("update", "lambda-permission", "pose-dev-predict invoke-from-http-api")]
+    (update,) = [action for action in actions if action.mutates]
+    assert update.target.source_arn == "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*/POST/predict"
+
+
+def test_a_half_made_api_gets_its_missing_parts():
+    state = desired()
+    remote = deployed(state)
+    # An earlier deploy stopped after CreateApi: no integration, no route, no stage, no permission.
+    remote = with_api(remote, integration=None, route=None, stage=None, permission=None)
+
+    actions = plan(state, remote)
+
+    assert changes(actions) == [
+        ("create", "api-integration", "pose-dev-api integration"),
+        ("create", "api-route", "pose-dev-api route POST /predict"),
+        ("create", "api-stage", "pose-dev-api stage $default"),
+        ("create", "lambda-permission", "pose-dev-predict invoke-from-http-api"),
+    ]
+    route = next(action for action in actions if action.kind == "api-route")
+    assert route.target.integration_id == ""  # the executor takes the id the new integration gets
+
+
+def test_a_route_targeting_another_integration_is_pointed_back():
+    state = desired()
+    remote = deployed(state)
+    remote = with_api(remote, route=replace(remote.api.route, integration_id="stale"))
+
+    actions = plan(state, remote)
+
+    assert changes(actions) == [("update", "api-route", "pose-dev-api route POST /predict")]
+    (update,) = [action for action in actions if action.mutates]
+    assert (update.target.integration_id, update.target.route_id) == ("int0001", "route01")
+
+
+def test_an_api_deleted_by_hand_is_created_again_and_the_page_gets_the_new_url():
+    state = desired()
+    remote = with_api(deployed(state), api=None, integration=None, route=None, stage=None)
+
+    actions = plan(state, remote)
+
+    assert changes(actions) == [
+        ("create", "http-api", "pose-dev-api"),
+        ("update", "web-page", f"{WEB}/index.html"),
+    ]
+
+
+def test_a_changed_asset_alone_is_uploaded_and_a_removed_one_deleted_after_the_page():
+    state = desired()
+    remote = deployed(state)
+    changed, *others = remote.web.files
+    old_asset = replace(changed, key="static/old-name.js")
+    web = replace(remote.web, files=(replace(changed, sha256="0" * 64), *others, old_asset))
+
+    actions = plan(state, replace(remote, web=web))
+
+    assert changes(actions) == [
+        ("update", "web-file", f"{WEB}/{changed.key}"),
+        ("delete", "web-file", f"{WEB}/static/old-name.js"),
+    ]
+    assert actions[-1].reason == "no longer in webapp/static"
+
+
+def test_an_asset_uploaded_with_the_wrong_headers_is_uploaded_again():
+    state = desired()
+    remote = deployed(state)
+    first, *others = remote.web.files
+    web = replace(remote.web, files=(replace(first, content_type="binary/octet-stream"), *others))
+
+    actions = plan(state, replace(remote, web=web))
+
+    assert [a.reason for a in actions if a.mutates] == ["changed: content_type"]
+
+
+def test_a_new_model_name_renders_the_page_again():
+    before = desired()
+    after = desired({"model": {"name": "movenet-thunder"}})
+
+    actions = plan(after, deployed(before))
+
+    page = next(action for action in actions if action.kind == "web-page")
+    assert (page.verb, page.reason, page.target.model_name) == (
+        "update",
+        "changed: source_sha256",
+        "movenet-thunder",
+    )
+    assert page.target.api_url == API_URL
+
+
+def test_a_bucket_whose_public_access_was_tightened_by_hand_is_configured_again():
+    state = desired()
+    remote = deployed(state)
+    web = replace(remote.web, bucket=replace(remote.web.bucket, access_block=(True, True, True, True)))
+
+    actions = plan(state, replace(remote, web=web))
+
+    assert changes(actions) == [("update", "web-bucket", "pose-dev-123456789012-us-east-1-web")]
+    assert [a.reason for a in actions if a.mutates] == ["changed: access_block"]
+
+
+def test_a_web_bucket_that_is_not_ours_is_never_made_public():
+    state = desired({"webapp": {"bucket": "someone-elses"}})
+    remote = replace(deployed(state), web=replace(deployed(state).web, bucket_is_ours=False))
+
+    with pytest.raises(DeploymentError) as raised:
+        plan(state, remote)
+
+    assert (raised.value.where, raised.value.hint) == (
+        "s3://someone-elses",
+        "set webapp.bucket to a new name",
+    )
+
+
+def test_switching_the_page_off_deletes_its_bucket_and_the_api_off_deletes_the_api_stack():
+    state = desired()
+
+    actions = plan(desired(OFF), deployed(state))
+
+    assert changes(actions) == [
+        ("delete", "http-api", "pose-dev-api"),
+        ("delete", "function", "pose-dev-predict"),
+        ("delete", "log-group", "/aws/lambda/pose-dev-predict"),
+        ("delete", "role", "pose-dev-predict-lambda"),
+        ("delete", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
+    ]
+    reasons = {action.kind: action.reason for action in actions if action.mutates}
+    assert (reasons["http-api"], reasons["web-bucket"]) == ("api.enabled is false", "webapp.enabled is false")
+
+
+def test_without_the_page_the_api_allows_only_the_configured_origins():
+    only_api = desired(
+        {"webapp": {"enabled": False}, "api": {"extra_allowed_origins": ["https://a.example"]}}
+    )
+    no_browser = desired({"webapp": {"enabled": False}})
+
+    assert only_api.api.api.cors.allow_origins == ("https://a.example",)
+    assert no_browser.api.api.cors is None
+    assert "web-bucket" not in {action.kind for action in plan(only_api, RemoteState())}
+
+
+def test_destroy_takes_the_public_side_down_before_the_endpoint_it_calls():
+    state = desired()
+
+    kinds = [kind for _, kind, _ in steps(plan_destroy(state.names, deployed(state)))]
+
+    assert kinds.index("web-bucket") < kinds.index("http-api") < kinds.index("function")
+    assert kinds.index("function") < kinds.index("log-group") < kinds.index("endpoint")
+    assert kinds.index("function") < kinds.index("role")
+
+
+def test_destroy_never_touches_a_web_bucket_that_is_not_ours():
+    state = desired()
+    remote = replace(deployed(state), web=replace(deployed(state).web, bucket_is_ours=False))
+
+    assert "web-bucket" not in {kind for _, kind, _ in steps(plan_destroy(state.names, remote))}
