@@ -50,6 +50,7 @@ bench: $(STAMP) models  ## run the benchmarks (each prints ratios measured side 
 	$(BIN)/python benchmarks/serve_bench.py
 	$(BIN)/python benchmarks/capture_bench.py
 	$(BIN)/python benchmarks/monitor_bench.py
+	$(BIN)/python benchmarks/accuracy.py
 
 clean:  ## remove .venv and caches (not the model cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

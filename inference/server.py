@@ -151,6 +151,8 @@ class _Gunicorn(BaseApplication):
         settings = {
             "bind": [f"{options.host}:{options.port}"],
             "workers": options.workers,
+            # One request at a time per process: a busy worker does not accept, so connections spread
+            # over all workers (a threaded worker keeps accepting and queues them on its one model).
             "worker_class": "sync",
             "timeout": REQUEST_TIMEOUT_SECONDS,
             "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,

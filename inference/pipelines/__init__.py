@@ -18,6 +18,9 @@ class Pipeline(Protocol):
     # The shorter image side the pipeline needs; a JPEG is decoded down to no less than this.
     decode_side: int
 
+    @property
+    def interpreters(self) -> tuple: ...
+
     def __call__(self, image: DecodedImage) -> Pose: ...
 
 
@@ -29,4 +32,8 @@ def load_pipeline(model_dir: Path, manifest: ModelManifest, threads: int = 1) ->
         return MoveNetPipeline(manifest.path_of(model_dir, "keypoints"), threads=threads)
     from inference.pipelines.blazepose import BlazePosePipeline
 
-    return BlazePosePipeline(manifest.path_of(model_dir, "landmarks"), threads=threads)
+    # A BlazePose directory without the detector (a user's own landmark .tflite) runs single-stage.
+    detector = manifest.path_of(model_dir, "detector") if "detector" in manifest.files else None
+    return BlazePosePipeline(
+        manifest.path_of(model_dir, "landmarks"), threads=threads, detector_path=detector
+    )

@@ -20,7 +20,7 @@ class Keypoint:
 
 @dataclass(frozen=True)
 class Pose:
-    keypoints: tuple[Keypoint, ...]  # the 17 COCO keypoints, in COCO order
+    keypoints: tuple[Keypoint, ...]  # the 17 COCO keypoints, in COCO order; BlazePose: empty if no person
     landmarks: tuple[Keypoint, ...]  # the model's own full set (BlazePose: 33); empty for MoveNet
     score: float  # confidence that a person is in the photo
     person_detected: bool
@@ -66,4 +66,5 @@ def to_input_tensor(canvas: np.ndarray, detail: dict, value_range: tuple[float, 
 
 
 def sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-values))
+    """The logistic function, written with tanh so that large logits cannot overflow."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(values, dtype=np.float64)))
