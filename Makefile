@@ -7,7 +7,7 @@ MODEL ?= blazepose-full
 PORT ?= 8080
 DOCKERFILES := $(wildcard */Dockerfile)
 
-.PHONY: help install models test lint format demo serve bench clean
+.PHONY: help install models test lint format demo serve bench images clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ bench: $(STAMP) models  ## run the benchmarks (each prints ratios measured side 
 	$(BIN)/python benchmarks/capture_bench.py
 	$(BIN)/python benchmarks/monitor_bench.py
 	$(BIN)/python benchmarks/accuracy.py
+
+ENGINE ?= $(shell command -v docker || command -v podman)
+
+images:  ## build both images (docker, or podman) from the repository root
+	$(ENGINE) build -f inference/Dockerfile -t pose-inference .
+	$(ENGINE) build -f monitoring/Dockerfile -t pose-monitoring .
 
 clean:  ## remove .venv and caches (not the model cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import EVAL_DIR, REPO
+from tests.conftest import EVAL_DIR, REPO, STRICT, require
 from webapp.render import STATIC, render_index
 
-if not os.environ.get("CI"):  # CI must have it: there a missing Playwright fails the run
+if not STRICT:  # under STRICT_TESTS=1 (.ci/run) a missing Playwright fails the run
     pytest.importorskip("playwright.sync_api", reason="pip install -r requirements-dev.txt")
 from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
@@ -76,11 +76,7 @@ UNTOUCHED = 25
 
 
 def _require(path: Path, what: str) -> Path:
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: {what}")
-        pytest.skip(f"{path} not present: {what}")
-    return path
+    return require(path, what)
 
 
 def _free_port() -> int:
