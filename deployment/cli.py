@@ -84,9 +84,9 @@ def _destroy(args: argparse.Namespace, config: Config) -> int:
         names,
         bucket,
         config.endpoint.variant_name,
-        manages_role=not config.iam.execution_role_arn,
         monitoring=config.monitoring.enabled,
         web_bucket=web_bucket_name(config, names),
+        destroying=True,
     )
     actions = plan_destroy(names, read_remote_state(aws, lookup))
     _show(actions, as_json=False)
@@ -197,7 +197,6 @@ def _prepare(args: argparse.Namespace, config: Config):
         desired.names,
         desired.bucket.name,
         config.endpoint.variant_name,
-        manages_role=desired.role is not None,
         monitoring=config.monitoring.enabled,
         web_bucket=web_bucket_name(config, desired.names),
         artifact=desired.artifact,

@@ -18,7 +18,7 @@ from deployment.aws.errors import error_code
 from deployment.errors import DeploymentError
 from deployment.planner import Action
 from deployment.public_steps import PUBLIC_KINDS, PublicSteps
-from deployment.state import Endpoint
+from deployment.state import Autoscaling, Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ class WaitPolicy:
     function_timeout_seconds: float = 300.0
 
 
+def _registered_again(deregistration: Action, rest: list[Action]) -> bool:
+    return any(a.kind == "autoscaling" and a.verb == "create" and a.name == deregistration.name for a in rest)
+
+
 @dataclass
 class Executor(PublicSteps):
     aws: Aws
@@ -50,17 +54,34 @@ class Executor(PublicSteps):
     assigned: dict[str, str] = field(default_factory=dict, init=False)  # ids AWS assigned in this run
 
     def run(self, actions: list[Action]) -> None:
-        for action in actions:
-            if action.mutates:
-                self.report(f"{action.verb:<9} {action.kind} {action.name}")
-                try:
-                    self._apply(action)
-                except ClientError as error:  # one line naming the step, not a traceback
-                    message = error.response.get("Error", {}).get("Message", "")
-                    raise DeploymentError(
-                        f"{error.operation_name} failed ({error_code(error)}): {message}",
-                        where=f"{action.kind} {action.name}",
-                    ) from error
+        paused: list[Autoscaling] = []  # deregistered for an endpoint update, registered again after
+        for position, action in enumerate(actions):
+            if not action.mutates:
+                continue
+            self.report(f"{action.verb:<9} {action.kind} {action.name}")
+            try:
+                self._apply(action)
+            except ClientError as error:  # one line naming the step, not a traceback
+                message = error.response.get("Error", {}).get("Message", "")
+                self._resume(paused)
+                raise DeploymentError(
+                    f"{error.operation_name} failed ({error_code(error)}): {message}",
+                    where=f"{action.kind} {action.name}",
+                ) from error
+            except DeploymentError:
+                self._resume(paused)
+                raise
+            if (action.kind, action.verb) == ("autoscaling", "delete") and _registered_again(
+                action, actions[position:]
+            ):
+                paused.append(action.target)
+
+    def _resume(self, paused: list[Autoscaling]) -> None:
+        """A failed or rolled-back update leaves the endpoint on its old config: give it back the
+        autoscaling it had, rather than leaving it at a fixed size until the next deploy."""
+        for scaling in paused:
+            self.report(f"restoring autoscaling {scaling.resource_id}")
+            self.aws.scaling.put(scaling)
 
     def _apply(self, action: Action) -> None:
         """One flat table: every AWS call spelled out, so a reader can grep for it."""

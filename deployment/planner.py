@@ -63,6 +63,8 @@ class RemoteState:
     endpoint: RemoteEndpoint | None = None
     autoscaling: Autoscaling | None = None
     schedule: Schedule | None = None
+    # A `monitor --now` schedule left behind by a run that crashed (read by destroy only).
+    one_off_schedule: str | None = None
     api: RemoteApi = field(default_factory=RemoteApi)
     web: RemoteWeb = field(default_factory=RemoteWeb)
 
@@ -93,6 +95,7 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
         *public,
         *web_actions(desired.web, remote.web, None if new_api else remote.api.predict_url),
         *_clean_up(desired, remote),
+        *_abandoned_role(desired, remote),
         *stale_web_files(desired.web, remote.web),
     ]
 
@@ -101,6 +104,10 @@ def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
     """Everything this deployment created, in an order AWS accepts: what calls a thing goes first
     (the page, then the API, its Lambda, then the schedule and the endpoint...)."""
     actions = [*destroy_web(remote.web), *destroy_api(remote.api)]
+    if remote.one_off_schedule:
+        actions.append(
+            Action("delete", "monitoring-schedule", remote.one_off_schedule, "left by monitor --now")
+        )
     if remote.schedule:
         actions.append(Action("delete", "monitoring-schedule", remote.schedule.name, target=remote.schedule))
     if remote.autoscaling:
@@ -179,6 +186,18 @@ def _schedule(desired: DesiredState, remote: RemoteState) -> list[Action]:
         reason = "monitoring.enabled is false"
         return [Action("delete", "monitoring-schedule", remote.schedule.name, reason, remote.schedule)]
     return [compare("monitoring-schedule", desired.schedule.name, desired.schedule, remote.schedule)]
+
+
+def _abandoned_role(desired: DesiredState, remote: RemoteState) -> list[Action]:
+    """The engine's execution role, once config.iam names an existing role instead (last: kept
+    rollback configs' models may still name it until they are cleaned up)."""
+    if desired.role is None and remote.role is not None:
+        return [
+            Action(
+                "delete", "role", remote.role.name, "iam.execution_role_arn names another role", remote.role
+            )
+        ]
+    return []
 
 
 def _clean_up(desired: DesiredState, remote: RemoteState) -> list[Action]:

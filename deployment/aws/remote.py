@@ -20,10 +20,10 @@ class Lookup:
     names: Names
     bucket: str
     variant_name: str
-    manages_role: bool
     monitoring: bool  # config.monitoring.enabled
     web_bucket: str  # read even when the web page or the API is disabled, so they can be removed
     artifact: Artifact | None = None
+    destroying: bool = False  # also look for leftovers only destroy removes
 
 
 def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
@@ -31,10 +31,13 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
     bucket, bucket_is_ours = aws.storage.read_bucket(lookup.bucket, names.prefix)
     endpoint = aws.sagemaker.describe_endpoint(names.endpoint)
     has_schedule = lookup.monitoring or (endpoint is not None and endpoint.monitored_by is not None)
+    one_off = f"{names.monitoring_schedule}-now"
+    leftover = lookup.destroying and has_schedule and aws.sagemaker.schedule_status(one_off) is not None
     return RemoteState(
         bucket=bucket,
         bucket_is_ours=bucket_is_ours,
-        role=aws.identity.read_role(names.execution_role) if lookup.manages_role else None,
+        # Read even when config.iam names a role: one the engine made earlier is then removed.
+        role=aws.identity.read_role(names.execution_role),
         artifact_exists=bool(bucket and lookup.artifact and aws.storage.artifact_exists(lookup.artifact)),
         models=aws.sagemaker.model_names(names),
         endpoint_configs=aws.sagemaker.endpoint_configs(names),
@@ -42,6 +45,7 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         endpoint=endpoint,
         autoscaling=aws.scaling.read(names.endpoint, lookup.variant_name),
         schedule=aws.sagemaker.describe_schedule(names.monitoring_schedule) if has_schedule else None,
+        one_off_schedule=one_off if leftover else None,
         api=read_api(aws, names),
         web=read_web(aws, lookup.web_bucket, names.prefix),
     )

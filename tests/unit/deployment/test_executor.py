@@ -272,3 +272,18 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
 def test_an_action_the_executor_cannot_do_is_an_error():
     with pytest.raises(DeploymentError, match="pose-dev: no way to update a model"):
         executor(FakeAws(FakeClock()), []).run([Action("update", "model", "pose-dev")])
+
+
+def test_a_rolled_back_update_gets_its_autoscaling_back():
+    # Autoscaling is deregistered for the update; the update rolls back; the old fleet must scale again.
+    before = desired({"autoscaling": {"enabled": True}})
+    after = desired({"autoscaling": {"enabled": True}}, inference_image=f"{REGISTRY}/pose@sha256:" + "9" * 64)
+    actions = plan(after, deployed(before))
+    old = before.endpoint_config.name
+    aws = FakeAws(FakeClock(), [(0, Seen(ENDPOINT.name, old, "InService"))])
+
+    with pytest.raises(DeploymentError, match="rolled back"):
+        executor(aws, []).run(actions)
+
+    scaling_calls = [call for call in aws.made() if call[0] == "scaling"]
+    assert scaling_calls == [("scaling", "delete"), ("scaling", "put")]

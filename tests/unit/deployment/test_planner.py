@@ -377,3 +377,31 @@ def test_actions_serialise_for_plan_json():
         "name": "pose-dev-123456789012-us-east-1",
         "reason": "",
     }
+
+
+def test_switching_to_an_existing_role_removes_the_engines_role_last():
+    before = desired()
+    after = desired({"iam": {"execution_role_arn": "arn:aws:iam::123456789012:role/theirs"}})
+
+    actions = plan(after, deployed(before))
+
+    assert actions[-1] == Action(
+        "delete",
+        "role",
+        "pose-dev-sagemaker-execution",
+        "iam.execution_role_arn names another role",
+        before.role,
+    )
+    assert [a for a in actions if a.kind == "role" and a.mutates] == [actions[-1]]
+
+
+def test_destroy_also_removes_a_monitor_now_schedule_a_crash_left_behind():
+    state = desired()
+    remote = replace(deployed(state), one_off_schedule="pose-dev-monitor-now")
+
+    actions = plan_destroy(state.names, remote)
+
+    schedules = [(a.name, a.reason) for a in actions if a.kind == "monitoring-schedule"]
+    assert schedules == [("pose-dev-monitor-now", "left by monitor --now"), ("pose-dev-monitor", "")]
+    endpoint = next(i for i, a in enumerate(actions) if a.kind == "endpoint")
+    assert all(i < endpoint for i, a in enumerate(actions) if a.kind == "monitoring-schedule")
