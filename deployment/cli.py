@@ -126,6 +126,9 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     if schedule:
         latest = aws.sagemaker.latest_execution(names.monitoring_schedule)
         print(f"latest monitoring run: {latest['MonitoringExecutionStatus'] if latest else 'none yet'}")
+    outputs = _outputs(config, names, aws)
+    for key in ("api_url", "web_url"):
+        print(f"{key}: {outputs.get(key, 'absent')}")
     return 0 if endpoint and endpoint.status == "InService" else 1
 
 

@@ -55,8 +55,9 @@ COCO_KEYPOINTS = (
 # A predicted keypoint "lands on the person" within this fraction of the ground-truth bbox diagonal.
 NEAR = 0.2
 # Pooled over the 17 single-person eval photos (145 labelled keypoints). Measured: BlazePose 0.87
-# (it sees the whole letterboxed photo, no person crop), MoveNet Lightning 1.00; every keypoint at
-# the image centre would score 0.44.
+# with the whole photo letterboxed, higher with the two-stage person crop; MoveNet Lightning 1.00;
+# every keypoint at the image centre would score 0.44. (The COCO order above is written out on
+# purpose: a contract test states the order, it does not import it from the code under test.)
 BLAZEPOSE_FLOOR = 0.75
 MOVENET_FLOOR = 0.9
 # Environment that would change which model or port a server uses; each test sets its own.

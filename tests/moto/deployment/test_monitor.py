@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -88,11 +89,18 @@ def test_status_reports_the_endpoint_and_the_schedule(run, account):
 
     result = run("status")
 
-    assert (result.code, result.out) == (
+    lines = result.out.splitlines()
+    assert (result.code, lines[:3]) == (
         0,
-        f"endpoint pose-dev: InService on {config}\n"
-        "monitoring schedule pose-dev-monitor: Scheduled\n"
-        "latest monitoring run: Completed\n",
+        [
+            f"endpoint pose-dev: InService on {config}",
+            "monitoring schedule pose-dev-monitor: Scheduled",
+            "latest monitoring run: Completed",
+        ],
+    )
+    assert re.fullmatch(r"api_url: https://\w+\.execute-api\.us-east-1\.amazonaws\.com/predict", lines[3])
+    assert (
+        lines[4] == "web_url: http://pose-dev-123456789012-us-east-1-web.s3-website-us-east-1.amazonaws.com"
     )
 
 
@@ -101,5 +109,6 @@ def test_status_of_nothing_deployed_exits_1(run):
 
     assert (result.code, result.out) == (
         1,
-        "endpoint pose-dev: absent\nmonitoring schedule pose-dev-monitor: absent\n",
+        "endpoint pose-dev: absent\nmonitoring schedule pose-dev-monitor: absent\n"
+        "api_url: absent\nweb_url: absent\n",
     )
