@@ -97,7 +97,28 @@ def capture_record(
 
 def capture_line(invocation: Invocation, content_types: CaptureContentTypes = CaptureContentTypes()) -> str:
     """One line of a capture file, newline included."""
-    return json.dumps(capture_record(invocation, content_types), separators=(",", ":")) + "\n"
+    return encode_record(capture_record(invocation, content_types))
+
+
+def encode_record(record: dict) -> str:
+    """`json.dumps(record)` to the byte, plus a newline, without the JSON encoder scanning the photos.
+
+    Base64 needs no escaping, so each base64 body is swapped for a short marker, the small rest is
+    encoded, and the body is spliced back in: half the cost of capturing a photo.
+    """
+    sections = record["captureData"]
+    shallow = {**record, "captureData": {name: dict(part) for name, part in sections.items()}}
+    # An unguessable marker per call, so no captured text can impersonate it.
+    markers = {}
+    for part in shallow["captureData"].values():
+        if part["encoding"] == BASE64:
+            marker = f"\0{uuid.uuid4().hex}\0"
+            markers[json.dumps(marker)[1:-1]] = part["data"]
+            part["data"] = marker
+    text = json.dumps(shallow, separators=(",", ":"))
+    for encoded_marker, body in markers.items():
+        text = text.replace(encoded_marker, body, 1)
+    return text + "\n"
 
 
 def capture_path(root: Path, endpoint: str, variant: str, opened_at: datetime, file_id: str = "") -> Path:

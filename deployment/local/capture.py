@@ -7,7 +7,6 @@ that was already answered.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from monitoring.capture import Invocation, capture_path, capture_record
+from monitoring.capture import Invocation, capture_path, capture_record, encode_record
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class CaptureWriter:
             del record["captureData"]["endpointInput"]
         if not self.settings.capture_output:
             del record["captureData"]["endpointOutput"]
-        line = json.dumps(record, separators=(",", ":")) + "\n"
+        line = encode_record(record)
         with self._lock:
             stream = self._stream_for(invocation.inference_time)
             stream.write(line)

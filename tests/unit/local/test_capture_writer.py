@@ -75,3 +75,19 @@ def test_sampling_percentage_is_honoured():
     assert share(0) == 0.0
     assert share(100) == 1.0
     assert abs(share(25) - 0.25) < 0.02
+
+
+def test_the_fast_encoder_writes_exactly_what_json_dumps_would():
+    from monitoring.capture import capture_record, encode_record
+
+    hostile = json.dumps({"note": '\u0000endpointOutput\u0000 and "quotes" and \u2603'}).encode()
+    cases = [
+        Invocation(PHOTO * 1000, "image/jpeg", ANSWER, "application/json", datetime(2026, 1, 1, tzinfo=UTC)),
+        Invocation(
+            hostile, "application/json", b"\x00\xffbinary", "image/png", datetime(2026, 1, 1, tzinfo=UTC)
+        ),
+        Invocation(b"", "image/jpeg", b"", "application/json", datetime(2026, 1, 1, tzinfo=UTC)),
+    ]
+    for case in cases:
+        record = capture_record(case)
+        assert encode_record(record) == json.dumps(record, separators=(",", ":")) + "\n"
