@@ -65,6 +65,17 @@ class Endpoint(Strict):
     # Extra environment for the inference container (e.g. SAGEMAKER_MODEL_SERVER_WORKERS).
     environment: dict[str, str] = {}
 
+    @field_validator("instance_type")
+    @classmethod
+    def _guardrails_available(cls, instance_type: str) -> str:
+        # Every update is a blue/green deployment with auto-rollback (CONTRACTS.md section 5).
+        if instance_type.startswith("ml.inf1."):
+            raise ValueError(
+                f"{instance_type}: SageMaker deployment guardrails (blue/green updates with "
+                "auto-rollback) are not available on Inf1 instances; use another family, e.g. ml.m5 or ml.c6i"
+            )
+        return instance_type
+
 
 class Update(Strict):
     """How an existing endpoint moves to a new config: SageMaker blue/green with auto-rollback."""

@@ -54,6 +54,11 @@ INVALID = {
     ),
     "instance type": ({"endpoint": {"instance_type": "m5.large"}}, "endpoint.instance_type", "pattern"),
     "stage with capitals": ({"project": {"stage": "PR_42"}}, "project.stage", "pattern"),
+    "inf1 instances": (
+        {"endpoint": {"instance_type": "ml.inf1.xlarge"}},
+        "endpoint.instance_type",
+        "guardrails (blue/green updates with auto-rollback) are not available on Inf1",
+    ),
     "region": ({"project": {"region": "Virginia"}}, "project.region", "pattern"),
     "serverless with data capture": (
         {"endpoint": {"serverless": {}}},
