@@ -94,6 +94,8 @@ class Executor(PublicSteps):
                 aws.storage.create_bucket(target, self.tags)
             case "bucket", "update":
                 aws.storage.configure_bucket(target)
+            case "bucket-lifecycle", "update":
+                aws.storage.put_capture_expiry(target)
             case "bucket", "delete":
                 aws.storage.delete_bucket(action.name)
             case "bucket-folder", "delete":

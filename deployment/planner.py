@@ -6,7 +6,7 @@ what `deploy` does. The actions are ordered: dependencies first, clean-up last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from deployment.actions import Action, compare, exists
@@ -76,7 +76,7 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
     # The page carries the API's URL; a new API's URL is known only once it exists.
     new_api = any(action.kind == "http-api" and action.verb == "create" for action in public)
     return [
-        compare("bucket", desired.bucket.name, desired.bucket, remote.bucket),
+        _bucket(desired, remote),
         *([compare("role", desired.role.name, desired.role, remote.role)] if desired.role else []),
         *function_role(desired.api, remote.api),
         exists("artifact", desired.artifact.s3_uri, desired.artifact, remote.artifact_exists),
@@ -186,6 +186,19 @@ def _schedule(desired: DesiredState, remote: RemoteState) -> list[Action]:
         reason = "monitoring.enabled is false"
         return [Action("delete", "monitoring-schedule", remote.schedule.name, reason, remote.schedule)]
     return [compare("monitoring-schedule", desired.schedule.name, desired.schedule, remote.schedule)]
+
+
+def _bucket(desired: DesiredState, remote: RemoteState) -> Action:
+    """A bucket config.s3 names but this deployment did not create keeps its owner's encryption:
+    only the capture-expiry rule is ours to keep right."""
+    current = remote.bucket
+    if current is None or remote.bucket_is_ours:
+        return compare("bucket", desired.bucket.name, desired.bucket, current)
+    if replace(current, kms_key_id=desired.bucket.kms_key_id) == desired.bucket:
+        return Action("unchanged", "bucket", desired.bucket.name)
+    return Action(
+        "update", "bucket-lifecycle", desired.bucket.name, "the capture expiry rule", desired.bucket
+    )
 
 
 def _abandoned_role(desired: DesiredState, remote: RemoteState) -> list[Action]:

@@ -40,11 +40,20 @@ class Storage:
         self._apply_settings(bucket, other_rules=[])
 
     def configure_bucket(self, bucket: Bucket) -> None:
-        """Our encryption and capture expiry; a shared bucket keeps its other lifecycle rules."""
+        """Our encryption and capture expiry, keeping any other lifecycle rules."""
         rules = self._lifecycle_rules(bucket.name)
         self._apply_settings(bucket, [rule for rule in rules if rule.get("ID") != CAPTURE_EXPIRY_RULE])
 
+    def put_capture_expiry(self, bucket: Bucket) -> None:
+        """Only our lifecycle rule, for a bucket that is not ours (its owner sets its encryption)."""
+        rules = self._lifecycle_rules(bucket.name)
+        self._put_lifecycle(bucket, [rule for rule in rules if rule.get("ID") != CAPTURE_EXPIRY_RULE])
+
     def _apply_settings(self, bucket: Bucket, other_rules: list[dict]) -> None:
+        self._put_encryption(bucket)
+        self._put_lifecycle(bucket, other_rules)
+
+    def _put_encryption(self, bucket: Bucket) -> None:
         if bucket.kms_key_id:
             default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": bucket.kms_key_id}
         else:
@@ -53,6 +62,8 @@ class Storage:
             Bucket=bucket.name,
             ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]},
         )
+
+    def _put_lifecycle(self, bucket: Bucket, other_rules: list[dict]) -> None:
         self.client.put_bucket_lifecycle_configuration(
             Bucket=bucket.name,
             LifecycleConfiguration={

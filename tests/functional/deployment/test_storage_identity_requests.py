@@ -394,3 +394,29 @@ def test_autoscaling_registers_the_variant_and_tracks_invocations_per_instance(s
     Scaling(client).delete(scaling)
 
     stubber.assert_no_pending_responses()
+
+
+def test_a_bucket_that_is_not_ours_only_gets_our_expiry_rule_never_new_encryption(stubbed):
+    client, stubber = stubbed("s3")
+    theirs = {
+        "ID": "team-logs",
+        "Filter": {"Prefix": "logs/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": 3},
+    }
+    stubber.add_response("get_bucket_lifecycle_configuration", {"Rules": [theirs]}, {"Bucket": "team-bucket"})
+    ours = {
+        "ID": "expire-captured-requests",
+        "Filter": {"Prefix": "pose-dev/data-capture/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": 30},
+    }
+    stubber.add_response(
+        "put_bucket_lifecycle_configuration",
+        {},
+        {"Bucket": "team-bucket", "LifecycleConfiguration": {"Rules": [theirs, ours]}},
+    )
+
+    Storage(client, "us-east-1").put_capture_expiry(Bucket("team-bucket", None, "pose-dev/data-capture/", 30))
+
+    stubber.assert_no_pending_responses()  # and no PutBucketEncryption: the Stubber refuses unexpected calls

@@ -405,3 +405,24 @@ def test_destroy_also_removes_a_monitor_now_schedule_a_crash_left_behind():
     assert schedules == [("pose-dev-monitor-now", "left by monitor --now"), ("pose-dev-monitor", "")]
     endpoint = next(i for i, a in enumerate(actions) if a.kind == "endpoint")
     assert all(i < endpoint for i, a in enumerate(actions) if a.kind == "monitoring-schedule")
+
+
+def test_a_shared_bucket_keeps_its_owners_encryption_and_gets_only_our_expiry_rule():
+    state = desired({"s3": {"bucket": "team-bucket"}})
+    theirs = replace(state.bucket, kms_key_id="arn:aws:kms:us-east-1:123456789012:key/team")
+
+    same_rule = replace(deployed(state), bucket=theirs, bucket_is_ours=False)
+    assert [a for a in plan(state, same_rule) if a.mutates] == []
+
+    old_rule = replace(deployed(state), bucket=replace(theirs, retention_days=7), bucket_is_ours=False)
+    bucket_actions = [a for a in plan(state, old_rule) if a.mutates]
+    assert bucket_actions == [
+        Action("update", "bucket-lifecycle", "team-bucket", "the capture expiry rule", state.bucket)
+    ]
+
+
+def test_our_own_bucket_gets_its_encryption_back():
+    state = desired()
+    drifted = replace(deployed(state), bucket=replace(state.bucket, kms_key_id="arn:aws:kms:key/other"))
+    (action,) = [a for a in plan(state, drifted) if a.mutates]
+    assert (action.verb, action.kind) == ("update", "bucket")
