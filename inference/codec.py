@@ -14,6 +14,7 @@ from inference.errors import RequestError
 
 # SageMaker real-time endpoints refuse larger payloads (CONTRACTS.md §1).
 MAX_BODY_BYTES = 6 * 1024 * 1024
+DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES
 JSON_TYPE = "application/json"
 # Raw image bodies. application/x-image is the SageMaker built-in algorithms' name for "an image";
 # the actual format is sniffed from the bytes either way.
@@ -31,6 +32,14 @@ def media_type(content_type: str | None) -> str:
 def check_body_size(length: int) -> None:
     if length > MAX_BODY_BYTES:
         raise RequestError(413, f"the body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes (6 MB)")
+
+
+def discard_body(stream, length: int) -> None:
+    """Read and drop a refused body (up to a bound), so the client reads our 413 instead of a
+    connection reset; anything past the bound is cut off with the connection."""
+    remaining = min(length, DISCARD_LIMIT_BYTES)
+    while remaining > 0 and (chunk := stream.read(min(remaining, 1 << 20))):
+        remaining -= len(chunk)
 
 
 def image_bytes(content_type: str | None, body: bytes) -> bytes:

@@ -41,9 +41,6 @@ GRACEFUL_TIMEOUT_SECONDS = 25
 REQUEST_TIMEOUT_SECONDS = 60
 # How long a request waits for its worker's model to finish loading before a 503.
 MODEL_WAIT_SECONDS = 30
-# An over-limit body is read and dropped up to this size, so the client sees the 413 rather than a
-# connection reset; anything larger is cut off.
-DISCARD_LIMIT_BYTES = 4 * codec.MAX_BODY_BYTES
 
 
 @dataclass(frozen=True)
@@ -122,17 +119,11 @@ def _read_body(environ: dict) -> bytes:
     declared = environ.get("CONTENT_LENGTH") or ""
     stream = environ["wsgi.input"]
     if declared.isdigit() and int(declared) > codec.MAX_BODY_BYTES:
-        _discard(stream, int(declared))
+        codec.discard_body(stream, int(declared))
         codec.check_body_size(int(declared))
     body = stream.read(codec.MAX_BODY_BYTES + 1)
     codec.check_body_size(len(body))
     return body
-
-
-def _discard(stream, length: int) -> None:
-    remaining = min(length, DISCARD_LIMIT_BYTES)
-    while remaining > 0 and (chunk := stream.read(min(remaining, 1 << 20))):
-        remaining -= len(chunk)
 
 
 def _reply(start_response, status: int, document: dict, headers: list | None = None, head: bool = False):

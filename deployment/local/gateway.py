@@ -20,12 +20,13 @@ from pathlib import Path
 
 from deployment.local.capture import CaptureWriter
 from deployment.local.schedule import latest_run
+from inference import codec
+from inference.errors import RequestError
 from monitoring.capture import Invocation
 from webapp.render import content_type, render_index, static_file
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 6 * 1024 * 1024  # the cloud path's limit (Lambda and SageMaker payloads)
 UPSTREAM_TIMEOUT_SECONDS = 60
 
 
@@ -78,12 +79,12 @@ class GatewayHandler(BaseHTTPRequestHandler):
         if length is None or not length.isdigit():
             self._json(411, {"error": "send the photo with a Content-Length"})
             return
-        if int(length) > MAX_BODY_BYTES:
+        try:
+            codec.check_body_size(int(length))
+        except RequestError as error:
             self.close_connection = True
-            _discard(self.rfile, int(length))  # so the client reads our 413 instead of a broken pipe
-            self._json(
-                413, {"error": f"the body is {int(length):,} bytes; the limit is {MAX_BODY_BYTES:,} (6 MB)"}
-            )
+            codec.discard_body(self.rfile, int(length))
+            self._json(error.status, {"error": error.message})
             return
         body = self.rfile.read(int(length))
         self._predict(body, self.headers.get("Content-Type", ""))
@@ -170,12 +171,6 @@ def _invoke(upstream: Upstream, body: bytes, request_type: str) -> tuple[int, st
         return response.status, response.getheader("Content-Type", "application/json"), response.read()
     finally:
         connection.close()
-
-
-def _discard(stream, length: int, limit: int = 4 * MAX_BODY_BYTES) -> None:
-    remaining = min(length, limit)
-    while remaining > 0 and (chunk := stream.read(min(remaining, 1 << 20))):
-        remaining -= len(chunk)
 
 
 def _read(path: Path) -> str:
