@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +102,50 @@ def movenet_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     spec = resolve(str(_require_shared(MOVENET_LIGHTNING)), family="movenet")
     return fetch(spec, tmp_path_factory.mktemp("models"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _upstream_status(base: str) -> object:
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+            return json.loads(response.read()).get("upstream")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+@contextmanager
+def local_stack(
+    state: Path, *overrides: str, stop_signal: int = signal.SIGTERM, start_seconds: float = 90
+) -> Iterator[str]:
+    """`python -m deployment local` on a free port, logging to `state/stack.log`; yields its base URL
+    once the model answers, and stops it with `stop_signal` (SIGINT plays Ctrl-C)."""
+    port = free_port()
+    command = [sys.executable, "-m", "deployment", "local", "--state-dir", str(state)]
+    for override in (f"local.port={port}", *overrides):
+        command += ["--set", override]
+    log_path = state / "stack.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_seconds
+        while _upstream_status(base) != 200:
+            if process.poll() is not None:
+                pytest.fail(f"the local stack exited with {process.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the local stack was not ready within {start_seconds}s:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.send_signal(stop_signal)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise

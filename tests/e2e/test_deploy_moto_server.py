@@ -14,18 +14,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.moto.deployment.inventory import of_deployment, tagged_resources
 from tests.unit.deployment.builders import INFERENCE_IMAGE, MONITORING_IMAGE
 
 STARTUP_SECONDS = 30
 COMMAND_SECONDS = 120
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until_listening(port: int, server: subprocess.Popen) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import REPO, local_stack
 
 
 def request(url: str, body: bytes | None = None, content_type: str = "") -> tuple[int, dict, bytes]:
@@ -31,20 +24,6 @@ def request(url: str, body: bytes | None = None, content_type: str = "") -> tupl
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen, deadline_seconds: float = 90) -> None:
-    deadline = time.monotonic() + deadline_seconds
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read()
-        try:
-            status, _, body = request(f"{base}/healthz")
-            if status == 200 and json.loads(body)["upstream"] == 200:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.2)
-    pytest.fail("the local stack did not become healthy")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -61,29 +40,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, blazepose_dir):
     state = tmp_path_factory.mktemp("local")
-    base = f"http://127.0.0.1:{free_port()}"
-    port = base.rsplit(":", 1)[1]
-    command = [
-        sys.executable,
-        "-m",
-        "deployment",
-        "local",
-        "--state-dir",
-        str(state),
-        "--set",
-        f"local.port={port}",
-    ]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_until_healthy(base, process)
+    with local_stack(state, stop_signal=signal.SIGINT) as base:  # stopped as Ctrl-C stops it
         yield base, state
-    finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
 
 
 def captured_records(state: Path, at_least: int = 0) -> list[dict]:

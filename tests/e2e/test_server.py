@@ -26,7 +26,8 @@ import psutil
 import pytest
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO, free_port
+
 HOST = "127.0.0.1"
 START_DEADLINE_SECONDS = 30.0
 EXIT_DEADLINE_SECONDS = 30.0
@@ -75,12 +76,6 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -12,13 +12,6 @@ import io
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import EVAL_DIR, REPO, STRICT, require
+from tests.conftest import EVAL_DIR, STRICT, local_stack, require
 from webapp.render import STATIC, render_index
 
 if not STRICT:  # under STRICT_TESTS=1 (.ci/run) a missing Playwright fails the run
@@ -45,7 +38,6 @@ CHROMIUM_ARGS = [
 ]
 FAKE_CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 START_DEADLINE_SECONDS = 60.0
-STOP_DEADLINE_SECONDS = 30.0
 PHOTO = EVAL_DIR / "000000000785.jpg"  # 640x425, one standing person
 COCO_NAMES = (
     "Nose",
@@ -79,20 +71,6 @@ def _require(path: Path, what: str) -> Path:
     return require(path, what)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _upstream_status(base: str) -> object:
-    try:
-        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-            return json.loads(response.read()).get("upstream")
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
-
-
 # ---------------------------------------------------------------- fixtures
 
 
@@ -101,31 +79,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, blazepose_dir: Path) -> Iter
     """`python -m deployment local` on a free port; yields its base URL once the model answers /ping."""
     _require(PHOTO, "the shared eval photos")
     state = tmp_path_factory.mktemp("local-stack")
-    port = _free_port()
-    command = [sys.executable, "-m", "deployment", "local", "--set", f"local.port={port}"]
-    command += ["--set", "local.monitor_interval_seconds=3600", "--state-dir", str(state)]
-    log_path = state / "stack.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_DEADLINE_SECONDS
-        while _upstream_status(base) != 200:
-            if process.poll() is not None:
-                pytest.fail(f"the local stack exited with {process.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the local stack was not ready within {START_DEADLINE_SECONDS}s:\n{log_path.read_text()}"
-                )
-            time.sleep(0.2)
+    with local_stack(
+        state, "local.monitor_interval_seconds=3600", start_seconds=START_DEADLINE_SECONDS
+    ) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_DEADLINE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
