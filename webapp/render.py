@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -19,14 +20,19 @@ CONTENT_TYPES = {
 }
 
 
-def render_index(api_url: str, model_name: str, static_url: str = "static") -> str:
-    """index.html with the API's URL and the model's name filled in (autoescaped)."""
-    environment = Environment(
+@functools.cache
+def _templates() -> Environment:
+    """One environment: the compiled template is reused (and reloaded if the file changes)."""
+    return Environment(
         loader=FileSystemLoader(WEBAPP / "templates"),
         autoescape=select_autoescape(["html"]),
         keep_trailing_newline=True,
     )
-    return environment.get_template("index.html").render(
+
+
+def render_index(api_url: str, model_name: str, static_url: str = "static") -> str:
+    """index.html with the API's URL and the model's name filled in (autoescaped)."""
+    return _templates().get_template("index.html").render(
         api_url=api_url, model_name=model_name, static_url=static_url
     )
 
