@@ -32,8 +32,10 @@ def _templates() -> Environment:
 
 def render_index(api_url: str, model_name: str, static_url: str = "static") -> str:
     """index.html with the API's URL and the model's name filled in (autoescaped)."""
-    return _templates().get_template("index.html").render(
-        api_url=api_url, model_name=model_name, static_url=static_url
+    return (
+        _templates()
+        .get_template("index.html")
+        .render(api_url=api_url, model_name=model_name, static_url=static_url)
     )
 
 
