@@ -7,6 +7,7 @@ so capture never adds latency. `GET /monitoring` shows the latest monitoring rep
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import logging
@@ -119,7 +120,9 @@ class GatewayHandler(BaseHTTPRequestHandler):
         if run:
             text = f"The latest run ({run.name}) wrote no report: " + _read(run / "message")
         self._send(
-            200, f"<!doctype html><title>Monitoring</title><p>{text}</p>".encode(), "text/html; charset=utf-8"
+            200,
+            f"<!doctype html><title>Monitoring</title><p>{html.escape(text)}</p>".encode(),
+            "text/html; charset=utf-8",
         )
 
     def _upstream_ping(self) -> int | str:
