@@ -47,30 +47,43 @@ class Letterbox:
 
 
 def decode(data: bytes, min_side: int) -> DecodedImage:
-    """Decode a JPEG or PNG, upright, at no less than `min_side` px on its shorter side when possible."""
+    """Decode a JPEG or PNG, upright, at no less than `min_side` px on its shorter side when possible.
+
+    The bytes come from anyone: every way Pillow can fail on them is the request's fault, a 4xx.
+    """
     if not data:
         raise RequestError(400, "the request body is empty; send a JPEG or PNG image")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Pillow warns from 89 MP and refuses from 179 MP; the limit here is ours (MAX_PIXELS).
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+            return _decode(data, min_side)
+        except RequestError:
+            raise
         except UnidentifiedImageError as error:
             raise RequestError(400, "the body is not a JPEG or PNG image") from error
-        except Image.DecompressionBombWarning as error:
-            raise RequestError(413, f"the image has too many pixels (limit {MAX_PIXELS:,})") from error
+        except Image.DecompressionBombError as error:
+            raise RequestError(413, f"the image has too many pixels (the limit is {MAX_PIXELS:,})") from error
+        except MemoryError as error:
+            raise RequestError(413, "the image is too large to decode") from error
+        # Pillow raises OSError, SyntaxError, ValueError, struct.error, IndexError... on damaged files.
+        except Exception as error:
+            raise RequestError(400, f"the image is corrupt or truncated ({_reason(error)})") from error
+
+
+def _decode(data: bytes, min_side: int) -> DecodedImage:
+    image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise RequestError(413, f"the image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
     if width < 1 or height < 1:
         raise RequestError(400, "the image has no pixels")
-    orientation = image.getexif().get(0x0112, 1)
     if image.format == "JPEG":
         # draft() only ever scales by 1/2, 1/4, 1/8 and keeps at least the requested size.
         image.draft("RGB", (min_side, min_side))
-    try:
-        image.load()
-    except (OSError, SyntaxError, ValueError) as error:
-        raise RequestError(400, f"the image is corrupt or truncated ({error})") from error
+    image.load()
+    # Read after load(): a PNG may keep its EXIF after the pixels.
+    orientation = image.getexif().get(0x0112, 1)
     if orientation != 1:
         image = ImageOps.exif_transpose(image)
         if orientation in (5, 6, 7, 8):  # quarter turns swap the sides
@@ -78,6 +91,12 @@ def decode(data: bytes, min_side: int) -> DecodedImage:
     if image.mode != "RGB":
         image = image.convert("RGB")
     return DecodedImage(pixels=image, width=width, height=height)
+
+
+def _reason(error: Exception) -> str:
+    """Pillow's own words, one line, without the exception's repr noise."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]
 
 
 def letterbox(decoded: DecodedImage, width: int, height: int) -> tuple[np.ndarray, Letterbox]:
