@@ -1,25 +1,30 @@
 """The SageMaker inference container's HTTP server: `GET /ping` and `POST /invocations`.
 
-gunicorn pre-forks one process per core, each with its own interpreter (TFLite interpreters are
-not thread-safe, and processes sidestep the GIL). Its master binds the port at once, so
-SageMaker's 250 ms connect check passes while workers load the model in the background, and
-SIGTERM lets in-flight requests finish before exiting.
+A front process owns the port and answers `/ping` itself, so a health check never queues behind
+the model (inference/front.py); it hands every other request to one of the pre-forked workers, one
+per core, each with its own interpreter (TFLite interpreters are not thread-safe, and processes
+sidestep the GIL). The port is bound at once, so SageMaker's connect check passes while workers load
+the model, and SIGTERM lets in-flight requests finish before exiting.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import socket
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gunicorn.app.base import BaseApplication
-
 from inference import codec
 from inference.errors import ModelError, RequestError
+from inference.front import FAILED, LOADED, Front
 from inference.manifest import ModelManifest
 from inference.predictor import Predictor
+from inference.worker import run_worker
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,7 @@ STATUS_TEXT = {
     400: "400 Bad Request",
     404: "404 Not Found",
     405: "405 Method Not Allowed",
+    411: "411 Length Required",
     406: "406 Not Acceptable",
     413: "413 Content Too Large",
     415: "415 Unsupported Media Type",
@@ -37,8 +43,6 @@ STATUS_TEXT = {
 }
 # SIGKILL follows SIGTERM after 30 s on SageMaker; leave time to exit cleanly.
 GRACEFUL_TIMEOUT_SECONDS = 25
-# SageMaker gives /invocations 60 s.
-REQUEST_TIMEOUT_SECONDS = 60
 # How long a request waits for its worker's model to finish loading before a 503.
 MODEL_WAIT_SECONDS = 30
 
@@ -56,9 +60,14 @@ class PoseApp:
     """The WSGI application of one worker; it loads its own model on a background thread."""
 
     def __init__(
-        self, model_dir: Path, threads: int = 1, model_wait_seconds: float = MODEL_WAIT_SECONDS
+        self,
+        model_dir: Path,
+        threads: int = 1,
+        model_wait_seconds: float = MODEL_WAIT_SECONDS,
+        on_loaded: Callable[[bytes], object] | None = None,
     ) -> None:
         self._model_wait_seconds = model_wait_seconds
+        self._on_loaded = on_loaded
         self._predictor: Predictor | None = None
         self._load_error: str | None = None
         self._loader = threading.Thread(target=self._load, args=(model_dir, threads), daemon=True)
@@ -72,9 +81,13 @@ class PoseApp:
         try:
             self._predictor = Predictor(model_dir, threads=threads)
             log.info("worker %d loaded model %s", os.getpid(), self._predictor.model_info)
+            report = LOADED + json.dumps(self._predictor.model_info).encode()
         except ModelError as error:
             self._load_error = str(error)
             log.error("worker %d cannot load the model: %s", os.getpid(), error)
+            report = FAILED + self._load_error.encode()
+        if self._on_loaded:
+            self._on_loaded(report)
 
     def __call__(self, environ: dict, start_response):
         path = environ.get("PATH_INFO", "")
@@ -107,6 +120,7 @@ class PoseApp:
             body = _read_body(environ)
             document = self._predictor.predict(body, environ.get("CONTENT_TYPE"))
         except RequestError as error:
+            log.info("refused a request with %d: %s", error.status, error.message)
             return _reply(start_response, error.status, {"error": error.message})
         except Exception:  # a client gets a 500 and the worker keeps serving
             log.exception("unexpected failure in /invocations")
@@ -132,33 +146,34 @@ def _reply(start_response, status: int, document: dict, headers: list | None = N
     return [] if head else [body]
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, options: ServerOptions) -> None:
-        self._options = options
-        super().__init__()
+def _listen(host: str, port: int) -> socket.socket:
+    listener = socket.create_server((host, port), backlog=2048, reuse_port=False)
+    listener.set_inheritable(False)
+    return listener
 
-    def load_config(self) -> None:
-        options = self._options
-        settings = {
-            "bind": [f"{options.host}:{options.port}"],
-            "workers": options.workers,
-            # One request at a time per process: a busy worker does not accept, so connections spread
-            # over all workers (a threaded worker keeps accepting and queues them on its one model).
-            "worker_class": "sync",
-            "timeout": REQUEST_TIMEOUT_SECONDS,
-            "graceful_timeout": GRACEFUL_TIMEOUT_SECONDS,
-            "accesslog": "-",
-            "access_log_format": '%(h)s "%(r)s" %(s)s %(B)sB %(M)sms',
-            "errorlog": "-",
-            "proc_name": "pose-inference",
-            # gunicorn's runtime control socket is one fixed path per host: several servers would clash.
-            "control_socket_disable": True,
-        }
-        for key, value in settings.items():
-            self.cfg.set(key, value)
 
-    def load(self) -> PoseApp:
-        return PoseApp(self._options.model_dir, threads=self._options.threads_per_worker)
+def _spawner(options: ServerOptions) -> Callable:
+    """Fork a worker that loads the model and serves what the front hands it on `channel`."""
+
+    def spawn(channel: socket.socket, close_front_sockets: Callable[[], None]) -> int:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            return pid
+        exit_code = 0
+        try:
+            close_front_sockets()
+            app = PoseApp(options.model_dir, options.threads_per_worker, on_loaded=channel.send)
+            run_worker(channel, app)
+        except BaseException:  # a worker must never return into the front's loop
+            log.exception("worker %d failed", os.getpid())
+            exit_code = 1
+        finally:
+            logging.shutdown()
+            os._exit(exit_code)
+
+    return spawn
 
 
 def serve(options: ServerOptions) -> None:
@@ -173,4 +188,8 @@ def serve(options: ServerOptions) -> None:
         options.port,
         options.workers,
     )
-    _Gunicorn(options).run()
+    try:
+        listener = _listen(options.host, options.port)
+    except OSError as error:
+        raise ModelError(f"cannot listen on {options.host}:{options.port} ({error.strerror})") from error
+    Front(listener, options.workers, _spawner(options), GRACEFUL_TIMEOUT_SECONDS).run()
