@@ -86,6 +86,7 @@ class Front:
         self._waiting: deque[Client] = deque()  # complete request lines, oldest first
         self._wanted = workers
         self._last_respawn = 0.0
+        self._stop_signal = 0
         self._stop_deadline: float | None = None
         self._wakeup_read, self._wakeup_write = socket.socketpair()
 
@@ -114,23 +115,26 @@ class Front:
     def _step(self) -> None:
         for key, _ in self._selector.select(self._next_timeout()):
             key.data(key.fileobj)
+        if self._stop_signal and self._stop_deadline is None:
+            self._stop()
         now = time.monotonic()
         self._expire(now)
         self._replace_dead_workers(now)
         self._dispatch()
 
     def _request_stop(self, signum: int, frame: object) -> None:
-        if self._stop_deadline is not None:
-            return
-        log.info(
-            "received %s: finishing in-flight requests (up to %.0f s)",
-            signal.Signals(signum).name,
-            self._graceful_seconds,
-        )
+        self._stop_signal = signum  # acted on by the loop, not inside the handler
+
+    def _stop(self) -> None:
+        name = signal.Signals(self._stop_signal).name
+        log.info("received %s: finishing in-flight requests (up to %.0f s)", name, self._graceful_seconds)
         self._stop_deadline = time.monotonic() + self._graceful_seconds
         # No new connections from now on: SageMaker's load balancer has stopped sending any.
         self._selector.unregister(self._listener)
         self._listener.close()
+        # A connection that has sent nothing yet is no request in flight.
+        for client in [client for client in self._reading.values() if not client.head]:
+            self._drop(client)
 
     def _finished(self) -> bool:
         if self._stop_deadline is None:

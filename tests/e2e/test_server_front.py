@@ -124,7 +124,9 @@ def test_idle_connections_do_not_hold_up_requests(one_worker, photo_785):
             b"POST /invocations HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400, id="transfer-gzip"
         ),
         pytest.param(b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414, id="request-line-9000"),
-        pytest.param(b"POST /invocations HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431, id="200-headers"),
+        pytest.param(
+            b"POST /invocations HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431, id="200-headers"
+        ),
         pytest.param(b"GET /ping\0 HTTP/1.1\r\n\r\n", 400, id="nul-in-path"),
         pytest.param(
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\0" * 64 + b"\r\n\r\n", 400, id="tls-hello"
@@ -200,3 +202,19 @@ def _in_thread(call) -> tuple[threading.Thread, list]:
     thread = threading.Thread(target=lambda: results.append(call()), daemon=True)
     thread.start()
     return thread, results
+
+
+def test_sigterm_does_not_wait_for_connections_that_sent_nothing(one_worker):
+    idle = [socket.create_connection((HOST, one_worker.port)) for _ in range(20)]
+    try:
+        wait_for(
+            lambda: len(psutil.Process(one_worker.process.pid).net_connections("tcp")) > 20,
+            "accepted",
+            one_worker,
+        )
+        one_worker.process.send_signal(signal.SIGTERM)
+        # They would otherwise hold the exit for the 10 s a client has to send its request line.
+        assert one_worker.process.wait(timeout=5) == 0
+    finally:
+        for sock in idle:
+            sock.close()
