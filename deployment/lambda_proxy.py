@@ -1,7 +1,9 @@
 """The Lambda behind `POST /predict`: API Gateway (HTTP API, payload 2.0) to SageMaker InvokeEndpoint.
 
 Browsers cannot sign SageMaker requests, so this function does it for them. It ships alone in
-its zip (stdlib and the runtime's boto3 only) and maps every failure to a clear JSON answer.
+its zip (stdlib and the runtime's boto3 only). Callers are anonymous: every answer is JSON with a
+short fixed message and the request id, never SageMaker's own text (it names the account, the
+endpoint and its log group); the full detail goes to the function's log, one line per request.
 CORS is configured on the HTTP API itself, for the web page's origin only.
 """
 
@@ -14,17 +16,99 @@ import json
 import logging
 import os
 import re
+import reprlib
+import unicodedata
+import uuid
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    HTTPClientError,
+    IncompleteReadError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
 
 ENDPOINT_NAME = os.environ.get("ENDPOINT_NAME", "")
-# Lambda's synchronous payload limit is 6 MB, and base64 grows a body by a third on the way in.
-MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(6 * 1024 * 1024)))
+ROUTE_PATH = "/predict"
+# Lambda refuses a synchronous invocation event over 6 MB (6,291,456 bytes) before the handler
+# runs, and API Gateway base64-encodes a photo into that event (4 bytes for every 3). 4,500,000
+# bytes of photo make 6,000,000 bytes of base64, leaving 291,456 bytes for the rest of the event:
+# many times the HTTP API's 10,240-byte cap on request line plus headers, which the event repeats
+# (rawPath, rawQueryString, headers, cookies, requestContext) and JSON may escape. Bigger photos
+# never reach this code, so this is the limit a caller can actually meet, with a clear 413.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html
+MAX_PHOTO_BYTES = 4_500_000
+# Lambda's synchronous response payload quota is 6 MB too (the same quotas page); an answer over it
+# makes Lambda fail the invocation and API Gateway answer for us. Measured on the whole response
+# as the runtime serialises it (json.dumps, ASCII-escaped), with 64 KiB to spare.
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 64 * 1024
+MAX_CONTENT_TYPE_CHARS = 1024  # botocore's model for InvokeEndpoint.ContentType
+MAX_CONTAINER_MESSAGE_CHARS = 300
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+# InvokeEndpoint.InferenceId: 1-64 characters matching \A\S[\p{Print}]*\z (Java's ASCII classes).
+INFERENCE_ID = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,63}")
+PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+# What must never reach an anonymous caller: ARNs, 12-digit account ids, URLs, AWS host names.
+LOOKS_PRIVATE = re.compile(r"arn:|\d{12}|://|www\.|amazonaws|console\.aws", re.IGNORECASE)
+STATED_STATUS = re.compile(r"\((\d{3})\)")  # "Received client error (400) from primary ..."
+_LOG_REPR = reprlib.Repr()  # bounded depth and length; keyword arguments need Python 3.12
+_LOG_REPR.maxlevel, _LOG_REPR.maxstring, _LOG_REPR.maxother = 3, 1000, 200
+
+MALFORMED = "the request is malformed"
+INTERNAL = "internal error"
+MISCONFIGURED = "the API is not configured correctly"
+NO_BODY = "the request has no body; send a JPEG or PNG photo"
+NOT_BASE64 = "the body is not valid base64"
+NOT_UTF8 = "the body is not valid UTF-8 text"
+HEADER_NOT_TEXT = "a request header is not text"
+BAD_CONTENT_TYPE = (
+    f"the Content-Type header must be printable ASCII of at most {MAX_CONTENT_TYPE_CHARS:,} characters; "
+    "send image/jpeg, image/png or application/json"
+)
+NO_ROUTE = f"not found; the API answers POST {ROUTE_PATH}"
+NOT_ALLOWED = f"method not allowed; the API answers POST {ROUTE_PATH}"
+MODEL_FAILED = "the model failed on this photo"
+UNEXPECTED_ANSWER = "the model returned an unexpected answer"
+ANSWER_TOO_LARGE = f"the model's answer is larger than the API can return ({MAX_RESPONSE_BYTES:,} bytes)"
+NOT_DEPLOYED = "the model is not deployed right now; try again later"
+NOT_IN_SERVICE = "the model is not in service right now; try again in a few minutes"
+BUSY = "the model is busy or starting; try again in a moment"
+UPSTREAM_FAILED = "the model service failed; try again"
+UPSTREAM_REFUSED = "the model service refused the request"
+UNREACHABLE = "the model service cannot be reached right now; try again"
+CONNECTION_BROKE = "the connection to the model broke; try again"
+TIMED_OUT = "the model did not answer in time; try again"
+# The container's own 4xx, when its message cannot be shown.
+CONTAINER_4XX = {
+    400: "the model could not read the photo",
+    406: "the model cannot answer in the requested format",
+    413: "the photo is too large for the model",
+    415: "the model does not accept this Content-Type; send image/jpeg, image/png or application/json",
+}
+CONTAINER_REFUSED = "the model refused the request"
+VALIDATION_CODES = {"ValidationError", "ValidationException"}
+BUSY_CODES = {"ThrottlingException", "Throttling", "ServiceUnavailable", "ModelNotReadyException"}
+FAILED_CODES = {"InternalFailure", "InternalDependencyException", "InternalServerError"}
+
+
+class _Refusal(Exception):
+    """An answer other than 200: its status and fixed message for the caller, its detail for the log."""
+
+    def __init__(self, status: int, message: str, detail: str = "", level: int = logging.INFO) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail
+        self.level = level
 
 
 @functools.cache
@@ -35,107 +119,262 @@ def _runtime():
     return boto3.client("sagemaker-runtime", config=timeouts)
 
 
-def handler(event: dict, context: object = None, runtime=None) -> dict:
-    """The Lambda entry point; `runtime` is injectable for tests."""
-    runtime = runtime or _runtime()
-    request_id = event.get("requestContext", {}).get("requestId") or "unknown"
+def handler(event: object, context: object = None, runtime=None) -> dict:
+    """The Lambda entry point; `runtime` is injectable for tests. It never raises: an exception
+    would reach API Gateway as a bare 500, and Lambda's error text (with our traceback) to the log only."""
+    request_id = str(uuid.uuid4())
     try:
-        body = _body(event)
-        content_type = _header(event, "content-type") or "application/octet-stream"
-        answer = runtime.invoke_endpoint(
+        request_id = _request_id(event, context)
+        return _handle(event, request_id, runtime)
+    except Exception as error:  # the last resort: a bug, answered with a fixed message
+        log.error("request %s answered 500 %s: %r", request_id, INTERNAL, error, exc_info=True)
+        return _response(500, json.dumps({"error": INTERNAL, "request_id": request_id}), request_id)
+
+
+def _handle(event: object, request_id: str, runtime) -> dict:
+    try:
+        body, content_type = _request(event)
+        if not ENDPOINT_NAME:
+            raise _Refusal(500, MISCONFIGURED, "ENDPOINT_NAME is not set", logging.ERROR)
+        answer = (runtime or _runtime()).invoke_endpoint(
             EndpointName=ENDPOINT_NAME,
             Body=body,
             ContentType=content_type,
             Accept="application/json",
-            InferenceId=request_id[:64],
+            InferenceId=request_id,
         )
-        payload = answer["Body"].read()
-        return _response(200, payload.decode(), request_id)
-    except _Rejected as rejected:
-        return _error(rejected.status, rejected.message, request_id)
+        return _answer(answer, request_id)
+    except _Refusal as refusal:
+        return _error(refusal, request_id)
     except ClientError as error:
-        status, message = _from_client_error(error)
-        return _error(status, message, request_id)
-    except (ReadTimeoutError, ConnectTimeoutError):
-        return _error(504, "the model did not answer in time", request_id)
-    except EndpointConnectionError as error:
-        return _error(503, f"SageMaker is not reachable ({error})", request_id)
+        return _error(_from_client_error(error), request_id)
+    except BotoCoreError as error:
+        return _error(_from_botocore_error(error), request_id)
 
 
-class _Rejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+def _request_id(event: object, context: object) -> str:
+    """API Gateway's request id (it names the capture record too), else Lambda's, else a new one."""
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    candidates = (
+        request_context.get("requestId") if isinstance(request_context, dict) else None,
+        getattr(context, "aws_request_id", None),
+    )
+    for candidate in candidates:
+        if isinstance(candidate, str) and INFERENCE_ID.fullmatch(candidate):
+            return candidate
+    return str(uuid.uuid4())
 
 
-def _body(event: dict) -> bytes:
-    raw = event.get("body")
-    if not raw:
-        raise _Rejected(400, "the request has no body; send a JPEG or PNG photo")
-    if event.get("isBase64Encoded"):
-        try:
-            body = base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise _Rejected(400, f"the body is not valid base64 ({error})") from error
-    else:
-        body = raw.encode()
-    if len(body) > MAX_BODY_BYTES:
-        raise _Rejected(413, f"the body is {len(body):,} bytes; the limit is {MAX_BODY_BYTES:,} bytes")
+# ------------------------------------------------------------------ the request
+
+
+def _request(event: object) -> tuple[bytes, str]:
+    """The photo and its Content-Type from an API Gateway payload 2.0 event, or a 4xx refusal."""
+    if not isinstance(event, dict):
+        raise _Refusal(400, MALFORMED, f"the event is a {type(event).__name__}, not an object")
+    if not isinstance(event.get("requestContext"), dict):
+        raise _Refusal(400, MALFORMED, f"requestContext is {_clip(event.get('requestContext'))}")
+    _check_route(event.get("routeKey"))
+    headers = _headers(event.get("headers"))
+    content_type = _content_type(headers.get("content-type"))
+    return _body(event.get("body"), event.get("isBase64Encoded", False)), content_type
+
+
+def _check_route(route_key: object) -> None:
+    """The HTTP API routes only POST /predict here; a hand-made event may leave routeKey out."""
+    if route_key is None:
+        return
+    if not isinstance(route_key, str):
+        raise _Refusal(400, MALFORMED, f"routeKey is {_clip(route_key)}")
+    method, _, path = route_key.partition(" ")
+    if path != ROUTE_PATH:
+        raise _Refusal(404, NO_ROUTE, f"routeKey {_clip(route_key)}")
+    if method != "POST":
+        raise _Refusal(405, NOT_ALLOWED, f"routeKey {_clip(route_key)}")
+
+
+def _headers(raw: object) -> dict[str, str]:
+    # Payload 2.0 lower-cases header names; tolerate hand-made events that don't.
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise _Refusal(400, MALFORMED, f"headers is {_clip(raw)}")
+    for name, value in raw.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise _Refusal(400, HEADER_NOT_TEXT, f"header {_clip(name)} is {_clip(value)}")
+    return {name.lower(): value for name, value in raw.items()}
+
+
+def _content_type(value: str | None) -> str:
+    if not value:
+        return DEFAULT_CONTENT_TYPE
+    if len(value) > MAX_CONTENT_TYPE_CHARS or not PRINTABLE_ASCII.fullmatch(value):
+        raise _Refusal(415, BAD_CONTENT_TYPE, f"Content-Type {_clip(value)} ({len(value):,} characters)")
+    return value
+
+
+def _body(raw: object, base64_encoded: object) -> bytes:
+    if raw is None or raw == "":
+        raise _Refusal(400, NO_BODY)
+    if not isinstance(raw, str) or not isinstance(base64_encoded, bool):
+        raise _Refusal(400, MALFORMED, f"body is {_clip(raw)}, isBase64Encoded is {_clip(base64_encoded)}")
+    try:
+        body = base64.b64decode(raw, validate=True) if base64_encoded else raw.encode()
+    except (binascii.Error, ValueError) as error:
+        message = NOT_UTF8 if isinstance(error, UnicodeError) else NOT_BASE64
+        raise _Refusal(400, message, _clip(str(error))) from error
+    if len(body) > MAX_PHOTO_BYTES:
+        raise _Refusal(
+            413,
+            f"the photo is {len(body):,} bytes; the limit is {MAX_PHOTO_BYTES:,} bytes ({MAX_PHOTO_BYTES / 1e6:g} MB)",
+        )
     return body
 
 
-def _header(event: dict, name: str) -> str | None:
-    # Payload 2.0 lower-cases header names; tolerate hand-made events that don't.
-    headers = {key.lower(): value for key, value in (event.get("headers") or {}).items()}
-    return headers.get(name)
+# ------------------------------------------------------------------ the answer
 
 
-def _from_client_error(error: ClientError) -> tuple[int, str]:
-    details = error.response.get("Error", {})
-    code, message = details.get("Code", ""), details.get("Message", "")
-    if code == "ModelError":
-        # The container answered with an error: pass its 4xx through (a bad photo is the client's
-        # mistake), turn its 5xx into 502.
-        stated = re.search(r"\((\d{3})\)", message)  # "Received client error (400) from primary ..."
-        original = error.response.get("OriginalStatusCode") or (int(stated.group(1)) if stated else 500)
-        original_message = _original_error(error.response.get("OriginalMessage", "")) or message
-        return (
-            (original, original_message)
-            if 400 <= original < 500
-            else (502, f"model error: {original_message}")
-        )
-    if code in {"ValidationError", "ValidationException"} and (
-        "not found" in message or "Could not find" in message
-    ):
-        return 503, f"the endpoint {ENDPOINT_NAME} does not exist ({message})"
-    if code in {"ValidationError", "ValidationException"} and "InService" in message:
-        return 503, f"the endpoint {ENDPOINT_NAME} is not in service ({message})"
-    if code in {"ThrottlingException", "ServiceUnavailable", "InternalFailure", "ModelNotReadyException"}:
-        return 503, f"the endpoint is busy or not ready ({code}); try again"
-    if code == "ValidationError" or code == "ValidationException":
-        return 400, message
-    log.error("unexpected SageMaker error %s: %s", code, message)
-    return 502, f"SageMaker error {code}"
-
-
-def _original_error(text: str) -> str:
+def _answer(answer: dict, request_id: str) -> dict:
+    """The model's JSON as the 200 body, if it is JSON and Lambda can return it."""
+    stream = answer["Body"]
     try:
-        document = json.loads(text)
-    except ValueError:
-        return text
-    return document.get("error", text) if isinstance(document, dict) else text
+        payload = stream.read(MAX_RESPONSE_BYTES + 1)
+    finally:
+        stream.close()
+    content_type = answer.get("ContentType")
+    media_type = content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else ""
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise _Refusal(502, UNEXPECTED_ANSWER, f"ContentType {_clip(content_type)}", logging.ERROR)
+    if len(payload) > MAX_RESPONSE_BYTES:
+        raise _Refusal(502, ANSWER_TOO_LARGE, f"over {MAX_RESPONSE_BYTES:,} bytes", logging.ERROR)
+    try:
+        text = payload.decode()
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise _Refusal(502, UNEXPECTED_ANSWER, f"not JSON: {_clip(str(error))}", logging.ERROR) from error
+    if not isinstance(document, dict):
+        raise _Refusal(502, UNEXPECTED_ANSWER, f"a JSON {type(document).__name__}", logging.ERROR)
+    response = _response(200, text, request_id)
+    size = len(json.dumps(response))
+    if size > MAX_RESPONSE_BYTES:
+        raise _Refusal(502, ANSWER_TOO_LARGE, f"the response would be {size:,} bytes", logging.ERROR)
+    return response
 
 
-def _error(status: int, message: str, request_id: str) -> dict:
-    log.info("request %s answered %d: %s", request_id, status, message)
-    return _response(status, json.dumps({"error": message}), request_id)
+def _refuse_constant(name: str) -> None:
+    # Python reads NaN and Infinity; a browser's JSON.parse does not.
+    raise ValueError(f"{name} is not JSON")
 
 
-def _response(status: int, body: str, request_id: str) -> dict:
+# ------------------------------------------------------------------ failures
+
+
+def _from_client_error(error: ClientError) -> _Refusal:
+    response = error.response if isinstance(error.response, dict) else {}
+    details = response.get("Error") if isinstance(response.get("Error"), dict) else {}
+    code, message = str(details.get("Code", "")), str(details.get("Message", ""))
+    detail = "; ".join(
+        [f"{code}: {_clip(message, 1000)}"]
+        + [
+            f"{key} {_clip(response[key], 1000)}"
+            for key in ("OriginalStatusCode", "OriginalMessage", "LogStreamArn")
+            if key in response
+        ]
+    )
+    lowered = message.lower()
+    if code == "ModelError":
+        return _from_model_error(response, message, detail)
+    if code in VALIDATION_CODES and ("not found" in lowered or "could not find" in lowered):
+        return _Refusal(503, NOT_DEPLOYED, detail, logging.ERROR)
+    if code in VALIDATION_CODES and ("inservice" in lowered or "not in service" in lowered):
+        return _Refusal(503, NOT_IN_SERVICE, detail, logging.WARNING)
+    if code in BUSY_CODES:
+        return _Refusal(503, BUSY, detail, logging.WARNING)
+    if code in FAILED_CODES:
+        return _Refusal(502, UPSTREAM_FAILED, detail, logging.WARNING)
+    # Every other code (AccessDenied, a ValidationError we caused, ...) is ours to fix.
+    return _Refusal(502, UPSTREAM_REFUSED, detail, logging.ERROR)
+
+
+def _from_model_error(response: dict, message: str, detail: str) -> _Refusal:
+    """The container answered an error: its 4xx is the caller's (a bad photo), its 5xx a 502."""
+    status = response.get("OriginalStatusCode")
+    if not isinstance(status, int) or isinstance(status, bool):
+        stated = STATED_STATUS.search(message)
+        status = int(stated.group(1)) if stated else 500
+    if not 400 <= status < 500:
+        return _Refusal(502, MODEL_FAILED, detail, logging.WARNING)
+    shown = _container_message(response.get("OriginalMessage"))
+    return _Refusal(status, shown or CONTAINER_4XX.get(status, CONTAINER_REFUSED), detail)
+
+
+def _container_message(original: object) -> str | None:
+    """The inference server's `{"error": "..."}` text about the photo, if it is safe to show."""
+    try:
+        document = json.loads(original) if isinstance(original, str) else None
+    except (ValueError, RecursionError):
+        return None
+    message = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(message, str):
+        return None
+    # Line breaks and tabs become one space; other control and format characters go.
+    visible = "".join(
+        char for char in message if char.isspace() or not unicodedata.category(char).startswith("C")
+    )
+    cleaned = " ".join(visible.split())
+    if not cleaned or LOOKS_PRIVATE.search(cleaned):
+        return None
+    if ENDPOINT_NAME and ENDPOINT_NAME.lower() in cleaned.lower():
+        return None
+    if len(cleaned) > MAX_CONTAINER_MESSAGE_CHARS:
+        return cleaned[: MAX_CONTAINER_MESSAGE_CHARS - 1] + "…"
+    return cleaned
+
+
+def _from_botocore_error(error: BotoCoreError) -> _Refusal:
+    detail = f"{type(error).__name__}: {error}"
+    if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
+        return _Refusal(504, TIMED_OUT, detail, logging.WARNING)
+    if isinstance(error, BotoConnectionError):  # endpoint, proxy and TLS failures
+        return _Refusal(503, UNREACHABLE, detail, logging.WARNING)
+    if isinstance(error, HTTPClientError | IncompleteReadError):  # closed or cut mid-answer
+        return _Refusal(502, CONNECTION_BROKE, detail, logging.WARNING)
+    # No credentials, no region, a parameter botocore refused: a fault in this function's setup.
+    return _Refusal(500, MISCONFIGURED, detail, logging.ERROR)
+
+
+def _error(refusal: _Refusal, request_id: str) -> dict:
+    log.log(
+        refusal.level,
+        "request %s answered %d %s%s",
+        request_id,
+        refusal.status,
+        refusal.message,
+        f" ({_one_line(refusal.detail)})" if refusal.detail else "",
+        exc_info=refusal.status == 500,
+    )
+    body = json.dumps({"error": refusal.message, "request_id": request_id})
+    extra = {"Allow": "POST"} if refusal.status == 405 else {}
+    return _response(refusal.status, body, request_id, extra)
+
+
+def _response(status: int, body: str, request_id: str, extra: dict | None = None) -> dict:
     return {
         "statusCode": status,
-        "headers": {"Content-Type": "application/json", "X-Inference-Id": request_id[:64]},
+        "headers": {"Content-Type": "application/json", "X-Inference-Id": request_id, **(extra or {})},
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def _clip(value: object, limit: int = 200) -> str:
+    """A value for the log: a bounded repr (never the whole of a huge or deeply nested event field),
+    with its type when that is the point."""
+    shown = _LOG_REPR.repr(value)
+    if isinstance(value, str) and len(value) > limit:
+        shown = f"{_LOG_REPR.repr(value[:limit])} ({len(value):,} characters)"
+    return shown if isinstance(value, str) else f"{type(value).__name__} {shown}"
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")

@@ -4,85 +4,35 @@ sagemaker-runtime client: botocore validates every request against the service m
 from __future__ import annotations
 
 import base64
-import io
 import json
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
 
-import boto3
 import pytest
-from botocore.response import StreamingBody
-from botocore.stub import Stubber
 
 from deployment import lambda_proxy
+from tests.functional.api.events import (
+    ANSWER,
+    PHOTO,
+    REQUEST_ID,
+    api_event,
+    call,
+    expect_invoke,
+    with_fields,
+)
 
-PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF a small jpeg"
-ANSWER = {"person_detected": True, "keypoints": [], "timing": {"inference_ms": 20.0}}
-
-
-def api_event(body: bytes | None, content_type: str = "image/jpeg", base64_encoded: bool = True) -> dict:
-    """The shape API Gateway HTTP APIs send with payload format 2.0."""
-    encoded = base64.b64encode(body).decode() if (body is not None and base64_encoded) else body
-    return {
-        "version": "2.0",
-        "routeKey": "POST /predict",
-        "rawPath": "/predict",
-        "rawQueryString": "",
-        "headers": {
-            "content-type": content_type,
-            "origin": "http://pose-web.s3-website-us-east-1.amazonaws.com",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "http": {"method": "POST", "path": "/predict", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
-            "requestId": "JKJaXmPLvHcESHA=",
-            "routeKey": "POST /predict",
-            "stage": "$default",
-            "time": "26/Nov/2026:11:32:00 +0000",
-            "timeEpoch": 1795692720000,
-        },
-        "body": encoded,
-        "isBase64Encoded": base64_encoded and body is not None,
-    }
+INDEX_HTML = Path(lambda_proxy.__file__).resolve().parents[1] / "webapp" / "templates" / "index.html"
 
 
-@pytest.fixture
-def runtime(monkeypatch):
-    monkeypatch.setattr(lambda_proxy, "ENDPOINT_NAME", "pose-dev")
-    client = boto3.client(
-        "sagemaker-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
-
-
-def expect_invoke(stubber: Stubber, body: bytes, content_type: str = "image/jpeg") -> None:
-    payload = json.dumps(ANSWER).encode()
-    stubber.add_response(
-        "invoke_endpoint",
-        {"Body": StreamingBody(io.BytesIO(payload), len(payload)), "ContentType": "application/json"},
-        {
-            "EndpointName": "pose-dev",
-            "Body": body,
-            "ContentType": content_type,
-            "Accept": "application/json",
-            "InferenceId": "JKJaXmPLvHcESHA=",
-        },
-    )
-
-
-def call(event: dict, client) -> tuple[int, dict, dict]:
-    response = lambda_proxy.handler(event, None, runtime=client)
-    assert response["headers"]["Content-Type"] == "application/json"
-    return response["statusCode"], json.loads(response["body"]), response["headers"]
+# ---------------------------------------------------------------- photos that reach the model
 
 
 def test_base64_photo_reaches_the_endpoint_with_an_inference_id(runtime):
     client, stubber = runtime
     expect_invoke(stubber, PHOTO)
     status, body, headers = call(api_event(PHOTO), client)
-    assert (status, body, headers["X-Inference-Id"]) == (200, ANSWER, "JKJaXmPLvHcESHA=")
+    assert (status, body, headers["X-Inference-Id"]) == (200, ANSWER, REQUEST_ID)
 
 
 def test_a_json_body_that_api_gateway_did_not_encode_passes_as_text(runtime):
@@ -93,96 +43,254 @@ def test_a_json_body_that_api_gateway_did_not_encode_passes_as_text(runtime):
     assert status == 200
 
 
+def test_the_largest_photo_accepted_reaches_the_endpoint(runtime):
+    client, stubber = runtime
+    photo = b"\xff" * lambda_proxy.MAX_PHOTO_BYTES
+    expect_invoke(stubber, photo)
+    assert call(api_event(photo), client)[0] == 200
+
+
+def test_the_largest_photo_accepted_still_fits_lambdas_6_mb_event_with_full_headers():
+    """The arithmetic behind MAX_PHOTO_BYTES: a photo of that size, plus the 10,240 bytes of request
+    line and headers an HTTP API allows (here all escaped by JSON), is an event Lambda accepts."""
+    event = api_event(b"\xff" * lambda_proxy.MAX_PHOTO_BYTES)
+    event["headers"]["x-padding"] = "\x01" * 10_240  # each byte becomes \u0001 in the event
+    event["rawPath"] = "/predict" + "/" * 10_240
+    assert len(json.dumps(event)) < 6 * 1024 * 1024
+
+
+def test_a_missing_content_type_or_headers_object_is_sent_as_octet_stream(runtime):
+    client, stubber = runtime
+    expect_invoke(stubber, PHOTO, "application/octet-stream")
+    expect_invoke(stubber, PHOTO, "application/octet-stream")
+    assert call(with_fields(api_event(PHOTO), headers=None), client)[0] == 200
+    assert call(api_event(PHOTO, content_type=""), client)[0] == 200
+
+
+def test_a_content_type_of_1024_characters_is_still_sent(runtime):
+    client, stubber = runtime
+    content_type = "image/jpeg;" + "x" * 1013
+    expect_invoke(stubber, PHOTO, content_type)
+    assert call(api_event(PHOTO, content_type), client)[0] == 200
+
+
 @pytest.mark.parametrize(
-    ("event", "status", "fragment"),
-    [
-        (api_event(None), 400, "no body"),
-        ({**api_event(PHOTO), "body": "%%% not base64"}, 400, "not valid base64"),
-        (api_event(b"x" * (6 * 1024 * 1024 + 1)), 413, "the limit is 6,291,456 bytes"),
-    ],
+    "request_id",
+    ["x" * 65, " leading-space", "tab\tinside", "é-not-ascii", "", 42, None],
+    ids=["too-long", "leading-space", "control-char", "non-ascii", "empty", "int", "none"],
 )
-def test_bad_requests_are_refused_before_calling_sagemaker(runtime, event, status, fragment):
-    client, _ = runtime  # no response queued: any call to SageMaker would fail the test
-    answer_status, body, _ = call(event, client)
-    assert answer_status == status and fragment in body["error"]
+def test_an_unusable_request_id_gives_way_to_lambdas(runtime, request_id):
+    client, stubber = runtime
+    lambda_id = "8a1c5d3e-6f0b-4c2a-9e7d-1b2c3d4e5f60"
+    event = api_event(PHOTO)
+    event["requestContext"]["requestId"] = request_id
+    expect_invoke(stubber, PHOTO, inference_id=lambda_id)
+    status, _, headers = call(event, client, SimpleNamespace(aws_request_id=lambda_id))
+    assert (status, headers["X-Inference-Id"]) == (200, lambda_id)
+
+
+def test_without_any_usable_request_id_one_is_made(runtime, monkeypatch):
+    client, stubber = runtime
+    made = uuid.UUID(int=7)
+    monkeypatch.setattr(lambda_proxy.uuid, "uuid4", lambda: made)
+    event = api_event(PHOTO)
+    del event["requestContext"]["requestId"]
+    expect_invoke(stubber, PHOTO, inference_id=str(made))
+    assert call(event, client)[2]["X-Inference-Id"] == str(made)
+
+
+# ---------------------------------------------------------------- requests refused before SageMaker
+
+
+def nested(depth: int) -> list:
+    """A list inside a list, `depth` deep: deeper than repr() can print."""
+    outer = inner = []
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
+NOT_JSON_EVENT = [[], "POST /predict", None, 7, 1.5, True]
+MALFORMED_EVENTS = [
+    pytest.param(event, 400, lambda_proxy.MALFORMED, id=f"event-{type(event).__name__}")
+    for event in NOT_JSON_EVENT
+]
 
 
 @pytest.mark.parametrize(
-    ("error", "status", "fragment"),
+    ("event", "status", "message"),
     [
-        (
-            {
-                "service_error_code": "ModelError",
-                "service_message": "Received client error (400) from primary",
-                "http_status_code": 424,
-                "service_error_meta": {},
-                "response_meta": {},
-            },
+        pytest.param(api_event(None), 400, lambda_proxy.NO_BODY, id="no-body"),
+        pytest.param(with_fields(api_event(PHOTO), body=""), 400, lambda_proxy.NO_BODY, id="empty-body"),
+        pytest.param(
+            with_fields(api_event(PHOTO), body="%%% not base64"),
             400,
-            "",
+            lambda_proxy.NOT_BASE64,
+            id="bad-base64",
         ),
-        (
-            {
-                "service_error_code": "ValidationError",
-                "service_message": "Endpoint pose-dev of account 123456789012 not found.",
-                "http_status_code": 400,
-            },
-            503,
-            "does not exist",
+        pytest.param(with_fields(api_event(PHOTO), body="Zm9v4pyT"), 200, None, id="valid-base64"),
+        pytest.param(
+            with_fields(api_event(PHOTO), body="Zm9vüü=="), 400, lambda_proxy.NOT_BASE64, id="non-ascii"
         ),
-        (
-            {
-                "service_error_code": "ServiceUnavailable",
-                "service_message": "busy",
-                "http_status_code": 503,
-            },
-            503,
-            "try again",
+        pytest.param(
+            api_event("\ud800 lone surrogate", "application/json", base64_encoded=False),
+            400,
+            lambda_proxy.NOT_UTF8,
+            id="lone-surrogate",
+        ),
+        pytest.param(
+            api_event(b"x" * (lambda_proxy.MAX_PHOTO_BYTES + 1)),
+            413,
+            "the photo is 4,500,001 bytes; the limit is 4,500,000 bytes (4.5 MB)",
+            id="photo-over-limit",
+        ),
+        pytest.param(
+            api_event("x" * (lambda_proxy.MAX_PHOTO_BYTES + 1), "application/json", base64_encoded=False),
+            413,
+            "the photo is 4,500,001 bytes; the limit is 4,500,000 bytes (4.5 MB)",
+            id="text-over-limit",
+        ),
+        *(
+            pytest.param(
+                with_fields(api_event(PHOTO), requestContext=value), 400, lambda_proxy.MALFORMED, id=name
+            )
+            for name, value in [("context-null", None), ("context-string", "abc"), ("context-list", [1])]
+        ),
+        pytest.param(
+            {key: value for key, value in api_event(PHOTO).items() if key != "requestContext"},
+            400,
+            lambda_proxy.MALFORMED,
+            id="context-missing",
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), headers=["a"]), 400, lambda_proxy.MALFORMED, id="headers-list"
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), headers="a"), 400, lambda_proxy.MALFORMED, id="headers-str"
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), headers=nested(5000)),
+            400,
+            lambda_proxy.MALFORMED,
+            id="headers-deeply-nested",
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), headers={"content-type": "image/jpeg", "content-length": 12}),
+            400,
+            lambda_proxy.HEADER_NOT_TEXT,
+            id="header-int",
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), headers={"content-type": None}),
+            400,
+            lambda_proxy.HEADER_NOT_TEXT,
+            id="header-null",
+        ),
+        *(
+            pytest.param(with_fields(api_event(PHOTO), body=value), 400, lambda_proxy.MALFORMED, id=name)
+            for name, value in [
+                ("body-int", 5),
+                ("body-dict", {"a": 1}),
+                ("body-list", ["x"]),
+                ("body-true", True),
+            ]
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), isBase64Encoded="true"),
+            400,
+            lambda_proxy.MALFORMED,
+            id="base64-flag-str",
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), routeKey="GET /predict"), 405, lambda_proxy.NOT_ALLOWED, id="get"
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), routeKey="POST /other"), 404, lambda_proxy.NO_ROUTE, id="path"
+        ),
+        pytest.param(
+            with_fields(api_event(PHOTO), routeKey="$default"), 404, lambda_proxy.NO_ROUTE, id="default"
+        ),
+        pytest.param(with_fields(api_event(PHOTO), routeKey=5), 400, lambda_proxy.MALFORMED, id="route-int"),
+        pytest.param(
+            api_event(PHOTO, "image/jpeg;" + "x" * 1014),
+            415,
+            lambda_proxy.BAD_CONTENT_TYPE,
+            id="type-1025-chars",
+        ),
+        pytest.param(
+            api_event(PHOTO, "image/jpeg\r\nX-Evil: 1"), 415, lambda_proxy.BAD_CONTENT_TYPE, id="type-crlf"
+        ),
+        pytest.param(api_event(PHOTO, "image/jpég"), 415, lambda_proxy.BAD_CONTENT_TYPE, id="type-non-ascii"),
+        *MALFORMED_EVENTS,
+    ],
+)
+def test_bad_requests_are_refused_before_calling_sagemaker(runtime, event, status, message):
+    client, stubber = runtime  # nothing queued unless 200: any other call to SageMaker fails the test
+    if status == 200:
+        expect_invoke(stubber, b"foo\xe2\x9c\x93")
+    answer_status, body, _ = call(event, client)
+    assert (answer_status, body.get("error")) == (status, message)
+
+
+def test_a_405_names_the_method_allowed(runtime):
+    client, _ = runtime
+    response = lambda_proxy.handler(
+        with_fields(api_event(PHOTO), routeKey="PUT /predict"), None, runtime=client
+    )
+    assert (response["statusCode"], response["headers"]["Allow"]) == (405, "POST")
+
+
+def test_the_page_states_the_photo_limit_the_api_enforces():
+    assert lambda_proxy.MAX_PHOTO_BYTES / 1_000_000 == 4.5
+    assert "accepts photos up to 4.5&nbsp;MB" in INDEX_HTML.read_text()
+
+
+# ---------------------------------------------------------------- what the model answers
+
+
+@pytest.mark.parametrize(
+    ("payload", "answer_type", "status", "message"),
+    [
+        pytest.param(
+            b'{"a": "\xff\xfe"}', "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="not-utf8"
+        ),
+        pytest.param(b"<html>hi</html>", "text/html", 502, lambda_proxy.UNEXPECTED_ANSWER, id="html"),
+        pytest.param(
+            json.dumps(ANSWER).encode(), "text/plain", 502, lambda_proxy.UNEXPECTED_ANSWER, id="text-type"
+        ),
+        pytest.param(
+            b'{"truncated": ', "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="bad-json"
+        ),
+        pytest.param(b"[1, 2]", "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="json-list"),
+        pytest.param(b'{"score": NaN}', "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="nan"),
+        pytest.param(b"[" * 100_000, "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="deep"),
+        pytest.param(
+            json.dumps({"x": "a" * 7_000_000}).encode(),
+            "application/json",
+            502,
+            lambda_proxy.ANSWER_TOO_LARGE,
+            id="7mb",
+        ),
+        pytest.param(
+            # 4.2 MB of JSON that escaping makes 7 MB as Lambda serialises the response
+            json.dumps({"keypoints": [""] * 1_050_000}).encode(),
+            "application/json",
+            502,
+            lambda_proxy.ANSWER_TOO_LARGE,
+            id="escaped-over",
+        ),
+        pytest.param(
+            json.dumps(ANSWER).encode(), "application/json; charset=utf-8", 200, None, id="json-with-charset"
+        ),
+        pytest.param(
+            json.dumps({"x": "a" * 6_000_000}).encode(), "application/json", 200, None, id="6mb-fits"
         ),
     ],
 )
-def test_sagemaker_errors_become_clear_statuses(runtime, error, status, fragment):
+def test_the_models_answer_is_checked_before_it_is_returned(runtime, payload, answer_type, status, message):
     client, stubber = runtime
-    stubber.add_client_error("invoke_endpoint", **error)
-    answer_status, body, _ = call(api_event(PHOTO), client)
-    assert answer_status == status and fragment in body["error"]
-
-
-def test_a_model_error_passes_the_containers_4xx_and_message_through(runtime):
-    client, stubber = runtime
-    original = json.dumps({"error": "the body is not a JPEG or PNG image"})
-    stubber.add_client_error(
-        "invoke_endpoint",
-        service_error_code="ModelError",
-        service_message="Received client error (400) from primary with message ...",
-        http_status_code=424,
-        modeled_fields={"OriginalStatusCode": 400, "OriginalMessage": original},
-    )
-    status, body, _ = call(api_event(PHOTO), client)
-    assert (status, body) == (400, {"error": "the body is not a JPEG or PNG image"})
-
-
-def test_a_model_5xx_is_a_502(runtime):
-    client, stubber = runtime
-    stubber.add_client_error(
-        "invoke_endpoint",
-        service_error_code="ModelError",
-        service_message="Received server error (500)",
-        http_status_code=424,
-        modeled_fields={"OriginalStatusCode": 500, "OriginalMessage": '{"error": "internal error"}'},
-    )
-    status, body, _ = call(api_event(PHOTO), client)
-    assert status == 502 and "internal error" in body["error"]
-
-
-def test_a_read_timeout_is_a_504(runtime, monkeypatch):
-    from botocore.exceptions import ReadTimeoutError
-
-    client, _ = runtime
-
-    def slow(**kwargs):
-        raise ReadTimeoutError(endpoint_url="https://runtime.sagemaker.us-east-1.amazonaws.com")
-
-    monkeypatch.setattr(client, "invoke_endpoint", slow)
-    status, body, _ = call(api_event(PHOTO), client)
-    assert status == 504 and "in time" in body["error"]
+    expect_invoke(stubber, PHOTO, payload=payload, answer_type=answer_type)
+    response = lambda_proxy.handler(api_event(PHOTO), None, runtime=client)
+    assert len(json.dumps(response)) <= lambda_proxy.MAX_RESPONSE_BYTES
+    assert (response["statusCode"], json.loads(response["body"]).get("error")) == (status, message)
