@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 # The tag that marks everything this project created, and which deployment it belongs to.
 PROJECT_TAG = "pose:deployment"
+# On the endpoint: the monitoring schedule that watches it.
+MONITORED_BY_TAG = "pose:monitoring-schedule"
+# Every tag the engine sets itself; config.yml's project.tags may not use their prefix.
+ENGINE_TAGS = (PROJECT_TAG, MONITORED_BY_TAG)
 SAGEMAKER_NAME_LIMIT = 63
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from deployment.aws.errors import is_not_found, tag_list
-from deployment.naming import Names
+from deployment.naming import MONITORED_BY_TAG, Names
 from deployment.planner import RemoteConfig, RemoteEndpoint
 from deployment.state import Endpoint, EndpointConfig, Model, Schedule
 
 CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
-MONITORED_BY_TAG = "pose:monitoring-schedule"
 REPORT_LOCAL_PATH = "/opt/ml/processing/resultdata"
 
 
