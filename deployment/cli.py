@@ -103,10 +103,10 @@ def _iam_policy(args: argparse.Namespace, config: Config) -> int:
         from deployment.aws import connect
 
         account_id = connect(config.project.region).identity.account_id()
-    if not re.fullmatch(r"\d{12}", account_id):
+    if not re.fullmatch(r"[0-9]{12}", account_id):
         raise ConfigError(f"{account_id!r} is not a 12-digit AWS account id", where="--account-id")
     if args.trust:
-        if not re.fullmatch(r"[\w.-]+/[\w.-]+", args.trust):
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args.trust):
             raise ConfigError(f"{args.trust!r} is not OWNER/REPO", where="--trust")
         document = trust_policy(account_id, args.trust)
     else:
