@@ -2,44 +2,95 @@
 
 Unknown keys, wrong types and impossible combinations fail with the key path and what is
 allowed, e.g. `endpoint.serverless: data capture is not supported on serverless endpoints`.
+Strict types: `true` is not 1 and "2" is not 2; numbers are finite and bounded.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from deployment import config_checks as checks
+from deployment.config_yaml import apply_override, key_path, read_document
 from deployment.errors import ConfigError
+from deployment.naming import ENGINE_TAGS
+from inference.catalog import CATALOG
 
 NAME_PATTERN = r"^[a-z0-9](-?[a-z0-9])*$"
 HOURLY = "cron(0 * ? * * *)"
-DAILY_PATTERN = re.compile(r"^cron\(0 (\d|1\d|2[0-3]|\*/([1-9]|1\d|2[0-4])|\*) \? \* \* \*\)$")
+DAILY_PATTERN = re.compile(r"cron\(0 ([0-9]|1[0-9]|2[0-3]|\*/([1-9]|1[0-9]|2[0-4])|\*) \? \* \* \*\)")
+# SageMaker ends a real-time invocation after 60 s, so no inference time or model latency exceeds it.
+INVOCATION_TIMEOUT_SECONDS = 60
+# The most requests a minute the API lets through at its highest throttle (10,000/s): a rollback or
+# scaling threshold above it could never be reached through the API.
+MOST_REQUESTS_PER_MINUTE = 10_000 * 60
+# SageMaker's default quota of instances per endpoint is far lower; 100 bounds typos like 1000.
+MOST_INSTANCES = 100
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _whole_number(value: object) -> object:
+    # Even strict pydantic lets `true` and 30.0 match Literal[1, ..., 30]: YAML `true` is not a day count.
+    if type(value) is not int:
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def optional(check: Callable[[str], str]) -> AfterValidator:
+    """`check` for a value that may also be null."""
+    return AfterValidator(lambda value: None if value is None else check(value))
+
+
+def one_of(*values: int) -> object:
+    """A strict choice among whole numbers."""
+    return Annotated[Literal[values], BeforeValidator(_whole_number)]
 
 
 class Project(Strict):
     name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=20)] = "pose"
     # A deployment stage: "dev", "prod", or "pr-42" for a pull request's own environment.
     stage: Annotated[str, Field(pattern=NAME_PATTERN, max_length=16)] = "dev"
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
-    tags: dict[str, str] = {}
+    # A region where SageMaker is available, per the pinned botocore's endpoint data.
+    region: Annotated[str, AfterValidator(checks.region)] = "us-east-1"
+    tags: Annotated[dict[str, str], AfterValidator(partial(checks.tags, engine_tags=ENGINE_TAGS))] = {}
 
 
 class Model(Strict):
     """A catalog model by name, or any .tflite by path/URL with its family (and sha256 for a URL)."""
 
     name: str = "blazepose-full"
-    path: str | None = None
-    url: str | None = None
+    path: Annotated[str | None, optional(checks.model_path)] = None
+    url: Annotated[str | None, optional(checks.model_url)] = None
     sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
     family: Literal["movenet", "blazepose"] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _in_the_catalog(cls, name: str) -> str:
+        if name not in CATALOG:
+            raise ValueError(
+                f"{checks.shown(name)} is not a catalog model; use one of {', '.join(CATALOG)} "
+                "(or give your own .tflite by path or url, with family)"
+            )
+        return name
 
     @model_validator(mode="after")
     def _one_source(self) -> Model:
@@ -53,17 +104,18 @@ class Model(Strict):
 
 
 class Serverless(Strict):
-    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = 2048
+    memory_mb: one_of(1024, 2048, 3072, 4096, 5120, 6144) = 2048
     max_concurrency: Annotated[int, Field(ge=1, le=200)] = 5
 
 
 class Endpoint(Strict):
-    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] = "ml.m5.large"
-    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    # A real-time hosting instance type, from botocore's list (deployment/instance_types.py).
+    instance_type: Annotated[str, AfterValidator(checks.hosting_instance_type)] = "ml.m5.large"
+    instance_count: Annotated[int, Field(ge=1, le=MOST_INSTANCES)] = 1
     variant_name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")] = "AllTraffic"
     serverless: Serverless | None = None
     # Extra environment for the inference container (e.g. SAGEMAKER_MODEL_SERVER_WORKERS).
-    environment: dict[str, str] = {}
+    environment: Annotated[dict[str, str], AfterValidator(checks.environment)] = {}
 
     @field_validator("instance_type")
     @classmethod
@@ -87,17 +139,18 @@ class Update(Strict):
     termination_wait_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
     max_execution_timeout_seconds: Annotated[int, Field(ge=600, le=28800)] = 3600
     # Alarms that roll the update back: 5XX errors per minute, and average model latency.
-    rollback_on_5xx: Annotated[int, Field(ge=1)] = 1
-    rollback_on_latency_ms: Annotated[int, Field(ge=1)] = 2000
+    rollback_on_5xx: Annotated[int, Field(ge=1, le=MOST_REQUESTS_PER_MINUTE)] = 1
+    rollback_on_latency_ms: Annotated[int, Field(ge=1, le=INVOCATION_TIMEOUT_SECONDS * 1000)] = 2000
     # Endpoint configs (and their models) kept after a successful update, for manual rollback.
     keep_previous: Annotated[int, Field(ge=0, le=10)] = 2
 
 
 class Autoscaling(Strict):
     enabled: bool = False
-    min_instances: Annotated[int, Field(ge=1)] = 1
-    max_instances: Annotated[int, Field(ge=1)] = 2
-    target_invocations_per_instance: Annotated[int, Field(ge=1)] = 100
+    min_instances: Annotated[int, Field(ge=1, le=MOST_INSTANCES)] = 1
+    max_instances: Annotated[int, Field(ge=1, le=MOST_INSTANCES)] = 2
+    # SageMakerVariantInvocationsPerInstance: invocations per instance per minute.
+    target_invocations_per_instance: Annotated[int, Field(ge=1, le=MOST_REQUESTS_PER_MINUTE)] = 100
 
     @model_validator(mode="after")
     def _bounds(self) -> Autoscaling:
@@ -113,7 +166,8 @@ class DataCapture(Strict):
     sampling_percent: Annotated[int, Field(ge=0, le=100)] = 100
     capture_input: bool = True
     capture_output: bool = True
-    kms_key_id: str | None = None
+    # A KMS key id, key ARN, alias (alias/...) or alias ARN; null: S3's default encryption.
+    kms_key_id: Annotated[str | None, optional(checks.kms_key)] = None
     # Captured photos of people are personal data: an S3 lifecycle rule deletes them after this.
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
@@ -128,9 +182,10 @@ class Monitoring(Strict):
     enabled: bool = True
     # SageMaker runs monitoring schedules at most hourly.
     schedule: str = HOURLY
-    threshold_seconds: Annotated[float, Field(gt=0)] = 1.0
-    p99_threshold_seconds: Annotated[float | None, Field(gt=0)] = None
-    instance_type: Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")] = "ml.m5.large"
+    threshold_seconds: Annotated[float, Field(gt=0, le=INVOCATION_TIMEOUT_SECONDS)] = 1.0
+    p99_threshold_seconds: Annotated[float | None, Field(gt=0, le=INVOCATION_TIMEOUT_SECONDS)] = None
+    # A processing instance type, from botocore's list (deployment/instance_types.py).
+    instance_type: Annotated[str, AfterValidator(checks.processing_instance_type)] = "ml.m5.large"
     max_runtime_seconds: Annotated[int, Field(ge=60, le=86400)] = 1800
     volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 20
 
@@ -142,7 +197,7 @@ class Monitoring(Strict):
             return HOURLY
         if schedule == "daily":
             return "cron(0 0 ? * * *)"
-        if not DAILY_PATTERN.match(schedule):
+        if not DAILY_PATTERN.fullmatch(schedule):
             raise ValueError(
                 f"{schedule!r} is not an hourly-or-rarer schedule; use 'hourly', 'daily', "
                 f"{HOURLY!r} or cron(0 H ? * * *) with H an hour, */N or *"
@@ -158,28 +213,22 @@ class Monitoring(Strict):
         return self
 
 
+BucketName = Annotated[str, AfterValidator(checks.bucket_name)]
+S3Prefix = Annotated[str, AfterValidator(checks.s3_prefix)]
+
+
 class S3(Strict):
     # Default: "{project}-{stage}-{account id}-{region}", unique per account and region.
-    bucket: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = None
-    model_prefix: str = "models"
-    capture_prefix: str = "data-capture"
-    reports_prefix: str = "monitoring-reports"
-
-    @field_validator("model_prefix", "capture_prefix", "reports_prefix")
-    @classmethod
-    def _clean_prefix(cls, prefix: str) -> str:
-        # A trailing slash would make SageMaker write "prefix//endpoint", which breaks monitoring input.
-        if not prefix or prefix.startswith("/") or prefix.endswith("/") or "//" in prefix:
-            raise ValueError(f"{prefix!r} must be non-empty, with no leading, trailing or double '/'")
-        return prefix
+    bucket: BucketName | None = None
+    # A trailing slash would make SageMaker write "prefix//endpoint", which breaks monitoring input.
+    model_prefix: S3Prefix = "models"
+    capture_prefix: S3Prefix = "data-capture"
+    reports_prefix: S3Prefix = "monitoring-reports"
 
 
 class Iam(Strict):
     # An existing SageMaker execution role; empty means the engine creates a least-privilege one.
-    execution_role_arn: Annotated[str | None, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] = None
-
-
-ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$")
+    execution_role_arn: Annotated[str | None, optional(checks.role_arn)] = None
 
 
 class Api(Strict):
@@ -190,20 +239,9 @@ class Api(Strict):
     throttle_rate_limit: Annotated[float, Field(gt=0, le=10000)] = 10
     throttle_burst_limit: Annotated[int, Field(ge=1, le=5000)] = 20
     # CORS: the web page's own origin is always allowed; these are added (e.g. http://localhost:8080).
-    extra_allowed_origins: list[str] = []
+    extra_allowed_origins: list[Annotated[str, AfterValidator(checks.origin)]] = []
     # The Lambda's CloudWatch log group keeps this many days (a value CloudWatch Logs accepts).
-    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] = 30
-
-    @field_validator("extra_allowed_origins")
-    @classmethod
-    def _origins(cls, origins: list[str]) -> list[str]:
-        for origin in origins:
-            if not ORIGIN_PATTERN.match(origin):
-                raise ValueError(
-                    f"{origin!r} is not an origin; write scheme and host with an optional port, "
-                    "e.g. https://example.com or http://localhost:8080 (no path, no trailing '/', no '*')"
-                )
-        return origins
+    log_retention_days: one_of(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731) = 30
 
 
 class Webapp(Strict):
@@ -211,15 +249,16 @@ class Webapp(Strict):
 
     enabled: bool = True
     # Default: "{project}-{stage}-{account id}-{region}-web"; the engine creates and owns it.
-    bucket: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = None
+    bucket: BucketName | None = None
 
 
 class Local(Strict):
     """The offline stack of `make demo`."""
 
-    host: str = "127.0.0.1"
+    host: Annotated[str, AfterValidator(checks.local_host)] = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    monitor_interval_seconds: Annotated[int, Field(ge=5)] = 3600
+    # At most a week: the local stack is a demo, and the interval becomes a thread's wait timeout.
+    monitor_interval_seconds: Annotated[int, Field(ge=5, le=7 * 24 * 3600)] = 3600
 
 
 class Config(Strict):
@@ -264,15 +303,40 @@ class Config(Strict):
         self._default_bucket_fits("s3", "", self.s3.bucket)
         if self.webapp.enabled:
             self._default_bucket_fits("webapp", "-web", self.webapp.bucket)
+        self._in_the_region()
         return self
 
     def _default_bucket_fits(self, section: str, suffix: str, bucket: str | None) -> None:
+        if bucket:
+            return
         default = f"{self.prefix}-<account id>-{self.project.region}{suffix}"
         length = len(default) - len("<account id>") + 12
-        if not bucket and length > 63:
+        if length > 63:
             raise ValueError(
                 f"{section}.bucket: the default name {default} has {length} characters, over S3's 63; "
                 f"shorten project.name or project.stage, or set {section}.bucket"
+            )
+        if problem := checks.bucket_problem(default.replace("<account id>", "0" * 12)):
+            raise ValueError(
+                f"{section}.bucket: the default name {default} is not a bucket name S3 accepts ({problem}); "
+                f"change project.name, or set {section}.bucket"
+            )
+
+    def _in_the_region(self) -> None:
+        """A role must be in the region's partition (aws, aws-cn, ...), a KMS key also in the region itself."""
+        region = self.project.region
+        partition = checks.sagemaker_regions()[region]
+        role, key = self.iam.execution_role_arn, self.data_capture.kms_key_id
+        if role and checks.arn_partition(role) != partition:
+            raise ValueError(
+                f"iam.execution_role_arn: the role is in the {checks.arn_partition(role)} partition, "
+                f"but project.region {region} is in {partition}"
+            )
+        if key and key.startswith("arn:") and checks.arn_location(key) != (partition, region):
+            raise ValueError(
+                f"data_capture.kms_key_id: the key is in {checks.arn_region(key)} "
+                f"({checks.arn_partition(key)}), but S3 and SageMaker use KMS keys of their own region, "
+                f"project.region {region} ({partition})"
             )
 
     @property
@@ -282,15 +346,7 @@ class Config(Strict):
 
 def load_config(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Read, apply `--set key.path=value` overrides, and validate."""
-    try:
-        document = yaml.safe_load(Path(path).read_text()) or {}
-    except OSError as error:
-        raise ConfigError(f"cannot read the config file ({error.strerror})", where=str(path)) from error
-    except yaml.YAMLError as error:
-        # PyYAML's message spans lines (with a caret diagram); the CLI promises one line.
-        raise ConfigError(f"not valid YAML: {' '.join(str(error).split())}", where=str(path)) from error
-    if not isinstance(document, dict):
-        raise ConfigError("the top level must be a mapping of sections", where=str(path))
+    document = read_document(Path(path))
     for override in overrides:
         apply_override(document, override)
     return parse_config(document, source=str(path))
@@ -303,32 +359,21 @@ def parse_config(document: dict, source: str = "config") -> Config:
         raise ConfigError(_describe(error), where=source) from error
 
 
-def apply_override(document: dict, override: str) -> None:
-    """`monitoring.threshold_seconds=0.5`: the value is parsed as YAML (numbers, booleans, null)."""
-    key_path, separator, raw_value = override.partition("=")
-    keys = key_path.strip().split(".")
-    if not separator or not all(keys):
-        raise ConfigError(f"--set {override!r} must look like section.key=value", where="--set")
-    node = document
-    for key in keys[:-1]:
-        child = node.setdefault(key, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"{'.'.join(keys)}: {key} is not a section", where="--set")
-        node = child
-    try:
-        node[keys[-1]] = yaml.safe_load(raw_value) if raw_value.strip() else ""
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{key_path}: the value {raw_value!r} is not valid YAML", where="--set") from error
+# A config with hundreds of mistakes (say, a list of 500 bad origins) still gets a readable line.
+MOST_PROBLEMS_SHOWN = 5
 
 
 def _describe(error: ValidationError) -> str:
     lines = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in problem["loc"])
+    problems = error.errors(include_url=False, include_input=False)
+    for problem in problems[:MOST_PROBLEMS_SHOWN]:
+        location = key_path(problem["loc"])
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = f"unknown key; allowed here: {', '.join(_allowed_keys(problem['loc'][:-1]))}"
         lines.append(f"{location}: {message}" if location else message)
+    if len(problems) > MOST_PROBLEMS_SHOWN:
+        lines.append(f"and {len(problems) - MOST_PROBLEMS_SHOWN} more")
     return "; ".join(lines)
 
 

@@ -52,14 +52,22 @@ INVALID = {
         "endpoint.instance_count",
         "greater than or equal to 1",
     ),
-    "instance type": ({"endpoint": {"instance_type": "m5.large"}}, "endpoint.instance_type", "pattern"),
+    "instance type": (
+        {"endpoint": {"instance_type": "m5.large"}},
+        "endpoint.instance_type",
+        "'m5.large' is not a SageMaker hosting (real-time endpoint) instance type; closest: ml.m5.large",
+    ),
     "stage with capitals": ({"project": {"stage": "PR_42"}}, "project.stage", "pattern"),
     "inf1 instances": (
         {"endpoint": {"instance_type": "ml.inf1.xlarge"}},
         "endpoint.instance_type",
         "guardrails (blue/green updates with auto-rollback) are not available on Inf1",
     ),
-    "region": ({"project": {"region": "Virginia"}}, "project.region", "pattern"),
+    "region": (
+        {"project": {"region": "Virginia"}},
+        "project.region",
+        "'Virginia' is not a region where SageMaker is available",
+    ),
     "serverless with data capture": (
         {"endpoint": {"serverless": {}}},
         "endpoint.serverless",
@@ -166,7 +174,11 @@ INVALID = {
         "s3.capture_prefix",
         "no leading, trailing or double '/'",
     ),
-    "bucket name": ({"s3": {"bucket": "My_Bucket"}}, "s3.bucket", "pattern"),
+    "bucket name": (
+        {"s3": {"bucket": "My_Bucket"}},
+        "s3.bucket",
+        "'My_Bucket' is not an S3 bucket name: use 3 to 63 lowercase letters, digits, '.' and '-'",
+    ),
     "model path without family": (
         {"model": {"path": "models/mine.tflite"}},
         "model",
@@ -190,7 +202,7 @@ INVALID = {
     "role arn": (
         {"iam": {"execution_role_arn": "arn:aws:iam::123:role/short-account"}},
         "iam.execution_role_arn",
-        "pattern",
+        "is not an IAM role ARN: arn:aws:iam::<12-digit account>:role/[path/]name",
     ),
     "unknown key in api": (
         {"api": {"throttle": 5}},
@@ -204,22 +216,22 @@ INVALID = {
     ),
     "any origin": (
         {"api": {"extra_allowed_origins": ["*"]}},
-        "api.extra_allowed_origins",
+        "api.extra_allowed_origins.0",
         "'*' is not an origin; write scheme and host",
     ),
     "origin with a path": (
         {"api": {"extra_allowed_origins": ["https://example.com/app"]}},
-        "api.extra_allowed_origins",
+        "api.extra_allowed_origins.0",
         "no path, no trailing '/'",
     ),
     "origin with a trailing slash": (
         {"api": {"extra_allowed_origins": ["http://localhost:8080/"]}},
-        "api.extra_allowed_origins",
+        "api.extra_allowed_origins.0",
         "is not an origin",
     ),
     "origin without a scheme": (
         {"api": {"extra_allowed_origins": ["localhost:8080"]}},
-        "api.extra_allowed_origins",
+        "api.extra_allowed_origins.0",
         "is not an origin",
     ),
     "throttle rate of zero": (
@@ -238,7 +250,7 @@ INVALID = {
         "Input should be 1, 3, 5, 7, 14, 30",
     ),
     "unknown key in webapp": ({"webapp": {"index": "x"}}, "webapp.index", "allowed here: enabled, bucket"),
-    "web bucket name": ({"webapp": {"bucket": "My_Page"}}, "webapp.bucket", "pattern"),
+    "web bucket name": ({"webapp": {"bucket": "My_Page"}}, "webapp.bucket", "is not an S3 bucket name"),
     "default web bucket name too long": (
         {"project": {"name": "p" * 20, "stage": "s" * 14, "region": "ap-southeast-2"}},
         "webapp.bucket",
