@@ -77,7 +77,7 @@ def _image_from_json(body: bytes) -> bytes:
     except (UnicodeDecodeError, ValueError) as error:
         raise RequestError(400, f"the body is not valid JSON ({error})") from error
     except RecursionError as error:  # e.g. "[" x 100,000: the parser gives up at Python's depth limit
-        raise RequestError(400, "the JSON body is nested too deeply; send {\"image\": \"<base64>\"}") from error
+        raise RequestError(400, 'the JSON body is nested too deeply; send {"image": "<base64>"}') from error
     if not isinstance(document, dict) or not isinstance(document.get("image"), str):
         raise RequestError(400, 'the JSON body must be an object with an "image" field holding base64 text')
     encoded = document["image"]
