@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from webapp.render import STATIC, WEBAPP, render_index
+from webapp.render import WEBAPP, render_index, static_names
 
 INDEX = "index.html"
 STATIC_PREFIX = "static"
@@ -48,11 +48,7 @@ def origin_of(url: str) -> str:
 
 def static_files() -> list[tuple[str, Path]]:
     """(bucket key, local file) of every asset under webapp/static, in a stable order."""
-    return [
-        (f"{STATIC_PREFIX}/{path.relative_to(STATIC).as_posix()}", path)
-        for path in sorted(STATIC.rglob("*"))
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(STATIC).parts)
-    ]
+    return [(f"{STATIC_PREFIX}/{name}", path) for name, path in static_names().items()]
 
 
 def file_sha256(path: Path) -> str:

@@ -39,12 +39,25 @@ def render_index(api_url: str, model_name: str, static_url: str = "static") -> s
     )
 
 
+def static_names() -> dict[str, Path]:
+    """Every file under webapp/static by its URL name (`app.js`, `icons/a.svg`); dotfiles are not served."""
+    return dict(_static_listing(STATIC.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=1)
+def _static_listing(folder_mtime_ns: int) -> dict[str, Path]:
+    """Listed again only when the folder changes (a file added, removed or renamed)."""
+    return {
+        path.relative_to(STATIC).as_posix(): path
+        for path in sorted(STATIC.rglob("*"))
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(STATIC).parts)
+    }
+
+
 def static_file(name: str) -> Path | None:
-    """A file under webapp/static by its URL name, or None (also for any path escaping the folder)."""
-    candidate = (STATIC / name).resolve()
-    if not candidate.is_file() or STATIC not in candidate.parents:
-        return None
-    return candidate
+    """A file under webapp/static by its URL name, or None. The name is looked up among the files
+    that exist, never joined onto a path, so no name (too long, NUL, `..`) reaches the filesystem."""
+    return _static_listing(STATIC.stat().st_mtime_ns).get(name)
 
 
 def content_type(path: Path) -> str:
