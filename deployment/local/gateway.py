@@ -2,7 +2,11 @@
 
 `GET /` serves the web page, `POST /predict` forwards the photo to the inference server's
 `/invocations` exactly as the cloud Lambda does, and captures the exchange after answering,
-so capture never adds latency. `GET /monitoring` shows the latest monitoring report.
+so capture never adds latency. `GET /monitoring` shows the latest monitoring report, and
+`GET /healthz` says whether the inference server behind it answers its /ping.
+
+Every request gets an answer: a malformed one a precise 4xx in JSON, a bug a 500 (its
+traceback goes to the log), and a client too slow to send one a 408 (see `connections`).
 """
 
 from __future__ import annotations
@@ -11,16 +15,27 @@ import html
 import http.client
 import json
 import logging
-import socket
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol
 
 from deployment.local.capture import CaptureWriter
+from deployment.local.connections import ClientGone, Connection, ConnectionServer, Limits
+from deployment.local.http1 import (
+    HttpError,
+    RequestHead,
+    body_length,
+    escaped,
+    read_head,
+    response_head,
+    shown,
+)
 from deployment.local.schedule import latest_run
+from deployment.local.supervisor import Upstream, UpstreamStatus, ping
 from inference import codec
 from inference.errors import RequestError
 from monitoring.capture import Invocation
@@ -29,139 +44,240 @@ from webapp.render import content_type, render_index, static_file
 log = logging.getLogger(__name__)
 
 UPSTREAM_TIMEOUT_SECONDS = 60
+PAGES = ("/", "/index.html", "/monitoring", "/healthz")
+PAGE_METHODS = ("GET", "HEAD", "OPTIONS")
+API_METHODS = ("POST", "OPTIONS")
+EVERY_METHOD = "GET, HEAD, POST, OPTIONS"
+DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True)
-class Upstream:
-    host: str
-    port: int
+class UpstreamSource(Protocol):
+    """Where the inference server is now, and whether it is being restarted."""
+
+    def status(self) -> UpstreamStatus: ...
 
 
 @dataclass
 class GatewayState:
-    upstream: Upstream
+    upstream: UpstreamSource
     model_name: str
     capture: CaptureWriter | None
     monitoring_runs: Path
 
 
-class GatewayServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class Exchange:
+    """One request on a connection, and the one answer it gets."""
 
-    def __init__(self, address: tuple[str, int], state: GatewayState) -> None:
+    def __init__(self, connection: Connection, limits: Limits) -> None:
+        self.connection = connection
+        self.limits = limits
+        self.head: RequestHead | None = None
+        self.status: int | None = None
+        self.close = False
+        self.unread_body = False  # a declared body is still in the socket: the connection must close
+        self.error = ""
+        self.started = time.perf_counter()
+
+    @property
+    def keep_alive(self) -> bool:
+        return self.status is not None and not self.close
+
+    def send(
+        self, status: int, body: bytes, kind: str, cache: str = "no-store", headers: Sequence = ()
+    ) -> None:
+        if self.unread_body or self.head is None:  # unread request bytes: drain them briefly, then close
+            self.close = self.connection.linger = True
+        self.close = self.close or not self.head.keep_alive
+        fields = [("Content-Type", kind), ("Content-Length", str(len(body)))] if status != 204 else []
+        fields += [("Cache-Control", cache), ("X-Content-Type-Options", "nosniff"), *headers]
+        if self.close:
+            fields.append(("Connection", "close"))
+        self.status = status
+        if self.head and self.head.method == "HEAD":
+            body = b""
+        self.connection.send(response_head(status, fields) + body, self.limits.write_seconds)
+        self.connection.requests += 1
+
+    def json(self, status: int, document: dict, headers: Sequence = ()) -> None:
+        self.send(status, json.dumps(document).encode(), "application/json", headers=headers)
+
+    def fail(self, error: HttpError) -> None:
+        """Answer `error` and close, unless an answer is out already (then only closing is left).
+        A 404 or 405 to a complete request leaves the connection usable, as for any answer."""
+        self.error = error.message
+        self.close = self.close or error.status not in (404, 405) or self.status is not None
+        if self.status is None:
+            try:
+                self.json(error.status, {"error": error.message}, error.headers)
+            except ClientGone:
+                self.close = True
+
+    def log(self) -> None:
+        if self.status is None:
+            return
+        line = escaped(self.head.request_line, 200) if self.head else "-"
+        elapsed = (time.perf_counter() - self.started) * 1000
+        detail = f" ({self.error})" if self.error else ""
+        log.info('%s "%s" %s %.1fms%s', self.connection.peer, line, self.status, elapsed, detail)
+
+
+class GatewayServer(ConnectionServer):
+    def __init__(
+        self, address: tuple[str, int], state: GatewayState, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.state = state
-        super().__init__(address, GatewayHandler)
+        super().__init__(address, self._serve_one, limits)
 
-
-class GatewayHandler(BaseHTTPRequestHandler):
-    server: GatewayServer
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        if path in ("/", "/index.html"):
-            page = render_index(api_url="/predict", model_name=self.server.state.model_name)
-            self._send(200, page.encode(), "text/html; charset=utf-8", cache="no-cache")
-        elif path.startswith("/static/") and (found := static_file(path.removeprefix("/static/"))):
-            self._send(200, found.read_bytes(), content_type(found), cache="max-age=60")
-        elif path == "/monitoring":
-            self._monitoring_report()
-        elif path == "/healthz":
-            self._json(200, {"status": "ok", "upstream": self._upstream_ping()})
-        else:
-            self._json(404, {"error": f"no page {path}"})
-
-    def do_POST(self) -> None:
-        if self.path.split("?", 1)[0] != "/predict":
-            self._json(404, {"error": f"no route {self.path}; POST /predict"})
-            return
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            self._json(411, {"error": "send the photo with a Content-Length"})
-            return
+    def _serve_one(self, connection: Connection) -> bool:
+        exchange = Exchange(connection, self.limits)
         try:
-            codec.check_body_size(int(length))
-        except RequestError as error:
-            self.close_connection = True
-            codec.discard_body(self.rfile, int(length))
-            self._json(error.status, {"error": error.message})
-            return
-        body = self.rfile.read(int(length))
-        self._predict(body, self.headers.get("Content-Type", ""))
+            exchange.head = self._read_head(connection)
+            if exchange.head is None:
+                return False
+            self._route(exchange, exchange.head)
+        except HttpError as error:
+            exchange.fail(error)
+        except ClientGone:
+            return False
+        except Exception:  # the last resort: a bug answers 500 and is logged, the connection is not dropped
+            log.exception("internal error answering %s", exchange.head.request_line if exchange.head else "-")
+            exchange.fail(HttpError(500, "internal error"))
+        finally:
+            exchange.log()
+        return exchange.keep_alive
 
-    def _predict(self, body: bytes, request_type: str) -> None:
+    def _read_head(self, connection: Connection) -> RequestHead | None:
+        try:
+            return read_head(connection)
+        except TimeoutError as error:
+            raise HttpError(
+                408, f"the request head did not arrive within {self.limits.head_seconds:g}s"
+            ) from error
+
+    def _route(self, exchange: Exchange, head: RequestHead) -> None:
+        try:
+            length = body_length(head)
+        except HttpError:
+            exchange.unread_body = True  # the framing is unknown: nothing after this head can be trusted
+            raise
+        exchange.unread_body = bool(length)
+        expect = head.header("expect").lower()
+        if expect and expect != "100-continue":
+            raise HttpError(417, f"Expect: {shown(expect)} is not supported; only 100-continue is")
+        if head.target == "*":  # OPTIONS *: what the server as a whole accepts
+            exchange.send(204, b"", "", headers=[("Allow", EVERY_METHOD)])
+            return
+        path = head.path
+        methods = _methods(path)
+        if methods is None:
+            raise HttpError(404, f"no page {shown(path)}; the API is POST /predict")
+        allow = [("Allow", ", ".join(methods))]
+        if head.method == "OPTIONS":
+            exchange.send(204, b"", "", headers=allow)
+        elif head.method not in methods:
+            raise HttpError(405, f"{shown(head.method)} is not allowed on {path}; use {allow[0][1]}", allow)
+        elif head.method == "POST":
+            self._predict(exchange, head, length)
+        else:
+            self._page(exchange, path)
+
+    def _page(self, exchange: Exchange, path: str) -> None:
+        if path in ("/", "/index.html"):
+            page = render_index(api_url="/predict", model_name=self.state.model_name)
+            exchange.send(200, page.encode(), "text/html; charset=utf-8", cache="no-cache")
+        elif path == "/monitoring":
+            exchange.send(
+                200, _monitoring_page(self.state.monitoring_runs), "text/html; charset=utf-8", "no-cache"
+            )
+        elif path == "/healthz":
+            self._health(exchange)
+        else:
+            found = static_file(path.removeprefix("/static/"))
+            exchange.send(200, found.read_bytes(), content_type(found), cache="max-age=60")
+
+    def _health(self, exchange: Exchange) -> None:
+        """200 only when the inference server's /ping is 200; otherwise 503 and what it is doing."""
+        upstream = self.state.upstream.status()
+        if upstream.restarting:
+            restarting = _restarting(upstream)
+            exchange.json(503, {"status": "degraded", "upstream": "restarting"}, restarting.headers)
+            return
+        code = ping(upstream.address)
+        if code == 200:
+            exchange.json(200, {"status": "ok", "upstream": 200})
+            return
+        state = "unreachable" if code is None else "loading" if code == 503 else f"failing ({code})"
+        exchange.json(503, {"status": "degraded", "upstream": state})
+
+    def _predict(self, exchange: Exchange, head: RequestHead, length: int | None) -> None:
+        if length is None:
+            raise HttpError(411, "send the photo with a Content-Length")
+        try:
+            codec.check_body_size(length)
+        except RequestError as error:
+            raise HttpError(error.status, error.message) from error
+        upstream = self.state.upstream.status()
+        if upstream.restarting:
+            raise _restarting(upstream)
+        if head.header("expect").lower() == "100-continue":
+            exchange.connection.send(b"HTTP/1.1 100 Continue\r\n\r\n", self.limits.write_seconds)
+        body = self._read_body(exchange.connection, length)
+        exchange.unread_body = False
+        request_type = head.header("content-type")
         inference_id = str(uuid.uuid4())
         moment = datetime.now(UTC)
-        try:
-            status, response_type, answer = _invoke(self.server.state.upstream, body, request_type)
-        except (ConnectionError, socket.gaierror) as error:
-            self._json(502, {"error": f"the inference server is not reachable ({error})"})
-            return
-        except TimeoutError:
-            self._json(
-                504, {"error": f"the inference server did not answer within {UPSTREAM_TIMEOUT_SECONDS}s"}
-            )
-            return
-        self._send(status, answer, response_type, extra={"X-Inference-Id": inference_id})
-        capture = self.server.state.capture
+        status, response_type, answer = self._invoke(upstream.address, body, request_type)
+        exchange.send(status, answer, response_type, headers=[("X-Inference-Id", inference_id)])
+        capture = self.state.capture
         if capture and capture.sampled():
             capture.write(
                 Invocation(body, request_type, answer, response_type, moment, inference_id=inference_id)
             )
 
-    def _monitoring_report(self) -> None:
-        run = latest_run(self.server.state.monitoring_runs)
-        report = run / "report.html" if run else None
-        if report and report.is_file():
-            self._send(200, report.read_bytes(), "text/html; charset=utf-8", cache="no-cache")
-            return
-        text = "No monitoring run yet: it runs on its schedule, or now with `python -m deployment monitor --now --local`."
-        if run:
-            text = f"The latest run ({run.name}) wrote no report: " + _read(run / "message")
-        self._send(
-            200,
-            f"<!doctype html><title>Monitoring</title><p>{html.escape(text)}</p>".encode(),
-            "text/html; charset=utf-8",
-        )
-
-    def _upstream_ping(self) -> int | str:
-        upstream = self.server.state.upstream
-        connection = http.client.HTTPConnection(upstream.host, upstream.port, timeout=2)
+    def _read_body(self, connection: Connection, length: int) -> bytes:
+        seconds = self.limits.body_seconds(length)
+        connection.deadline = time.monotonic() + seconds
         try:
-            connection.request("GET", "/ping")
-            return connection.getresponse().status
-        except OSError as error:
-            return f"unreachable: {error}"
-        finally:
-            connection.close()
+            body = connection.read(length)
+        except TimeoutError as error:
+            raise HttpError(
+                408,
+                f"the body did not arrive within {seconds:.1f}s: {len(connection.buffer):,} of {length:,} bytes "
+                f"(at least {self.limits.body_min_bytes_per_second // 1024} KiB/s after "
+                f"{self.limits.body_grace_seconds:g}s)",
+            ) from error
+        if len(body) < length:
+            raise HttpError(400, f"the body ended after {len(body):,} of the {length:,} bytes declared")
+        return body
 
-    def _json(self, status: int, document: dict) -> None:
-        self._send(status, json.dumps(document).encode(), "application/json")
+    def _invoke(self, address: Upstream, body: bytes, request_type: str) -> tuple[int, str, bytes]:
+        try:
+            return _invoke(address, body, request_type)
+        except TimeoutError as error:
+            raise HttpError(
+                504, f"the inference server did not answer within {UPSTREAM_TIMEOUT_SECONDS}s"
+            ) from error
+        except (OSError, http.client.HTTPException) as error:
+            now = self.state.upstream.status()
+            if now.restarting:  # it died under this request
+                raise _restarting(now) from error
+            raise HttpError(502, f"the inference server is not reachable ({error})") from error
 
-    def _send(
-        self, status: int, body: bytes, kind: str, cache: str = "no-store", extra: dict | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", cache)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        for key, value in (extra or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        elapsed = (time.perf_counter() - getattr(self, "_started", time.perf_counter())) * 1000
-        log.info('%s "%s" %s %.1fms', self.address_string(), self.requestline, code, elapsed)
+def _methods(path: str) -> tuple[str, ...] | None:
+    """The methods a path answers, or None when there is nothing there."""
+    if path == "/predict":
+        return API_METHODS
+    if path in PAGES or (path.startswith("/static/") and static_file(path.removeprefix("/static/"))):
+        return PAGE_METHODS
+    return None
 
-    def parse_request(self) -> bool:
-        self._started = time.perf_counter()
-        return super().parse_request()
 
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug(format, *args)
+def _restarting(upstream: UpstreamStatus) -> HttpError:
+    seconds = upstream.retry_after_seconds
+    return HttpError(
+        503, f"the model server is restarting; retry in {seconds}s", [("Retry-After", str(seconds))]
+    )
 
 
 def _invoke(upstream: Upstream, body: bytes, request_type: str) -> tuple[int, str, bytes]:
@@ -174,6 +290,17 @@ def _invoke(upstream: Upstream, body: bytes, request_type: str) -> tuple[int, st
         return response.status, response.getheader("Content-Type", "application/json"), response.read()
     finally:
         connection.close()
+
+
+def _monitoring_page(runs: Path) -> bytes:
+    run = latest_run(runs)
+    report = run / "report.html" if run else None
+    if report and report.is_file():
+        return report.read_bytes()
+    text = "No monitoring run yet: it runs on its schedule, or now with `python -m deployment monitor --now --local`."
+    if run:
+        text = f"The latest run ({run.name}) wrote no report: " + _read(run / "message")
+    return f"<!doctype html><title>Monitoring</title><p>{html.escape(text)}</p>".encode()
 
 
 def _read(path: Path) -> str:

@@ -20,8 +20,9 @@ from deployment.artifact import build_artifact
 from deployment.config import Config
 from deployment.errors import DeploymentError
 from deployment.local.capture import CaptureSettings, CaptureWriter
-from deployment.local.gateway import GatewayServer, GatewayState, Upstream
+from deployment.local.gateway import GatewayServer, GatewayState
 from deployment.local.schedule import MonitorSettings, MonitorTimer
+from deployment.local.supervisor import Upstream
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
