@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
-import subprocess
 import sys
 import tarfile
-import time
-import urllib.error
-import urllib.request
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from deployment.artifact import build_artifact
@@ -22,12 +17,10 @@ from deployment.errors import DeploymentError
 from deployment.local.capture import CaptureSettings, CaptureWriter
 from deployment.local.gateway import GatewayServer, GatewayState
 from deployment.local.schedule import MonitorSettings, MonitorTimer
-from deployment.local.supervisor import Upstream
+from deployment.local.supervisor import ServerSupervisor, SupervisorSettings, Upstream
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
-SERVER_START_TIMEOUT_SECONDS = 60
-SERVER_STOP_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -77,10 +70,9 @@ def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
         signal.signal(stop_signal, _raise_interrupt)
     with ExitStack() as cleanup:
-        upstream = Upstream("127.0.0.1", _free_port())
-        server = _start_inference_server(model_dir, upstream)
-        cleanup.callback(_stop_process, server)
-        _wait_until_ready(server, upstream)
+        supervisor = ServerSupervisor(partial(server_command, model_dir), SupervisorSettings(cwd=REPO))
+        cleanup.callback(supervisor.stop)  # before start: Ctrl-C while the model loads stops it too
+        supervisor.start()
         capture = None
         if config.data_capture.enabled:
             capture = CaptureWriter(_capture_settings(config, paths))
@@ -89,7 +81,7 @@ def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
             timer = MonitorTimer(monitor_settings(config, paths))
             timer.start()
             cleanup.callback(timer.stop)
-        state = GatewayState(upstream, config.model.name, capture, paths.monitoring)
+        state = GatewayState(supervisor, config.model.name, capture, paths.monitoring)
         try:
             gateway = GatewayServer((config.local.host, config.local.port), state)
         except OSError as error:
@@ -127,47 +119,14 @@ def _announce(announce, config: Config, paths: LocalPaths) -> None:
     announce("press Ctrl-C to stop everything")
 
 
-def _start_inference_server(model_dir: Path, upstream: Upstream) -> subprocess.Popen:
+def server_command(model_dir: Path, upstream: Upstream) -> list[str]:
+    """The container's command, unchanged: `python -m inference serve` on the supervisor's port."""
     command = [sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir)]
-    command += ["--host", upstream.host, "--port", str(upstream.port)]
-    log.info("starting the inference server: %s", " ".join(command))
-    # Its own process group: Ctrl-C reaches us, and we drain it with SIGTERM like SageMaker would.
-    return subprocess.Popen(command, cwd=REPO, env=os.environ.copy(), start_new_session=True)
-
-
-def _wait_until_ready(server: subprocess.Popen, upstream: Upstream) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise DeploymentError(f"the inference server exited with code {server.returncode}", where="local")
-        try:
-            with urllib.request.urlopen(
-                f"http://{upstream.host}:{upstream.port}/ping", timeout=2
-            ) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    raise DeploymentError(
-        f"the inference server was not ready after {SERVER_START_TIMEOUT_SECONDS}s", where="local"
-    )
-
-
-def _stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=SERVER_STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return [*command, "--host", upstream.host, "--port", str(upstream.port)]
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
+    # Once only: a second Ctrl-C must not cut the cleanup short and orphan the inference server.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.SIG_IGN)
     raise KeyboardInterrupt
