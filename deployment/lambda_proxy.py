@@ -224,11 +224,15 @@ def _body(raw: object, base64_encoded: object) -> bytes:
         message = NOT_UTF8 if isinstance(error, UnicodeError) else NOT_BASE64
         raise _Refusal(400, message, _clip(str(error))) from error
     if len(body) > MAX_PHOTO_BYTES:
-        raise _Refusal(
-            413,
-            f"the photo is {len(body):,} bytes; the limit is {MAX_PHOTO_BYTES:,} bytes ({MAX_PHOTO_BYTES / 1e6:g} MB)",
-        )
+        raise _Refusal(413, too_large(len(body)))
     return body
+
+
+def too_large(size: int) -> str:
+    """The 413 message for a photo over the API's limit (the local gateway says the same)."""
+    return (
+        f"the photo is {size:,} bytes; the limit is {MAX_PHOTO_BYTES:,} bytes ({MAX_PHOTO_BYTES / 1e6:g} MB)"
+    )
 
 
 # ------------------------------------------------------------------ the answer

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from deployment.lambda_proxy import MAX_PHOTO_BYTES, too_large
 from deployment.local.capture import CaptureWriter
 from deployment.local.connections import ClientGone, Connection, ConnectionServer, Limits
 from deployment.local.http1 import (
@@ -36,8 +37,6 @@ from deployment.local.http1 import (
 )
 from deployment.local.schedule import latest_run
 from deployment.local.supervisor import Upstream, UpstreamStatus, ping
-from inference import codec
-from inference.errors import RequestError
 from monitoring.capture import Invocation
 from webapp.render import content_type, render_index, static_file
 
@@ -212,10 +211,8 @@ class GatewayServer(ConnectionServer):
     def _predict(self, exchange: Exchange, head: RequestHead, length: int | None) -> None:
         if length is None:
             raise HttpError(411, "send the photo with a Content-Length")
-        try:
-            codec.check_body_size(length)
-        except RequestError as error:
-            raise HttpError(error.status, error.message) from error
+        if length > MAX_PHOTO_BYTES:  # what the cloud API (its Lambda) accepts, less than SageMaker's 6 MB
+            raise HttpError(413, too_large(length))
         upstream = self.state.upstream.status()
         if upstream.restarting:
             raise _restarting(upstream)

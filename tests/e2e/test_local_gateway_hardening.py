@@ -179,6 +179,7 @@ GET = b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n"
         (b"POST /predict HTTP/1.1\r\nContent-Length: 100000000000000000000\r\n\r\n", 413, "21-digit"),
         (b"POST /predict HTTP/1.1\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", 413, "5000-digit"),
         (b"POST /predict HTTP/1.1\r\nContent-Length: 7000000\r\n\r\n", 413, "7,000,000 bytes"),
+        (b"POST /predict HTTP/1.1\r\nContent-Length: 4500001\r\n\r\n", 413, "the limit is 4,500,000 bytes"),
         (
             b"POST /predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
             411,
