@@ -7,10 +7,10 @@ MODEL ?= blazepose-full
 PORT ?= 8080
 DOCKERFILES := $(wildcard */Dockerfile)
 
-.PHONY: help install models test lint format demo serve bench images clean
+.PHONY: help install models test lint format demo serve bench images image-test clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -52,11 +52,15 @@ bench: $(STAMP) models  ## run the benchmarks (each prints ratios measured side 
 	$(BIN)/python benchmarks/monitor_bench.py
 	$(BIN)/python benchmarks/accuracy.py
 
-ENGINE ?= $(shell command -v docker || command -v podman)
+# The first container engine that answers (a docker client with no daemon does not).
+ENGINE ?= $(shell for engine in podman docker; do $$engine info >/dev/null 2>&1 && echo $$engine && break; done)
 
-images:  ## build both images (docker, or podman) from the repository root
+images:  ## build both images (podman, or docker) from the repository root
 	$(ENGINE) build -f inference/Dockerfile -t pose-inference .
 	$(ENGINE) build -f monitoring/Dockerfile -t pose-monitoring .
+
+image-test: $(STAMP) models  ## build both images and run them as SageMaker does (podman/docker; a debootstrap base offline)
+	POSE_IMAGE_TESTS=1 $(BIN)/python -m pytest tests/images
 
 clean:  ## remove .venv and caches (not the model cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
