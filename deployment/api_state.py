@@ -15,7 +15,7 @@ from deployment.config import Model as ModelSettings
 from deployment.lambda_package import HANDLER, code_sha256, handler_zip
 from deployment.naming import Names
 from deployment.policies import LAMBDA, canonical, function_policy, public_read_policy
-from deployment.roles import Role
+from deployment.roles import Role, boundary_arn
 from webapp.render import content_type
 
 RUNTIME = "python3.12"
@@ -171,6 +171,7 @@ def api_state(config: Config, names: Names) -> ApiState | None:
         f"arn:aws:iam::{names.account_id}:role/{names.function_role}",
         canonical(policy),
         service=LAMBDA,
+        boundary=boundary_arn(config.project.name, names.account_id),
     )
     zip_file = handler_zip()
     function = Function(

@@ -81,7 +81,7 @@ class Executor(PublicSteps):
         autoscaling it had, rather than leaving it at a fixed size until the next deploy."""
         for scaling in paused:
             self.report(f"restoring autoscaling {scaling.resource_id}")
-            self.aws.scaling.put(scaling)
+            self.aws.scaling.put(scaling, self.tags)
 
     def _apply(self, action: Action) -> None:
         """One flat table: every AWS call spelled out, so a reader can grep for it."""
@@ -136,7 +136,7 @@ class Executor(PublicSteps):
                 aws.sagemaker.delete_endpoint(action.name)
                 self.wait_until_deleted(action.name)
             case "autoscaling", "create" | "update":
-                aws.scaling.put(target)
+                aws.scaling.put(target, self.tags)
             case "autoscaling", "delete":
                 aws.scaling.delete(target)
             case "monitoring-schedule", "create":

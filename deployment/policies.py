@@ -17,52 +17,94 @@ def trust_policy(service: str) -> dict:
 
 
 SAGEMAKER_TRUST = trust_policy(SAGEMAKER)
+# The two repositories CI pushes the images to; the only ones an engine-made role may pull from.
+ECR_REPOSITORIES = ("pose-inference", "pose-monitoring")
 
 
-def execution_policy(bucket: str, root_prefix: str, region: str, account_id: str) -> dict:
-    """What the endpoint and the monitoring jobs do: read the model, write capture and reports,
-    pull images, log, publish metrics, and read the rollback alarms."""
-    folder = f"arn:aws:s3:::{bucket}/{root_prefix}"
+def ecr_repository_arns(region: str, account_id: str) -> list[str]:
+    return [f"arn:aws:ecr:{region}:{account_id}:repository/{name}" for name in ECR_REPOSITORIES]
+
+
+def kms_key_scope(key: str, region: str, account_id: str) -> tuple[str, dict]:
+    """A config's KMS key as (Resource, Condition): IAM matches keys by key ARN only, so an alias
+    becomes "any key in the account that carries this alias"."""
+    alias = key.split(":", 5)[-1] if key.startswith("arn:") else key
+    if alias.startswith("alias/"):
+        where = key.split(":")[3:5] if key.startswith("arn:") else [region, account_id]
+        resource = f"arn:aws:kms:{where[0]}:{where[1]}:key/*"
+        return resource, {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}}
+    if key.startswith("arn:"):
+        return key, {}
+    return f"arn:aws:kms:{region}:{account_id}:key/{key}", {}
+
+
+def kms_statement(sid: str, key: str, region: str, account_id: str) -> dict:
+    """Use of the capture key, only through S3 (SageMaker writes captures with S3 SSE-KMS)."""
+    resource, condition = kms_key_scope(key, region, account_id)
     return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Objects",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject"],
-                "Resource": f"{folder}/*",
-            },
-            {
-                "Sid": "ListDeploymentFolder",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                "Resource": f"arn:aws:s3:::{bucket}",
-            },
-            {
-                "Sid": "PullImages",
-                "Effect": "Allow",
-                "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                "Resource": "*",
-            },
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": [
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/*",
-            },
-            {
-                "Sid": "MetricsAndRollbackAlarms",
-                "Effect": "Allow",
-                "Action": ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms"],
-                "Resource": "*",
-            },
-        ],
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": resource,
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}, **condition},
     }
+
+
+def execution_policy(
+    bucket: str, root_prefix: str, region: str, account_id: str, kms_key_id: str | None = None
+) -> dict:
+    """What the endpoint and the monitoring jobs do: read the model, write capture and reports
+    (all under this deployment's folder), pull our two images, log, publish metrics, and read the
+    rollback alarms."""
+    folder = f"arn:aws:s3:::{bucket}/{root_prefix}"
+    statements = [
+        {
+            "Sid": "Objects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": f"{folder}/*",
+        },
+        {
+            "Sid": "ListDeploymentFolder",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": f"arn:aws:s3:::{bucket}",
+            "Condition": {"StringLike": {"s3:prefix": [root_prefix, f"{root_prefix}/*"]}},
+        },
+        {
+            "Sid": "BucketLocation",
+            "Effect": "Allow",
+            "Action": "s3:GetBucketLocation",
+            "Resource": f"arn:aws:s3:::{bucket}",
+        },
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {
+            "Sid": "PullImages",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Resource": ecr_repository_arns(region, account_id),
+        },
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/*",
+        },
+        {
+            "Sid": "MetricsAndRollbackAlarms",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms"],
+            "Resource": "*",
+        },
+    ]
+    if kms_key_id:
+        statements.append(kms_statement("CaptureKey", kms_key_id, region, account_id))
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def function_policy(endpoint_arn: str, log_group_arn: str) -> dict:

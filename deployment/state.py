@@ -12,7 +12,7 @@ from deployment.api_state import ApiState, WebState, api_state, web_state
 from deployment.config import Config
 from deployment.naming import PROJECT_TAG, Names, artifact_key
 from deployment.policies import canonical, execution_policy
-from deployment.roles import Role
+from deployment.roles import Role, boundary_arn
 
 
 @dataclass(frozen=True)
@@ -195,8 +195,10 @@ def _role(config: Config, names: Names, bucket: str, root: str) -> Role | None:
     if config.iam.execution_role_arn:
         return None
     name = names.execution_role
-    policy = canonical(execution_policy(bucket, root, names.region, names.account_id))
-    return Role(name, f"arn:aws:iam::{names.account_id}:role/{name}", policy)
+    key = config.data_capture.kms_key_id
+    policy = canonical(execution_policy(bucket, root, names.region, names.account_id, key))
+    boundary = boundary_arn(config.project.name, names.account_id)
+    return Role(name, f"arn:aws:iam::{names.account_id}:role/{name}", policy, boundary=boundary)
 
 
 def _model(config: Config, names: Names, inputs: Inputs, artifact: Artifact, role_arn: str) -> Model:

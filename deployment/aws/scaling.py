@@ -39,14 +39,19 @@ class Scaling:
             int(target_value),
         )
 
-    def put(self, scaling: Autoscaling) -> None:
-        self.client.register_scalable_target(
-            ServiceNamespace=NAMESPACE,
-            ResourceId=scaling.resource_id,
-            ScalableDimension=DIMENSION,
-            MinCapacity=scaling.min_instances,
-            MaxCapacity=scaling.max_instances,
-        )
+    def put(self, scaling: Autoscaling, tags: tuple[tuple[str, str], ...] = ()) -> None:
+        """Register (or update) the target, tagged: the deploy role may only change targets that
+        carry this deployment's tag, as a target's ARN does not name the endpoint."""
+        request = {
+            "ServiceNamespace": NAMESPACE,
+            "ResourceId": scaling.resource_id,
+            "ScalableDimension": DIMENSION,
+            "MinCapacity": scaling.min_instances,
+            "MaxCapacity": scaling.max_instances,
+        }
+        if tags:
+            request["Tags"] = dict(tags)
+        self.client.register_scalable_target(**request)
         self.client.put_scaling_policy(
             PolicyName=POLICY_NAME,
             ServiceNamespace=NAMESPACE,

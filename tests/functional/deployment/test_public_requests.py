@@ -207,7 +207,13 @@ def test_the_lambda_role_trusts_lambda_and_may_only_invoke_this_endpoint_and_log
             "AssumeRolePolicyDocument": json.dumps(trust_policy("lambda.amazonaws.com")),
             "Description": "Role of the Lambda behind a pose-estimation deployment's HTTP API",
             "Tags": [{"Key": "owner", "Value": "ml-team"}, {"Key": "pose:deployment", "Value": "pose-dev"}],
+            "PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/pose-role-boundary",
         },
+    )
+    stubber.add_response(
+        "put_role_permissions_boundary",
+        {},
+        {"RoleName": role.name, "PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/pose-role-boundary"},
     )
     stubber.add_response(
         "put_role_policy",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from urllib.parse import quote
 
 import pytest
@@ -18,6 +19,7 @@ from deployment.state import Bucket
 from tests.unit.deployment.builders import desired
 
 TAGS = (("owner", "ml-team"), ("pose:deployment", "pose-dev"))
+BOUNDARY = "arn:aws:iam::123456789012:policy/pose-role-boundary"
 TAG_LIST = [{"Key": "owner", "Value": "ml-team"}, {"Key": "pose:deployment", "Value": "pose-dev"}]
 BUCKET = Bucket("pose-dev-123456789012-us-east-1", None, "pose-dev/data-capture/", 30)
 PRIVATE = {
@@ -279,7 +281,31 @@ def test_the_execution_role_trusts_sagemaker_and_carries_the_least_privilege_pol
             "AssumeRolePolicyDocument": json.dumps(SAGEMAKER_TRUST),
             "Description": "SageMaker execution role of a pose-estimation deployment",
             "Tags": TAG_LIST,
+            "PermissionsBoundary": BOUNDARY,
         },
+    )
+    expect_bounded_policy(stubber, role)
+
+    Identity(iam, None).create_role(role, TAGS)
+
+    stubber.assert_no_pending_responses()
+    statements = {s["Sid"]: s for s in json.loads(role.policy)["Statement"]}
+    assert statements["Objects"]["Resource"] == "arn:aws:s3:::pose-dev-123456789012-us-east-1/pose-dev/*"
+    assert statements["ListDeploymentFolder"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["pose-dev", "pose-dev/*"]}
+    }
+    assert statements["PullImages"]["Resource"] == [
+        "arn:aws:ecr:us-east-1:123456789012:repository/pose-inference",
+        "arn:aws:ecr:us-east-1:123456789012:repository/pose-monitoring",
+    ]
+    assert "CaptureKey" not in statements
+    assert "cloudwatch:DescribeAlarms" in statements["MetricsAndRollbackAlarms"]["Action"]
+
+
+def expect_bounded_policy(stubber, role) -> None:
+    """The boundary is put before the policy: a role made before boundaries may not be edited without."""
+    stubber.add_response(
+        "put_role_permissions_boundary", {}, {"RoleName": role.name, "PermissionsBoundary": BOUNDARY}
     )
     stubber.add_response(
         "put_role_policy",
@@ -287,12 +313,58 @@ def test_the_execution_role_trusts_sagemaker_and_carries_the_least_privilege_pol
         {"RoleName": role.name, "PolicyName": "execution", "PolicyDocument": role.policy},
     )
 
-    Identity(iam, None).create_role(role, TAGS)
 
-    stubber.assert_no_pending_responses()
+def test_with_a_capture_key_the_execution_role_may_use_it_only_through_s3(stubbed):
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    role = desired({"data_capture": {"kms_key_id": key}}).role
     statements = {s["Sid"]: s for s in json.loads(role.policy)["Statement"]}
-    assert statements["Objects"]["Resource"] == "arn:aws:s3:::pose-dev-123456789012-us-east-1/pose-dev/*"
-    assert "cloudwatch:DescribeAlarms" in statements["MetricsAndRollbackAlarms"]["Action"]
+    assert statements["CaptureKey"] == {
+        "Sid": "CaptureKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": key,
+        "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+    }
+
+
+def test_a_missing_boundary_is_an_error_naming_the_setup_command(stubbed):
+    iam, stubber = stubbed("iam")
+    role = desired().role
+    stubber.add_client_error(
+        "create_role", "NoSuchEntity", f"Scope ARN: {BOUNDARY} does not exist or is not attachable."
+    )
+
+    with pytest.raises(DeploymentError) as raised:
+        Identity(iam, None).create_role(role, TAGS)
+
+    assert raised.value.where == BOUNDARY
+    assert "iam-policy --boundary" in raised.value.hint
+    assert "aws iam create-policy --policy-name pose-role-boundary" in raised.value.hint
+
+
+def test_a_role_made_before_boundaries_reads_back_as_changed(stubbed):
+    iam, stubber = stubbed("iam")
+    role = desired().role
+    stubber.add_response(
+        "get_role",
+        {
+            "Role": {
+                "Path": "/",
+                "RoleName": role.name,
+                "RoleId": "AROAEXAMPLEEXAMPLE01",
+                "Arn": role.arn,
+                "CreateDate": "2026-01-01T00:00:00Z",
+            }
+        },
+        {"RoleName": role.name},
+    )
+    stubber.add_response(
+        "get_role_policy",
+        {"RoleName": role.name, "PolicyName": "execution", "PolicyDocument": quote(role.policy)},
+        {"RoleName": role.name, "PolicyName": "execution"},
+    )
+
+    assert Identity(iam, None).read_role(role.name) == replace(role, boundary="")
 
 
 def test_a_role_policy_read_back_url_encoded_compares_equal(stubbed):
@@ -307,6 +379,10 @@ def test_a_role_policy_read_back_url_encoded_compares_equal(stubbed):
                 "RoleId": "AROAEXAMPLEEXAMPLE01",
                 "Arn": role.arn,
                 "CreateDate": "2026-01-01T00:00:00Z",
+                "PermissionsBoundary": {
+                    "PermissionsBoundaryType": "Policy",
+                    "PermissionsBoundaryArn": BOUNDARY,
+                },
             }
         },
         {"RoleName": role.name},
@@ -370,7 +446,8 @@ def test_autoscaling_registers_the_variant_and_tracks_invocations_per_instance(s
         "ResourceId": "endpoint/pose-dev/variant/AllTraffic",
         "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
     }
-    stubber.add_response("register_scalable_target", {}, {**target, "MinCapacity": 2, "MaxCapacity": 6})
+    tagged = {**target, "MinCapacity": 2, "MaxCapacity": 6, "Tags": dict(TAGS)}
+    stubber.add_response("register_scalable_target", {}, tagged)
     stubber.add_response(
         "put_scaling_policy",
         {"PolicyARN": "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:x", "Alarms": []},
@@ -390,7 +467,7 @@ def test_autoscaling_registers_the_variant_and_tracks_invocations_per_instance(s
     )
     stubber.add_response("deregister_scalable_target", {}, target)
 
-    Scaling(client).put(scaling)
+    Scaling(client).put(scaling, TAGS)  # tagged: the deploy role changes only targets with its tag
     Scaling(client).delete(scaling)
 
     stubber.assert_no_pending_responses()

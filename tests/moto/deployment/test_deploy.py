@@ -34,9 +34,11 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         ("s3", "PutBucketTagging"),
         ("s3", "PutBucketEncryption"),
         ("s3", "PutBucketLifecycleConfiguration"),
-        ("iam", "CreateRole"),
+        ("iam", "CreateRole"),  # with the permissions boundary; set again before each policy
+        ("iam", "PutRolePermissionsBoundary"),
         ("iam", "PutRolePolicy"),
         ("iam", "CreateRole"),  # the Lambda's, early: IAM propagates while the endpoint is created
+        ("iam", "PutRolePermissionsBoundary"),
         ("iam", "PutRolePolicy"),
         ("s3", "PutObject"),
         ("sagemaker", "CreateModel"),
@@ -363,6 +365,18 @@ def test_autoscaling_is_deregistered_around_an_update(run, account):
         ("application-auto-scaling", "RegisterScalableTarget"),
         ("application-auto-scaling", "PutScalingPolicy"),
     ]
+
+
+def test_engine_roles_carry_the_boundary_and_scalable_targets_the_deployment_tag(run, account, console):
+    """What the deploy role's policy requires of every request (deployment/deploy_policy.py)."""
+    assert run("deploy", *NO_MONITORING, "--set", "autoscaling.enabled=true").code == 0
+
+    iam = console.client("iam")
+    for role in ("pose-dev-sagemaker-execution", "pose-dev-predict-lambda"):
+        boundary = iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+        assert boundary == f"arn:aws:iam::{ACCOUNT}:policy/pose-role-boundary"
+    (registered,) = account.requests("RegisterScalableTarget")
+    assert registered["Tags"][PROJECT_TAG] == "pose-dev"
 
 
 def test_a_failed_endpoint_is_recreated(run, account):
