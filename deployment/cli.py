@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from deployment.config import Config, load_config
 from deployment.errors import ConfigError, DeploymentError
+from deployment.github_outputs import summary_cell, write_outputs
 from deployment.naming import Names
 from deployment.planner import Action, plan, plan_destroy
 
@@ -46,10 +47,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _validate(args: argparse.Namespace, config: Config) -> int:
+    from deployment.costs import hourly_cost
+
     where = "serverless" if config.endpoint.serverless else f"{config.endpoint.instance_type}"
     print(
         f"{args.config} is valid: {config.prefix} in {config.project.region}, model {config.model.name} on {where}"
     )
+    cost = hourly_cost(config)
+    print(f"while deployed: {cost}")
+    write_outputs({"stage": config.project.stage, "prefix": config.prefix, "hourly_cost": cost})
     return 0
 
 
@@ -96,21 +102,32 @@ def _destroy(args: argparse.Namespace, config: Config) -> int:
 
 
 def _iam_policy(args: argparse.Namespace, config: Config) -> int:
-    from deployment.deploy_policy import deploy_policy, trust_policy
+    from deployment.deploy_policy import ENVIRONMENTS, Project, boundary_policy, deploy_policy, trust_policy
+    from deployment.session_policy import packed, session_policy
 
     account_id = args.account_id
-    if not account_id:
+    if account_id is None:
         from deployment.aws import connect
 
         account_id = connect(config.project.region).identity.account_id()
     if not re.fullmatch(r"[0-9]{12}", account_id):
         raise ConfigError(f"{account_id!r} is not a 12-digit AWS account id", where="--account-id")
+    if args.session:
+        text = packed(session_policy(config, account_id))
+        print(text)
+        write_outputs({"session_policy": text})
+        return 0
     if args.trust:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args.trust):
             raise ConfigError(f"{args.trust!r} is not OWNER/REPO", where="--trust")
-        document = trust_policy(account_id, args.trust)
+        unknown = sorted(set(args.environments or ()) - set(ENVIRONMENTS))
+        if unknown:
+            raise ConfigError(f"{unknown[0]!r} is none of {', '.join(ENVIRONMENTS)}", where="--environment")
+        document = trust_policy(account_id, args.trust, tuple(args.environments or ENVIRONMENTS))
+    elif args.boundary:
+        document = boundary_policy(Project.of(config, account_id))
     else:
-        document = deploy_policy(config.project.name, account_id, config.project.region)
+        document = deploy_policy(Project.of(config, account_id))
     print(json.dumps(document, indent=2))
     return 0
 
@@ -245,16 +262,11 @@ def _outputs(config: Config, names: Names, aws) -> dict[str, str]:
 
 def _publish_outputs(outputs: dict[str, str], actions: list[Action]) -> None:
     """GitHub Actions step outputs and job summary, when running there."""
-    if path := os.environ.get("GITHUB_OUTPUT"):
-        with open(path, "a") as stream:
-            for key, value in outputs.items():
-                stream.write(f"{key}={value}\n")
-            changes = [action.to_json() for action in actions if action.mutates]
-            stream.write(f"plan_changes={len(changes)}\n")
+    write_outputs({**outputs, "plan_changes": str(sum(action.mutates for action in actions))})
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(path, "a") as stream:
+        with open(path, "a", encoding="utf-8") as stream:
             stream.write("| output | value |\n| --- | --- |\n")
-            stream.writelines(f"| {key} | `{value}` |\n" for key, value in outputs.items())
+            stream.writelines(f"| {key} | `{summary_cell(value)}` |\n" for key, value in outputs.items())
             if actions:
                 stream.write("\n| action | resource | name |\n| --- | --- | --- |\n")
                 stream.writelines(f"| {a.verb} | {a.kind} | `{a.name}` |\n" for a in actions if a.mutates)
@@ -300,8 +312,26 @@ def parser() -> argparse.ArgumentParser:
         if name in ("monitor", "local"):
             command.add_argument("--state-dir", type=Path, default=Path(".local"), help="default: .local")
         if name == "iam-policy":
-            command.add_argument("--account-id", help="default: the account of the current credentials")
-            command.add_argument(
-                "--trust", metavar="OWNER/REPO", help="print the role's OIDC trust policy instead"
-            )
+            _iam_policy_arguments(command)
     return root
+
+
+def _iam_policy_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--account-id", help="default: the account of the current credentials")
+    document = command.add_mutually_exclusive_group()
+    document.add_argument("--trust", metavar="OWNER/REPO", help="print the role's OIDC trust policy instead")
+    document.add_argument(
+        "--boundary", action="store_true", help="print the permissions boundary of the roles the engine makes"
+    )
+    document.add_argument(
+        "--session",
+        action="store_true",
+        help="print this stage's STS session policy (compact JSON; also the step output session_policy)",
+    )
+    command.add_argument(
+        "--environment",
+        dest="environments",
+        action="append",
+        metavar="NAME",
+        help="with --trust: only this GitHub Environment (repeatable; default: all the workflows use)",
+    )

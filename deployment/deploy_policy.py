@@ -1,151 +1,365 @@
-"""The least-privilege IAM policy of the GitHub Actions deploy role, and its OIDC trust policy.
+"""The GitHub Actions deploy role: its permissions policy, its OIDC trust policy, and the
+permissions boundary every role it creates must carry.
 
-Every statement is scoped to resources named `{project}-*` (or the two ECR repositories) in this
-account and region, except the few actions AWS does not scope by resource (ECR login, Auto Scaling,
-listing). `python -m deployment iam-policy` prints it for the one-time setup.
+The role's policy bounds what any run may do to the project (`{project}-*` resources, the two ECR
+repositories, tag-conditioned HTTP APIs and scalable targets); `session_policy.py` narrows each
+run to one stage. Role creation is safe because `iam:CreateRole`, `iam:PutRolePolicy` and
+`iam:PutRolePermissionsBoundary` are allowed only with `iam:PermissionsBoundary` equal to the
+boundary printed by `--boundary`, which an administrator creates once and the role cannot edit.
 """
 
 from __future__ import annotations
 
-ECR_REPOSITORIES = ("pose-inference", "pose-monitoring")
+import re
+from dataclasses import dataclass
+
+from deployment.config import Config
+from deployment.errors import ConfigError
+from deployment.naming import PROJECT_TAG
+from deployment.policies import LAMBDA, SAGEMAKER, ecr_repository_arns, kms_statement
+from deployment.roles import boundary_arn
+
 GITHUB_OIDC = "token.actions.githubusercontent.com"
+# The GitHub Environments the workflows' credentialed jobs run in; the trust policy admits exactly
+# these: `pull-request` for pull-request stages and the shared stage, `production` for any other.
+ENVIRONMENTS = ("pull-request", "production")
+# Names that end where they should: no project's `{project}-` begins another's, and no
+# stage's `{project}-{stage}-{kind}` is another stage's name (kinds start with a letter; the
+# only hyphen in a stage comes before a number, as in pr-42).
+PROJECT_GRAMMAR = re.compile(r"[a-z0-9]{1,20}")
+STAGE_GRAMMAR = re.compile(r"[a-z0-9]+(-[0-9]+)?")
+AUTOSCALING = {
+    "application-autoscaling:service-namespace": "sagemaker",
+    "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount",
+}
+SAGEMAKER_KINDS = ("model", "endpoint-config", "endpoint", "monitoring-schedule")
+SAGEMAKER_ACTIONS = [
+    "sagemaker:CreateModel",
+    "sagemaker:DescribeModel",
+    "sagemaker:DeleteModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:UpdateEndpointWeightsAndCapacities",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:CreateMonitoringSchedule",
+    "sagemaker:UpdateMonitoringSchedule",
+    "sagemaker:DescribeMonitoringSchedule",
+    "sagemaker:DeleteMonitoringSchedule",
+    "sagemaker:AddTags",
+    "sagemaker:DeleteTags",
+    "sagemaker:ListTags",
+]
+LAMBDA_ACTIONS = [
+    "lambda:CreateFunction",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:DeleteFunction",
+    "lambda:RemovePermission",
+    "lambda:GetPolicy",
+    "lambda:TagResource",
+    "lambda:ListTags",
+]
 
 
-def deploy_policy(project: str, account_id: str, region: str) -> dict:
-    def arn(service: str, resource: str, region_part: str = region) -> str:
-        return f"arn:aws:{service}:{region_part}:{account_id}:{resource}"
+@dataclass(frozen=True)
+class Project:
+    """What the role-level documents depend on: the project, and the few settings naming
+    resources outside `{project}-*` (a shared bucket, an existing execution role, a KMS key)."""
 
-    sagemaker_kinds = ("model", "endpoint-config", "endpoint", "monitoring-schedule", "processing-job")
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            _allow("Identity", ["sts:GetCallerIdentity"], ["*"]),
-            _allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
-            _allow(
-                "EcrRepositories",
+    name: str
+    account_id: str
+    region: str
+    buckets: tuple[str, ...] = ()
+    execution_role_arn: str | None = None
+    kms_key_id: str | None = None
+
+    @classmethod
+    def of(cls, config: Config, account_id: str) -> Project:
+        check_isolation(config.project.name)
+        named = (config.s3.bucket, config.webapp.bucket)
+        return cls(
+            config.project.name,
+            account_id,
+            config.project.region,
+            tuple(sorted({bucket for bucket in named if bucket})),
+            config.iam.execution_role_arn,
+            config.data_capture.kms_key_id,
+        )
+
+
+def check_isolation(project: str, stage: str | None = None) -> None:
+    """Refuse names whose resource patterns could reach another project's or stage's."""
+    if not PROJECT_GRAMMAR.fullmatch(project):
+        raise ConfigError(
+            f"{project!r}: the deploy role's policies need a project name of lowercase letters and "
+            "digits (no '-'), so that no project's resources start with another's",
+            where="project.name",
+        )
+    if stage is not None and not STAGE_GRAMMAR.fullmatch(stage):
+        raise ConfigError(
+            f"{stage!r}: a session policy needs a stage of letters and digits, with at most one '-' "
+            "before a final number (dev, prod, pr-42), so that no stage's names start with another's",
+            where="project.stage",
+        )
+
+
+def deploy_policy(project: Project) -> dict:
+    """The deploy role's permissions: every stage of one project, nothing else in the account."""
+    p, account, region = project.name, project.account_id, project.region
+
+    def arn(service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+    buckets = [f"{p}-*", *project.buckets]
+    statements = [
+        _allow("Identity", ["sts:GetCallerIdentity"], ["*"]),
+        _allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+        _allow("EcrRepositories", ECR_PUSH_ACTIONS, ecr_repository_arns(region, account)),
+        _allow(
+            "Buckets",
+            [
+                "s3:*Bucket*",
+                "s3:ListBucketVersions",
+                "s3:*Object",
+                "s3:*ObjectVersion",
+                "s3:*LifecycleConfiguration",
+            ],
+            [f"arn:aws:s3:::{name}{suffix}" for name in buckets for suffix in ("", "/*")],
+        ),
+        _allow(
+            "SageMaker", SAGEMAKER_ACTIONS, [arn("sagemaker", f"{kind}/{p}-*") for kind in SAGEMAKER_KINDS]
+        ),
+        _allow(
+            "SageMakerReads",
+            ["sagemaker:ListModels", "sagemaker:ListEndpointConfigs", "sagemaker:ListMonitoringExecutions"],
+            ["*"],
+        ),
+        # Monitoring runs are processing jobs that SageMaker names itself.
+        _allow("MonitoringRuns", ["sagemaker:DescribeProcessingJob"], [arn("sagemaker", "processing-job/*")]),
+        *_role_statements(project),
+        _allow(
+            "RollbackAlarms",
+            ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"],
+            [arn("cloudwatch", f"alarm:{p}-*")],
+        ),
+        _allow("DescribeAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
+        *autoscaling_statements("StringLike", f"{p}-*"),
+        _allow("ApiProxyFunction", LAMBDA_ACTIONS, [arn("lambda", f"function:{p}-*")]),
+        {
+            **_allow("ApiMayInvokeTheFunction", ["lambda:AddPermission"], [arn("lambda", f"function:{p}-*")]),
+            "Condition": {"StringEquals": {"lambda:Principal": "apigateway.amazonaws.com"}},
+        },
+        _allow("ApiProxyLogs", LOG_ACTIONS, [arn("logs", f"log-group:/aws/lambda/{p}-*")]),
+        _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], ["*"]),
+        *http_api_statements(region, "StringLike", f"{p}-*"),
+    ]
+    if project.kms_key_id:
+        statements.append(kms_statement("CaptureKey", project.kms_key_id, region, account))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+ECR_PUSH_ACTIONS = [
+    "ecr:CreateRepository",
+    "ecr:DescribeRepositories",
+    "ecr:DescribeImages",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:InitiateLayerUpload",
+    "ecr:UploadLayerPart",
+    "ecr:CompleteLayerUpload",
+    "ecr:PutImage",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+]
+LOG_ACTIONS = [
+    "logs:CreateLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:DeleteLogGroup",
+    "logs:TagResource",
+    "logs:TagLogGroup",
+    "logs:ListTagsForResource",
+]
+
+
+def _role_statements(project: Project) -> list[dict]:
+    """Roles: made and given policies only under the boundary; passed only to their own service."""
+    roles = f"arn:aws:iam::{project.account_id}:role/{project.name}-*"
+    boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(project.name, project.account_id)}}
+    sagemaker_roles = [f"{roles}-sagemaker-execution"]
+    if project.execution_role_arn:
+        sagemaker_roles.append(project.execution_role_arn)
+    return [
+        {
+            **_allow(
+                "RolesOnlyUnderTheBoundary",
+                ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
+                [roles],
+            ),
+            "Condition": boundary,
+        },
+        _allow(
+            "Roles",
+            [
+                "iam:GetRole",
+                "iam:TagRole",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:DeleteRolePolicy",
+                "iam:DeleteRole",
+            ],
+            [roles],
+        ),
+        _pass_role("PassExecutionRoles", sagemaker_roles, SAGEMAKER),
+        _pass_role("PassFunctionRoles", [f"{roles}-predict-lambda"], LAMBDA),
+        {
+            **_allow(
+                "AutoscalingServiceRole",
+                ["iam:CreateServiceLinkedRole"],
                 [
-                    "ecr:CreateRepository",
-                    "ecr:DescribeRepositories",
-                    "ecr:DescribeImages",
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:InitiateLayerUpload",
-                    "ecr:UploadLayerPart",
-                    "ecr:CompleteLayerUpload",
-                    "ecr:PutImage",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
+                    f"arn:aws:iam::{project.account_id}:role/aws-service-role/"
+                    "sagemaker.application-autoscaling.amazonaws.com/*"
                 ],
-                [arn("ecr", f"repository/{name}") for name in ECR_REPOSITORIES],
             ),
-            _allow(
-                "Buckets",
-                [
-                    "s3:*Bucket*",
-                    "s3:ListBucketVersions",
-                    "s3:*Object",
-                    "s3:*ObjectVersion",
-                    "s3:*LifecycleConfiguration",
-                ],
-                [f"arn:aws:s3:::{project}-*", f"arn:aws:s3:::{project}-*/*"],
-            ),
-            _allow(
-                "SageMaker",
-                ["sagemaker:*"],
-                [arn("sagemaker", f"{kind}/{project}-*") for kind in sagemaker_kinds],
-            ),
-            _allow(
-                "SageMakerLists",
-                ["sagemaker:List*", "sagemaker:DescribeProcessingJob"],
-                ["*"],
-            ),
-            _allow(
-                "Roles",
-                [
-                    "iam:CreateRole",
-                    "iam:DeleteRole",
-                    "iam:GetRole",
-                    "iam:TagRole",
-                    "iam:PutRolePolicy",
-                    "iam:GetRolePolicy",
-                    "iam:DeleteRolePolicy",
-                    "iam:ListRolePolicies",
-                    "iam:ListAttachedRolePolicies",
-                ],
-                [f"arn:aws:iam::{account_id}:role/{project}-*"],
-            ),
-            {
-                "Sid": "PassRolesToSageMakerAndLambda",
-                "Effect": "Allow",
-                "Action": "iam:PassRole",
-                "Resource": f"arn:aws:iam::{account_id}:role/{project}-*",
-                "Condition": {
-                    "StringEquals": {
-                        "iam:PassedToService": ["sagemaker.amazonaws.com", "lambda.amazonaws.com"]
-                    }
-                },
+            "Condition": {
+                "StringEquals": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}
             },
-            _allow(
-                "RollbackAlarms",
-                ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"],
-                [arn("cloudwatch", f"alarm:{project}-*")],
+        },
+    ]
+
+
+def _pass_role(sid: str, roles: list[str], service: str) -> dict:
+    return {
+        **_allow(sid, ["iam:PassRole"], roles),
+        "Condition": {"StringEquals": {"iam:PassedToService": service}},
+    }
+
+
+def autoscaling_statements(match: str, deployment: str) -> list[dict]:
+    """Scalable targets carry no name AWS lets a policy match, so they are scoped by the
+    deployment tag: sent on registration, required on every later change; and to SageMaker
+    variants, so no other service's targets are reachable."""
+    tag, value, targets = PROJECT_TAG, deployment, ["*"]
+    return [
+        _allow(
+            "AutoscalingReads",
+            [
+                "application-autoscaling:DescribeScalableTargets",
+                "application-autoscaling:DescribeScalingPolicies",
+            ],
+            ["*"],
+        ),
+        {
+            **_allow(
+                "RegisterTaggedTargets",
+                ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"],
+                targets,
             ),
-            _allow("DescribeAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
-            _allow(
-                "Autoscaling",
+            "Condition": {
+                "StringEquals": AUTOSCALING,
+                match: {f"aws:RequestTag/{tag}": value},
+                f"{match}IfExists": {f"aws:ResourceTag/{tag}": value},
+            },
+        },
+        {
+            **_allow(
+                "ChangeOwnTargets",
                 [
                     "application-autoscaling:RegisterScalableTarget",
                     "application-autoscaling:DeregisterScalableTarget",
-                    "application-autoscaling:DescribeScalableTargets",
                     "application-autoscaling:PutScalingPolicy",
-                    "application-autoscaling:DescribeScalingPolicies",
-                    "application-autoscaling:TagResource",
+                    "application-autoscaling:DeleteScalingPolicy",
                 ],
-                ["*"],
+                targets,
             ),
-            {
-                "Sid": "AutoscalingServiceRole",
-                "Effect": "Allow",
-                "Action": "iam:CreateServiceLinkedRole",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}
-                },
-            },
-            _allow("ApiProxyFunction", ["lambda:*"], [arn("lambda", f"function:{project}-*")]),
+            "Condition": {"StringEquals": AUTOSCALING, match: {f"aws:ResourceTag/{tag}": value}},
+        },
+    ]
+
+
+def http_api_statements(region: str, match: str, deployment: str) -> list[dict]:
+    """HTTP API ids are random, so APIs are scoped by the deployment tag: required in the create
+    request, and on the API for every later change (AWS evaluates the API's tags for its routes,
+    integrations and stages too). No `/tags/*` access: a run cannot re-tag another stage's API."""
+    apis = f"arn:aws:apigateway:{region}::/apis"
+    tag = f"aws:{{}}Tag/{PROJECT_TAG}"
+    return [
+        _allow("ReadApis", ["apigateway:GET"], [apis, f"{apis}/*"]),
+        {
+            **_allow("CreateTaggedApi", ["apigateway:POST"], [apis]),
+            "Condition": {match: {tag.format("Request"): deployment}},
+        },
+        {
+            **_allow(
+                "ChangeOwnApi",
+                ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"],
+                [f"{apis}/*"],
+            ),
+            "Condition": {match: {tag.format("Resource"): deployment}},
+        },
+    ]
+
+
+def boundary_policy(project: Project) -> dict:
+    """The most any engine-made role may do, whatever inline policy a run gives it: what the
+    endpoint, the monitoring jobs and the API's Lambda need, for this project's resources."""
+    p, account = project.name, project.account_id
+    buckets = [f"{p}-*", *project.buckets]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
             _allow(
-                "ApiProxyLogs",
+                "Objects", ["s3:GetObject", "s3:PutObject"], [f"arn:aws:s3:::{name}/*" for name in buckets]
+            ),
+            _allow(
+                "Buckets",
+                ["s3:ListBucket", "s3:GetBucketLocation"],
+                [f"arn:aws:s3:::{name}" for name in buckets],
+            ),
+            _allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+            _allow(
+                "PullImages",
+                ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                ecr_repository_arns("*", account),
+            ),
+            _allow(
+                "Logs",
                 [
                     "logs:CreateLogGroup",
-                    "logs:PutRetentionPolicy",
-                    "logs:DeleteLogGroup",
-                    "logs:TagResource",
-                    "logs:TagLogGroup",
-                    "logs:ListTagsForResource",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
                 ],
-                [arn("logs", f"log-group:/aws/lambda/{project}-*")],
+                [
+                    f"arn:aws:logs:*:{account}:log-group:/aws/sagemaker/*",
+                    f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{p}-*",
+                ],
             ),
-            _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], ["*"]),
+            _allow("MetricsAndAlarms", ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms"], ["*"]),
             _allow(
-                "HttpApi",
-                [
-                    "apigateway:GET",
-                    "apigateway:POST",
-                    "apigateway:PATCH",
-                    "apigateway:PUT",
-                    "apigateway:DELETE",
-                ],
-                [
-                    f"arn:aws:apigateway:{region}::/apis",
-                    f"arn:aws:apigateway:{region}::/apis/*",
-                    f"arn:aws:apigateway:{region}::/tags/*",
-                ],
+                "InvokeEndpoints",
+                ["sagemaker:InvokeEndpoint"],
+                [f"arn:aws:sagemaker:*:{account}:endpoint/{p}-*"],
             ),
+            {
+                **_allow(
+                    "KeysThroughS3",
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [f"arn:aws:kms:*:{account}:key/*"],
+                ),
+                "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+            },
         ],
     }
 
 
-def trust_policy(account_id: str, repository: str) -> dict:
-    """Only pull-request and workflow_dispatch runs of `owner/name` may assume the deploy role."""
+def trust_policy(account_id: str, repository: str, environments: tuple[str, ...] = ENVIRONMENTS) -> dict:
+    """Only jobs of `owner/name` running in one of the GitHub Environments may assume the role:
+    not a branch, a tag, a schedule, or a pull-request job without an environment."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -154,9 +368,11 @@ def trust_policy(account_id: str, repository: str) -> dict:
                 "Principal": {"Federated": f"arn:aws:iam::{account_id}:oidc-provider/{GITHUB_OIDC}"},
                 "Action": "sts:AssumeRoleWithWebIdentity",
                 "Condition": {
-                    "StringEquals": {f"{GITHUB_OIDC}:aud": "sts.amazonaws.com"},
-                    "StringLike": {
-                        f"{GITHUB_OIDC}:sub": [f"repo:{repository}:pull_request", f"repo:{repository}:ref:*"]
+                    "StringEquals": {
+                        f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+                        f"{GITHUB_OIDC}:sub": [
+                            f"repo:{repository}:environment:{name}" for name in environments
+                        ],
                     },
                 },
             }

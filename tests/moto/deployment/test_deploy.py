@@ -12,6 +12,7 @@ from deployment.website import static_files
 from tests.functional.deployment.contract import JOB_DEFINITION
 from tests.moto.deployment.conftest import ACCOUNT, REGION
 from tests.moto.deployment.inventory import of_deployment, tagged_resources
+from tests.unit.deployment.github_files import read_github_output
 
 NO_MONITORING = ("--set", "monitoring.enabled=false")
 BUCKET = f"pose-dev-{ACCOUNT}-{REGION}"
@@ -188,7 +189,7 @@ def test_plan_shows_no_changes_after_a_deploy_and_publishes_it_for_ci(run, accou
 
     assert result.code == 0 and result.out.splitlines()[-1] == "plan: no changes"
     assert mutating(account.since(mark)) == []
-    assert "plan_changes=0" in outputs.read_text().splitlines()
+    assert read_github_output(outputs.read_text())["plan_changes"] == "0"
 
 
 def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):

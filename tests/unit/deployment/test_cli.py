@@ -11,6 +11,7 @@ from deployment import cli
 from deployment.errors import ConfigError
 from tests.conftest import REPO
 from tests.unit.deployment.builders import INFERENCE_IMAGE, MONITORING_IMAGE
+from tests.unit.deployment.github_files import read_github_output
 
 SHIPPED = str(REPO / "config.yml")
 
@@ -33,10 +34,16 @@ def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+COST = (
+    "while deployed: about $0.115/hour (1 x ml.m5.large, on-demand in us-east-1), "
+    "plus a monitoring job on ml.m5.large for a few minutes each run\n"
+)
+
+
 def test_validate_accepts_the_shipped_config(capsys):
     assert run(capsys, "validate", "--config", SHIPPED) == (
         0,
-        f"{SHIPPED} is valid: pose-dev in us-east-1, model blazepose-full on ml.m5.large\n",
+        f"{SHIPPED} is valid: pose-dev in us-east-1, model blazepose-full on ml.m5.large\n{COST}",
         "",
     )
 
@@ -55,7 +62,56 @@ def test_validate_applies_every_set_override(capsys):
 
     assert (code, out) == (
         0,
-        f"{SHIPPED} is valid: pose-pr-7 in us-east-1, model blazepose-full on ml.c5.xlarge\n",
+        f"{SHIPPED} is valid: pose-pr-7 in us-east-1, model blazepose-full on ml.c5.xlarge\n"
+        "while deployed: 1 x ml.c5.xlarge per hour: see https://aws.amazon.com/sagemaker/pricing/, "
+        "plus a monitoring job on ml.m5.large for a few minutes each run\n",
+    )
+
+
+def test_a_value_cannot_forge_another_output(tmp_path: Path, monkeypatch):
+    """A monitoring message that ends in a line of its own must stay that message's text."""
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    attack = "CompletedWithViolations: p99 over 1.0 s\napi_url=https://attacker.example/predict"
+    real = "https://abc123.execute-api.us-east-1.amazonaws.com/predict"
+
+    cli._publish_outputs({"api_url": real, "endpoint_name": "pose-pr-42"}, [])
+    cli._publish_outputs({"monitoring_status": "CompletedWithViolations", "monitoring_message": attack}, [])
+
+    outputs = read_github_output(output.read_text())
+    assert outputs["api_url"] == real
+    assert outputs["monitoring_message"] == attack
+    assert outputs["plan_changes"] == "0"
+
+
+def test_each_output_has_its_own_random_delimiter_and_one_inside_a_value_is_refused():
+    from deployment.github_outputs import output_block
+
+    first, second = output_block("a", "x"), output_block("a", "x")
+    assert first.startswith("a<<ghadelimiter_") and first != second
+    with pytest.raises(ValueError, match="contains its delimiter"):
+        output_block("message", "text\nEOF\napi_url=https://attacker.example", delimiter="EOF")
+    with pytest.raises(ValueError, match="not a step output name"):
+        output_block("api_url=x\nb", "y")
+
+
+def test_validate_gives_ci_the_stage_and_its_cost(capsys, tmp_path: Path, monkeypatch):
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    assert run(capsys, "validate", "--config", SHIPPED, "--set", "project.stage=pr-7")[0] == 0
+    assert read_github_output(output.read_text()) == {
+        "stage": "pr-7",
+        "prefix": "pose-pr-7",
+        "hourly_cost": COST.removeprefix("while deployed: ").rstrip(),
+    }
+
+
+def test_the_job_summary_keeps_each_value_in_its_cell(tmp_path: Path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    cli._publish_outputs({"monitoring_message": "a | b\n| forged | row |`"}, [])
+    assert (
+        summary.read_text().splitlines()[-1] == "| monitoring_message | `a \\| b \\| forged \\| row \\|'` |"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.unit.workflows.expressions import evaluate
 
 WORKFLOWS = REPO / ".github" / "workflows"
 BIN = Path(sys.executable).parent
@@ -51,11 +53,55 @@ def test_a_pull_request_to_main_tests_builds_deploys_and_comments_in_that_order(
     assert "make lint" in test_commands and "make test" in test_commands
 
 
-def test_two_pushes_to_one_pull_request_never_deploy_at_once(pull_request):
-    assert pull_request["concurrency"] == {
-        "group": "deploy-${{ github.event.pull_request.number }}",
-        "cancel-in-progress": False,
+def pr_event(number: int, shared: str = "") -> dict:
+    return {
+        "github": {"event_name": "pull_request", "event": {"pull_request": {"number": number}}},
+        "vars": {"SHARED_STAGE": shared},
     }
+
+
+def dispatch(stage: str, shared: str = "") -> dict:
+    return {
+        "github": {"event_name": "workflow_dispatch", "event": {"inputs": {"stage": stage}}},
+        "vars": {"SHARED_STAGE": shared},
+    }
+
+
+def stage_jobs(pull_request: dict, cleanup: dict) -> list[tuple[dict, dict]]:
+    """(workflow, job) for every job that touches a stage."""
+    return [(pull_request, pull_request["jobs"]["deploy"]), (cleanup, cleanup["jobs"]["destroy"])]
+
+
+@pytest.mark.parametrize(
+    ("event", "stage"),
+    [
+        (pr_event(42), "pr-42"),
+        (pr_event(42, shared="preview"), "preview"),
+        (dispatch("pr-42"), "pr-42"),
+        (dispatch("dev", shared="preview"), "dev"),
+    ],
+)
+def test_every_job_that_touches_a_stage_holds_that_stages_one_concurrency_group(
+    pull_request, cleanup, event, stage
+):
+    for workflow, job in stage_jobs(pull_request, cleanup):
+        assert job["concurrency"]["cancel-in-progress"] is False
+        assert evaluate(job["concurrency"]["group"], event) == f"deploy-{stage}"
+        assert evaluate(workflow["env"]["STAGE"], event) == stage  # the stage its commands are given
+
+
+def test_a_manual_clean_up_waits_for_the_pull_requests_deploy_and_a_shared_stage_serialises_all(
+    pull_request, cleanup
+):
+    deploy_group = pull_request["jobs"]["deploy"]["concurrency"]["group"]
+    destroy_group = cleanup["jobs"]["destroy"]["concurrency"]["group"]
+    assert evaluate(deploy_group, pr_event(42)) == evaluate(destroy_group, dispatch("pr-42"))
+    assert evaluate(deploy_group, pr_event(41, "preview")) == evaluate(deploy_group, pr_event(42, "preview"))
+    assert evaluate(deploy_group, pr_event(4)) != evaluate(deploy_group, pr_event(42))
+    # Runs of one pull request queue as a whole too, in a group of their own (never the stage's:
+    # a workflow holding the group its own job waits for would deadlock).
+    assert evaluate(pull_request["concurrency"]["group"], pr_event(42)) == "pull-request-42"
+    assert pull_request["concurrency"]["cancel-in-progress"] is False
 
 
 def test_permissions_are_least_per_job(pull_request, cleanup):
@@ -79,7 +125,43 @@ def test_aws_credentials_come_from_oidc_and_never_reach_forks(pull_request):
     assert pull_request["jobs"]["build"]["if"] == fork_guard  # deploy and comment need build
     for job in pull_request["jobs"].values():
         for step in steps_using(job, "aws-actions/configure-aws-credentials"):
-            assert set(step["with"]) == {"role-to-assume", "aws-region"}  # no long-lived keys
+            # No long-lived keys; every run narrowed by a session policy.
+            assert set(step["with"]) == {"role-to-assume", "aws-region", "inline-session-policy"}
+
+
+@pytest.mark.parametrize(
+    ("event", "environment"),
+    [
+        (pr_event(42), "pull-request"),
+        (dispatch("pr-42"), "pull-request"),
+        (dispatch("preview", "preview"), "pull-request"),
+        (dispatch("dev"), "production"),
+        (dispatch("prod", "preview"), "production"),
+    ],
+)
+def test_credentialed_jobs_run_in_the_environment_of_their_kind_of_stage(
+    pull_request, cleanup, event, environment
+):
+    assert pull_request["jobs"]["build"]["environment"] == "pull-request"
+    assert pull_request["jobs"]["deploy"]["environment"]["name"] == "pull-request"
+    assert evaluate(cleanup["jobs"]["destroy"]["environment"], event) == environment
+    for workflow in (pull_request, cleanup):
+        for job in workflow["jobs"].values():
+            assert ("environment" in job) == bool(steps_using(job, "aws-actions/configure-aws-credentials"))
+
+
+def test_each_credentialed_run_is_narrowed_to_its_stage_or_to_ecr(pull_request, cleanup):
+    for job in (pull_request["jobs"]["deploy"], cleanup["jobs"]["destroy"]):
+        (credentials,) = steps_using(job, "aws-actions/configure-aws-credentials")
+        assert credentials["with"]["inline-session-policy"] == "${{ steps.stage.outputs.session_policy }}"
+        stage_step = next(step for step in job["steps"] if step.get("id") == "stage")
+        assert "-m deployment iam-policy --session" in stage_step["run"]
+        assert '--set "project.stage=$STAGE"' in stage_step["run"]
+        assert job["steps"].index(stage_step) < job["steps"].index(credentials)
+    (build,) = steps_using(pull_request["jobs"]["build"], "aws-actions/configure-aws-credentials")
+    assert json.loads(build["with"]["inline-session-policy"])["Statement"] == [
+        {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}
+    ]
 
 
 def test_deploy_uses_the_digests_the_build_pushed(pull_request):
@@ -101,13 +183,9 @@ def test_deploy_uses_the_digests_the_build_pushed(pull_request):
 
 
 def test_each_pull_request_deploys_its_own_stage_unless_one_is_shared(pull_request, cleanup):
-    assert pull_request["env"]["STAGE"] == (
-        "${{ vars.SHARED_STAGE || format('pr-{0}', github.event.pull_request.number) }}"
-    )
-    destroy = cleanup["jobs"]["destroy"]["steps"][-1]
-    assert (
-        destroy["env"]["STAGE"] == "${{ inputs.stage || format('pr-{0}', github.event.pull_request.number) }}"
-    )
+    assert evaluate(pull_request["env"]["STAGE"], pr_event(42)) == "pr-42"
+    assert evaluate(pull_request["env"]["STAGE"], pr_event(42, "preview")) == "preview"
+    assert pull_request["env"]["STAGE"] == cleanup["env"]["STAGE"]  # one expression, both workflows
     assert "vars.SHARED_STAGE == ''" in cleanup["jobs"]["destroy"]["if"]
 
 
@@ -122,6 +200,20 @@ def test_the_comment_is_updated_in_place_not_repeated(pull_request):
     script = script_step["with"]["script"]
     assert "updateComment" in script and "createComment" in script and "pose-deployment" in script
     assert "core.summary" in script  # the same table in the job summary
+
+
+def test_a_failed_deploy_comment_says_what_stays_billed_and_the_one_command_that_removes_it(pull_request):
+    (script_step,) = steps_using(pull_request["jobs"]["comment"], "actions/github-script")
+    script, env = script_step["with"]["script"], script_step["env"]
+    assert env["HOURLY_COST"] == "${{ needs.deploy.outputs.hourly-cost }}"
+    assert (
+        pull_request["jobs"]["deploy"]["outputs"]["hourly-cost"] == "${{ steps.stage.outputs.hourly_cost }}"
+    )
+    stage_step = next(step for step in pull_request["jobs"]["deploy"]["steps"] if step.get("id") == "stage")
+    assert "-m deployment validate" in stage_step["run"]  # writes hourly_cost before anything is created
+    assert "still billed" in script and "cell(env.HOURLY_COST)" in script
+    assert "python -m deployment destroy --set project.stage=${env.STAGE}" in script
+    assert env["CLEANUP_URL"].endswith("/actions/workflows/cleanup.yml")
 
 
 def test_third_party_actions_are_pinned_to_full_commit_shas(pull_request, cleanup):
