@@ -31,7 +31,11 @@ from deployment.errors import ConfigError
 from deployment.naming import ENGINE_TAGS
 from inference.catalog import CATALOG
 
-NAME_PATTERN = r"^[a-z0-9](-?[a-z0-9])*$"
+# No project's "{name}-" begins another's, and a stage's only '-' comes before a final number
+# (dev, prod, pr-42): so no stage's "{name}-{stage}-{kind}" names begin another stage's, which the
+# deploy role's per-stage session policy relies on (deploy_policy.check_isolation).
+PROJECT_PATTERN = r"^[a-z0-9]+$"
+STAGE_PATTERN = r"^[a-z0-9]+(-[0-9]+)?$"
 HOURLY = "cron(0 * ? * * *)"
 DAILY_PATTERN = re.compile(r"cron\(0 ([0-9]|1[0-9]|2[0-3]|\*/([1-9]|1[0-9]|2[0-4])|\*) \? \* \* \*\)")
 # SageMaker ends a real-time invocation after 60 s, so no inference time or model latency exceeds it.
@@ -65,9 +69,9 @@ def one_of(*values: int) -> object:
 
 
 class Project(Strict):
-    name: Annotated[str, Field(pattern=NAME_PATTERN, max_length=20)] = "pose"
+    name: Annotated[str, Field(pattern=PROJECT_PATTERN, max_length=20)] = "pose"
     # A deployment stage: "dev", "prod", or "pr-42" for a pull request's own environment.
-    stage: Annotated[str, Field(pattern=NAME_PATTERN, max_length=16)] = "dev"
+    stage: Annotated[str, Field(pattern=STAGE_PATTERN, max_length=16)] = "dev"
     # A region where SageMaker is available, per the pinned botocore's endpoint data.
     region: Annotated[str, AfterValidator(checks.region)] = "us-east-1"
     tags: Annotated[dict[str, str], AfterValidator(partial(checks.tags, engine_tags=ENGINE_TAGS))] = {}

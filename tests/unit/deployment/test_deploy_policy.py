@@ -454,3 +454,17 @@ def test_the_evaluator_follows_iam_semantics():
             {"Statement": [{**policy["Statement"][1], "Condition": {"ArnLike": {"k": "a"}}}]},
             Request("x:Tag", "z"),
         )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("project.name", "pose-x"),
+        ("project.stage", "pr-4-x"),
+        ("project.stage", "dev-eu"),
+        ("project.stage", "pr-"),
+    ],
+)
+def test_config_yml_refuses_the_same_names_everywhere_not_only_in_ci(key, value):
+    with pytest.raises(ConfigError, match=key):
+        load_config(REPO / "config.yml", [f"{key}={value}"])
