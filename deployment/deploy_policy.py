@@ -63,6 +63,7 @@ LAMBDA_ACTIONS = [
     "lambda:RemovePermission",
     "lambda:GetPolicy",
     "lambda:TagResource",
+    "lambda:UntagResource",
     "lambda:ListTags",
 ]
 
@@ -145,7 +146,13 @@ def deploy_policy(project: Project) -> dict:
         *_role_statements(project),
         _allow(
             "RollbackAlarms",
-            ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"],
+            [
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+                "cloudwatch:ListTagsForResource",
+            ],
             [arn("cloudwatch", f"alarm:{p}-*")],
         ),
         _allow("DescribeAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
@@ -182,6 +189,7 @@ LOG_ACTIONS = [
     "logs:DeleteLogGroup",
     "logs:TagResource",
     "logs:TagLogGroup",
+    "logs:UntagResource",
     "logs:ListTagsForResource",
 ]
 
@@ -207,6 +215,8 @@ def _role_statements(project: Project) -> list[dict]:
             [
                 "iam:GetRole",
                 "iam:TagRole",
+                "iam:UntagRole",
+                "iam:ListRoleTags",
                 "iam:GetRolePolicy",
                 "iam:ListRolePolicies",
                 "iam:DeleteRolePolicy",

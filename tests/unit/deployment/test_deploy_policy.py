@@ -182,6 +182,16 @@ ALLOWED = [
         f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pose-pr-42-model-latency",
         {},
     ),
+    # Tags kept as config.yml says (deployment/tags.py): by name, on this stage's resources.
+    ("iam:UntagRole", f"{ROLE}/pose-pr-42-predict-lambda", {}),
+    ("lambda:UntagResource", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pose-pr-42-predict", {}),
+    (
+        "cloudwatch:UntagResource",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pose-pr-42-invocation-5xx",
+        {},
+    ),
+    ("logs:UntagResource", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/pose-pr-42-predict", {}),
+    ("sagemaker:DeleteTags", f"{SM}:endpoint/pose-pr-42", {}),
     ("apigateway:GET", APIS, {}),
     ("apigateway:POST", APIS, NEW_TAG),
     ("apigateway:POST", f"{APIS}/a1b2c3/integrations", OWN_TAG),
@@ -205,6 +215,8 @@ DENIED = [
     ("logs:DeleteLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/pose-dev-predict", {}),
     ("cloudwatch:DeleteAlarms", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pose-pr-4-model-latency", {}),
     ("ecr:PutImage", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/someone-else", {}),
+    ("iam:UntagRole", f"{ROLE}/pose-dev-predict-lambda", {}),
+    ("lambda:UntagResource", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pose-pr-4-predict", {}),
     # Roles: never without the boundary, never edited out of it, passed only to their own service.
     ("iam:CreateRole", f"{ROLE}/pose-pr-42-sagemaker-execution", {}),
     ("iam:CreateRole", f"{ROLE}/pose-pr-42-x", {"iam:PermissionsBoundary": f"{BOUNDARY}-2"}),
@@ -468,3 +480,18 @@ def test_the_evaluator_follows_iam_semantics():
 def test_config_yml_refuses_the_same_names_everywhere_not_only_in_ci(key, value):
     with pytest.raises(ConfigError, match=key):
         load_config(REPO / "config.yml", [f"{key}={value}"])
+
+
+def test_the_role_policy_and_the_boundary_fit_iams_limits():
+    longest = config(
+        "pr-42",
+        "s3.bucket=" + "b" * 63,
+        "webapp.bucket=" + "w" * 63,
+        "data_capture.kms_key_id=alias/" + "k" * 200,
+        f"iam.execution_role_arn=arn:aws:iam::{ACCOUNT}:role/{'r' * 64}",
+        project="abcdefghijklmnopqrst",
+    )
+    role = json.dumps(deploy_policy(Project.of(longest, ACCOUNT)), separators=(",", ":"))
+    boundary = json.dumps(boundary_policy(Project.of(longest, ACCOUNT)), separators=(",", ":"))
+    assert len(role) <= 10_240  # an inline role policy (put-role-policy)
+    assert len(boundary) <= 6_144  # a managed policy (create-policy)
