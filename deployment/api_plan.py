@@ -26,7 +26,7 @@ from deployment.api_state import (
 from deployment.errors import DeploymentError
 from deployment.roles import Role
 
-NEW_API = "with its integration, route POST /predict, $default stage and invoke permission"
+NEW_API = "with its integration, route POST /predict and $default stage"
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class RemoteApi:
     integration: Integration | None = None
     route: Route | None = None
     stage: Stage | None = None
+    # More APIs of this deployment by the same name (a crashed or hand-made copy): removed.
+    duplicates: tuple[HttpApi, ...] = ()
 
     @property
     def predict_url(self) -> str | None:
@@ -67,8 +69,18 @@ def api_actions(desired: ApiState | None, remote: RemoteApi) -> list[Action]:
         compare("log-group", desired.log_group.name, desired.log_group, remote.log_group),
         *_function(desired.function, remote.function),
     ]
+    actions += _duplicates(remote, "a second API of this deployment")
     if remote.api is None:
-        return [*actions, Action("create", "http-api", desired.api.name, NEW_API, desired)]
+        # The function's invoke permission still names the old API (deleted by hand): it follows.
+        verb = "update" if remote.permission else "create"
+        permission = Action(
+            verb,
+            "lambda-permission",
+            _permission_name(desired),
+            "for the API created above",
+            desired.permission,
+        )
+        return [*actions, Action("create", "http-api", desired.api.name, NEW_API, desired), permission]
     api_id = remote.api.api_id
     integration_id = remote.integration.integration_id if remote.integration else ""
     integration = replace(desired.integration, api_id=api_id, integration_id=integration_id)
@@ -84,12 +96,7 @@ def api_actions(desired: ApiState | None, remote: RemoteApi) -> list[Action]:
             replace(desired.stage, api_id=api_id),
             remote.stage,
         ),
-        compare(
-            "lambda-permission",
-            f"{desired.function.name} {permission.statement_id}",
-            permission,
-            remote.permission,
-        ),
+        compare("lambda-permission", _permission_name(desired), permission, remote.permission),
     ]
 
 
@@ -98,6 +105,7 @@ def destroy_api(remote: RemoteApi) -> list[Action]:
     actions = []
     if remote.api:
         actions.append(Action("delete", "http-api", remote.api.name, target=remote.api))
+    actions += _duplicates(remote, "")
     if remote.function:
         actions.append(Action("delete", "function", remote.function.name, target=remote.function))
     if remote.log_group:
@@ -142,6 +150,17 @@ def destroy_web(remote: RemoteWeb) -> list[Action]:
     if remote.bucket and remote.bucket_is_ours:
         return [Action("delete", "web-bucket", remote.bucket.name, "and every object in it", remote.bucket)]
     return []  # a bucket that is not ours is never touched
+
+
+def _duplicates(remote: RemoteApi, reason: str) -> list[Action]:
+    # Named by id: the one kept has the same name.
+    return [
+        Action("delete", "http-api", f"{api.name} {api.api_id}", reason, api) for api in remote.duplicates
+    ]
+
+
+def _permission_name(desired: ApiState) -> str:
+    return f"{desired.function.name} {desired.permission.statement_id}"
 
 
 def _function(desired: Function, remote: Function | None) -> list[Action]:

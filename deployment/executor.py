@@ -92,10 +92,16 @@ class Executor(PublicSteps):
         match action.kind, action.verb:
             case "bucket", "create":
                 aws.storage.create_bucket(target, self.tags)
-            case "bucket", "update":
-                aws.storage.configure_bucket(target)
+            case "bucket-access-block", "update":
+                aws.storage.put_access_block(target)
+            case "bucket-policy", "update":
+                aws.storage.put_policy(target)
+            case "bucket-encryption", "update":
+                aws.storage.put_encryption(target)
             case "bucket-lifecycle", "update":
-                aws.storage.put_capture_expiry(target)
+                aws.storage.put_stage_rules(target)
+            case "tags", "update":
+                aws.tagging.change(target)
             case "bucket", "delete":
                 aws.storage.delete_bucket(action.name)
             case "bucket-folder", "delete":

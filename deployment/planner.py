@@ -6,7 +6,7 @@ what `deploy` does. The actions are ordered: dependencies first, clean-up last.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from deployment.actions import Action, compare, exists
@@ -20,9 +20,11 @@ from deployment.api_plan import (
     stale_web_files,
     web_actions,
 )
+from deployment.bucket_plan import bucket_actions, destroy_bucket
 from deployment.errors import DeploymentError
-from deployment.naming import Names
+from deployment.naming import MONITORED_BY_TAG, Names
 from deployment.state import Alarm, Autoscaling, Bucket, DesiredState, Role, Schedule
+from deployment.tags import ResourceTags, plan_tags
 
 # Endpoint states in which SageMaker refuses changes until the current operation ends.
 BUSY_STATES = frozenset(
@@ -54,7 +56,8 @@ class RemoteState:
     """What exists in the account for this deployment, read back into the desired-state types."""
 
     bucket: Bucket | None = None
-    bucket_is_ours: bool = False  # tagged by this deployment (so destroy may delete it)
+    bucket_is_ours: bool = False  # tagged by this deployment, or named by it (so destroy may delete it)
+    bucket_shared: bool = False  # holds other stages' folders or rules (read by destroy only)
     role: Role | None = None
     artifact_exists: bool = False
     models: frozenset[str] = frozenset()
@@ -67,6 +70,8 @@ class RemoteState:
     one_off_schedule: str | None = None
     api: RemoteApi = field(default_factory=RemoteApi)
     web: RemoteWeb = field(default_factory=RemoteWeb)
+    # The tags on each resource of this deployment found above (the web page's are in `web`).
+    tags: tuple[ResourceTags, ...] = ()
 
 
 def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
@@ -75,8 +80,8 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
     public = api_actions(desired.api, remote.api)
     # The page carries the API's URL; a new API's URL is known only once it exists.
     new_api = any(action.kind == "http-api" and action.verb == "create" for action in public)
-    return [
-        _bucket(desired, remote),
+    actions = [
+        *bucket_actions(desired.bucket, remote.bucket, remote.bucket_is_ours),
         *([compare("role", desired.role.name, desired.role, remote.role)] if desired.role else []),
         *function_role(desired.api, remote.api),
         exists("artifact", desired.artifact.s3_uri, desired.artifact, remote.artifact_exists),
@@ -98,6 +103,9 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
         *_abandoned_role(desired, remote),
         *stale_web_files(desired.web, remote.web),
     ]
+    monitored = {("endpoint", desired.endpoint.name): ((MONITORED_BY_TAG, desired.endpoint.monitored_by),)}
+    extra = monitored if desired.endpoint.monitored_by else {}
+    return [*actions, *plan_tags(remote.tags, desired.tags, extra, actions)]
 
 
 def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
@@ -121,16 +129,7 @@ def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
     actions += [Action("delete", "alarm", alarm.name) for alarm in remote.alarms]
     if remote.role:
         actions.append(Action("delete", "role", remote.role.name, target=remote.role))
-    if remote.bucket and remote.bucket_is_ours:
-        actions.append(
-            Action("delete", "bucket", remote.bucket.name, "and every object in it", remote.bucket)
-        )
-    elif remote.bucket:
-        reason = f"only this deployment's folder {names.prefix}/ (the bucket is not ours)"
-        actions.append(
-            Action("delete", "bucket-folder", f"s3://{remote.bucket.name}/{names.prefix}/", reason)
-        )
-    return actions
+    return actions + destroy_bucket(names.prefix, remote.bucket, remote.bucket_is_ours, remote.bucket_shared)
 
 
 def _alarms(desired: tuple[Alarm, ...], remote: tuple[Alarm, ...]) -> list[Action]:
@@ -186,19 +185,6 @@ def _schedule(desired: DesiredState, remote: RemoteState) -> list[Action]:
         reason = "monitoring.enabled is false"
         return [Action("delete", "monitoring-schedule", remote.schedule.name, reason, remote.schedule)]
     return [compare("monitoring-schedule", desired.schedule.name, desired.schedule, remote.schedule)]
-
-
-def _bucket(desired: DesiredState, remote: RemoteState) -> Action:
-    """A bucket config.s3 names but this deployment did not create keeps its owner's encryption:
-    only the capture-expiry rule is ours to keep right."""
-    current = remote.bucket
-    if current is None or remote.bucket_is_ours:
-        return compare("bucket", desired.bucket.name, desired.bucket, current)
-    if replace(current, kms_key_id=desired.bucket.kms_key_id) == desired.bucket:
-        return Action("unchanged", "bucket", desired.bucket.name)
-    return Action(
-        "update", "bucket-lifecycle", desired.bucket.name, "the capture expiry rule", desired.bucket
-    )
 
 
 def _abandoned_role(desired: DesiredState, remote: RemoteState) -> list[Action]:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from deployment import website
 from deployment.actions import Action
-from deployment.api_state import ApiState, Function, Route, WebPage
+from deployment.api_state import ApiState, Function, Permission, Route, WebPage
 from deployment.errors import DeploymentError
 
 PUBLIC_KINDS = frozenset(
@@ -79,10 +79,10 @@ class PublicSteps:
             case "api-stage", "update":
                 aws.http_api.update_stage(target)
             case "lambda-permission", "create":
-                aws.functions.add_permission(target)
+                aws.functions.add_permission(self._for_this_api(target))
             case "lambda-permission", "update":
                 aws.functions.remove_permission(target)
-                aws.functions.add_permission(target)
+                aws.functions.add_permission(self._for_this_api(target))
             case _:
                 raise DeploymentError(f"no way to {action.verb} a {action.kind}", where=action.name)
 
@@ -132,11 +132,19 @@ class PublicSteps:
         self.wait_for_function(function.name)
 
     def _create_api(self, state: ApiState) -> None:
-        """The API and its parts, then the permission, which names the API's new id."""
+        """The API and its parts; the permission after it names the API's new id."""
         created = self.aws.http_api.create(state, self.tags)
         self.assigned["api_url"] = created.predict_url
-        source_arn = state.names.api_source_arn(created.api_id)
-        self.aws.functions.add_permission(replace(state.permission, source_arn=source_arn))
+        self.assigned["api_source_arn"] = state.names.api_source_arn(created.api_id)
+
+    def _for_this_api(self, permission: Permission) -> Permission:
+        """A permission for an API created in this run gets its source ARN now."""
+        if permission.source_arn:
+            return permission
+        source_arn = self.assigned.get("api_source_arn")
+        if not source_arn:
+            raise DeploymentError("the API it is for is unknown", where=permission.function_name)
+        return replace(permission, source_arn=source_arn)
 
     def _integration_id(self, route: Route) -> str:
         integration_id = route.integration_id or self.assigned.get("integration_id")

@@ -9,18 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deployment.api_state import ApiState, WebState, api_state, web_state
+from deployment.bucket_state import Bucket, capture_bucket
 from deployment.config import Config
 from deployment.naming import PROJECT_TAG, Names, artifact_key
 from deployment.policies import canonical, execution_policy
 from deployment.roles import Role, boundary_arn
-
-
-@dataclass(frozen=True)
-class Bucket:
-    name: str
-    kms_key_id: str | None
-    capture_prefix: str  # objects below it expire after `retention_days`
-    retention_days: int
 
 
 @dataclass(frozen=True)
@@ -94,6 +87,9 @@ class Endpoint:
     name: str
     config_name: str
     deployment: Deployment = field(compare=False)
+    # The monitoring schedule watching it, kept in its `pose:monitoring-schedule` tag (destroy finds
+    # the schedule by it even after monitoring was switched off).
+    monitored_by: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -168,11 +164,12 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
     return DesiredState(
         names=names,
         tags=tuple(sorted({**config.project.tags, PROJECT_TAG: names.prefix}.items())),
-        bucket=Bucket(
+        bucket=capture_bucket(
             bucket_name,
-            config.data_capture.kms_key_id,
+            root,
             f"{root}/{config.s3.capture_prefix}/",
             config.data_capture.retention_days,
+            config.data_capture.kms_key_id,
         ),
         role=role,
         role_arn=role_arn,
@@ -180,7 +177,12 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
         model=model,
         endpoint_config=endpoint_config,
         alarms=alarms,
-        endpoint=Endpoint(names.endpoint, endpoint_config.name, _deployment(config, alarms)),
+        endpoint=Endpoint(
+            names.endpoint,
+            endpoint_config.name,
+            _deployment(config, alarms),
+            names.monitoring_schedule if config.monitoring.enabled else None,
+        ),
         autoscaling=_autoscaling(config, names),
         schedule=_schedule(
             config, names, inputs, role_arn, f"s3://{bucket_name}/{root}/{config.s3.reports_prefix}"

@@ -14,6 +14,7 @@ from deployment.aws.identity import Identity
 from deployment.aws.sagemaker import SageMaker
 from deployment.aws.scaling import Scaling
 from deployment.aws.storage import Storage
+from deployment.aws.tagging import Tagging
 from deployment.aws.website import Website
 
 
@@ -26,6 +27,7 @@ class Aws:
     scaling: Scaling
     functions: Functions
     http_api: HttpApis
+    tagging: Tagging
     website: Website
     region: str
 
@@ -38,15 +40,17 @@ def connect(region: str, session: boto3.Session | None = None) -> Aws:
     def client(name: str):
         return session.client(name, region_name=region, config=retries)
 
-    s3 = client("s3")
+    s3, iam, sagemaker, cloudwatch = client("s3"), client("iam"), client("sagemaker"), client("cloudwatch")
+    functions, logs, gateway = client("lambda"), client("logs"), client("apigatewayv2")
     return Aws(
         storage=Storage(s3, region),
-        identity=Identity(client("iam"), client("sts")),
-        sagemaker=SageMaker(client("sagemaker")),
-        alarms=Alarms(client("cloudwatch")),
+        identity=Identity(iam, client("sts")),
+        sagemaker=SageMaker(sagemaker),
+        alarms=Alarms(cloudwatch),
         scaling=Scaling(client("application-autoscaling")),
-        functions=Functions(client("lambda"), client("logs")),
-        http_api=HttpApis(client("apigatewayv2")),
+        functions=Functions(functions, logs),
+        http_api=HttpApis(gateway),
+        tagging=Tagging(s3, iam, sagemaker, cloudwatch, functions, logs, gateway),
         website=Website(s3, region),
         region=region,
     )

@@ -1,6 +1,7 @@
 """API Gateway (HTTP APIs): `POST /predict` → the Lambda, CORS for the page's origin, throttled.
 
-API names are not unique, so our API is the one with our name *and* this deployment's tag.
+API names are not unique: ours are those with our name and this deployment's tag, or our name and
+no project tag at all (its tags removed by hand): the engine still finds, repairs and destroys it.
 """
 
 from __future__ import annotations
@@ -21,13 +22,22 @@ class HttpApis:
         self.client = client
 
     def find(self, name: str, deployment: str) -> HttpApi | None:
-        for page in self.client.get_paginator("get_apis").paginate():
-            for api in page["Items"]:
-                if api["Name"] == name and api.get("Tags", {}).get(PROJECT_TAG) == deployment:
-                    return HttpApi(
-                        name, _cors_from(api.get("CorsConfiguration")), api["ApiId"], api["ApiEndpoint"]
-                    )
-        return None
+        found = self.find_all(name, deployment)
+        return found[0] if found else None
+
+    def find_all(self, name: str, deployment: str) -> tuple[HttpApi, ...]:
+        """This deployment's APIs by that name: a tagged one first, then the oldest."""
+        ours = [
+            api
+            for page in self.client.get_paginator("get_apis").paginate()
+            for api in page["Items"]
+            if api["Name"] == name and api.get("Tags", {}).get(PROJECT_TAG, deployment) == deployment
+        ]
+        ours.sort(key=lambda api: (PROJECT_TAG not in api.get("Tags", {}), str(api.get("CreatedDate", ""))))
+        return tuple(
+            HttpApi(name, _cors_from(api.get("CorsConfiguration")), api["ApiId"], api["ApiEndpoint"])
+            for api in ours
+        )
 
     def read_integration(self, api_id: str, function_arn: str) -> Integration | None:
         """Ours targets the function; any other (left from an edit by hand) is reported as changed."""

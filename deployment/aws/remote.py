@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deployment.api_plan import RemoteApi, RemoteWeb
 from deployment.api_state import PERMISSION_STATEMENT, ROUTE_KEY, STAGE
 from deployment.aws import Aws
+from deployment.aws.remote_tags import read_tags
 from deployment.naming import Names
 from deployment.planner import RemoteState
 from deployment.policies import LAMBDA
@@ -28,14 +29,16 @@ class Lookup:
 
 def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
     names = lookup.names
-    bucket, bucket_is_ours = aws.storage.read_bucket(lookup.bucket, names.prefix)
+    bucket, bucket_is_ours, bucket_tags = aws.storage.read_bucket(lookup.bucket, names)
+    shared = bool(lookup.destroying and bucket and aws.storage.shared_with_others(bucket.name, names.prefix))
     endpoint = aws.sagemaker.describe_endpoint(names.endpoint)
     has_schedule = lookup.monitoring or (endpoint is not None and endpoint.monitored_by is not None)
     one_off = f"{names.monitoring_schedule}-now"
     leftover = lookup.destroying and has_schedule and aws.sagemaker.schedule_status(one_off) is not None
-    return RemoteState(
+    state = RemoteState(
         bucket=bucket,
         bucket_is_ours=bucket_is_ours,
+        bucket_shared=shared,
         # Read even when config.iam names a role: one the engine made earlier is then removed.
         role=aws.identity.read_role(names.execution_role),
         artifact_exists=bool(bucket and lookup.artifact and aws.storage.artifact_exists(lookup.artifact)),
@@ -49,11 +52,12 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         api=read_api(aws, names),
         web=read_web(aws, lookup.web_bucket, names.prefix),
     )
+    return replace(state, tags=read_tags(aws, names, state, bucket_tags))
 
 
 def read_api(aws: Aws, names: Names) -> RemoteApi:
     function = aws.functions.read(names.function)
-    api = aws.http_api.find(names.http_api, names.prefix)
+    api, *duplicates = aws.http_api.find_all(names.http_api, names.prefix) or (None,)
     integration = route = stage = None
     if api:
         integration = aws.http_api.read_integration(api.api_id, names.function_arn)
@@ -68,6 +72,7 @@ def read_api(aws: Aws, names: Names) -> RemoteApi:
         integration=integration,
         route=route,
         stage=stage,
+        duplicates=tuple(duplicates),
     )
 
 

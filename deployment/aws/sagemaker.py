@@ -96,6 +96,8 @@ class SageMaker:
         )
 
     def create_endpoint(self, endpoint: Endpoint, tags: tuple[tuple[str, str], ...]) -> None:
+        if endpoint.monitored_by:
+            tags = (*tags, (MONITORED_BY_TAG, endpoint.monitored_by))
         self.client.create_endpoint(
             EndpointName=endpoint.name, EndpointConfigName=endpoint.config_name, Tags=tag_list(tags)
         )
@@ -126,11 +128,7 @@ class SageMaker:
             MonitoringScheduleName=schedule.name,
             MonitoringScheduleConfig=schedule_config(schedule),
             Tags=tag_list(tags),
-        )
-        endpoint_arn = self.client.describe_endpoint(EndpointName=schedule.endpoint_name)["EndpointArn"]
-        self.client.add_tags(
-            ResourceArn=endpoint_arn, Tags=[{"Key": MONITORED_BY_TAG, "Value": schedule.name}]
-        )
+        )  # the endpoint's pose:monitoring-schedule tag is one of its tags (see tags.py)
 
     def create_one_off_schedule(self, schedule: Schedule) -> None:
         """A `NOW` schedule: one run over the last hour, with the deployed job definition."""

@@ -1,15 +1,28 @@
-"""S3: the deployment bucket (encrypted, private, capture expiry) and the model artifact."""
+"""S3: the capture bucket (private, encrypted, TLS only, captures expiring) and the model artifact.
+
+A bucket is this deployment's when it carries the project tag, or when it has the default name the
+engine gives it (`{project}-{stage}-{account}-{region}`) and no project tag at all: CreateBucket and
+the tag are two calls, and a deploy stopped between them must still find, repair and destroy it.
+A bucket named in `s3.bucket` without our tag is its owner's: only this stage's rules and folder are ours.
+"""
 
 from __future__ import annotations
+
+import json
 
 from botocore.exceptions import ClientError
 
 from deployment.aws.errors import error_code, is_not_found, tag_list
+from deployment.bucket_state import Bucket, Encryption, ExpiryRule, StageRules, is_stage_rule
 from deployment.errors import DeploymentError
-from deployment.naming import PROJECT_TAG
-from deployment.state import Artifact, Bucket
+from deployment.naming import PROJECT_TAG, Names
+from deployment.policies import canonical
+from deployment.state import Artifact
+from deployment.tags import ResourceTags
 
-CAPTURE_EXPIRY_RULE = "expire-captured-requests"
+ACCESS_BLOCK_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+GROUPS = "http://acs.amazonaws.com/groups/global/"
+EVERYONE = (f"{GROUPS}AllUsers", f"{GROUPS}AuthenticatedUsers")
 
 
 class Storage:
@@ -17,67 +30,75 @@ class Storage:
         self.client = client
         self.region = region
 
-    def read_bucket(self, name: str, prefix: str) -> tuple[Bucket | None, bool]:
-        """The bucket as configured now, and whether this deployment's tag is on it."""
-        if not bucket_exists(self.client, name, "s3.bucket"):
-            return None, False
-        capture_prefix, retention_days = self._capture_rule(name)
-        bucket = Bucket(name, self._kms_key(name), capture_prefix, retention_days)
-        return bucket, bucket_tags(self.client, name).get(PROJECT_TAG) == prefix
+    def read_bucket(self, name: str, names: Names) -> tuple[Bucket | None, bool, ResourceTags | None]:
+        """The bucket as it is, whether it is ours, and (when ours) its tags."""
+        if not bucket_exists(self.client, name, "s3.bucket", names.account_id):
+            return None, False, None
+        tags = bucket_tags(self.client, name)
+        owner, root = tags.get(PROJECT_TAG), names.prefix
+        ours = owner == root or (name == names.default_bucket() and owner is None)
+        rules = self._stage_rules(name, root)
+        if not ours:  # the owner's settings are not ours to read, only whether anyone can read it
+            return Bucket(name, None, (False,) * 4, "", rules, root, self._exposure(name)), False, None
+        bucket = Bucket(
+            name, self._encryption(name), self._access_block(name), self._policy(name), rules, root
+        )
+        return bucket, True, ResourceTags("bucket", name, tuple(sorted(tags.items())), name)
+
+    def shared_with_others(self, name: str, root: str) -> bool:
+        """Whether anything but this stage's folder and rules is in the bucket (destroy then keeps it)."""
+        others = [rule for rule in self._lifecycle_rules(name) if not _is_ours(rule, root)]
+        listing = self.client.list_objects_v2(Bucket=name, Delimiter="/", MaxKeys=2)
+        entries = [item["Key"] for item in listing.get("Contents", [])]
+        entries += [item["Prefix"] for item in listing.get("CommonPrefixes", [])]
+        return bool(others) or any(entry != f"{root}/" for entry in entries)
 
     def create_bucket(self, bucket: Bucket, tags: tuple[tuple[str, str], ...]) -> None:
-        create_bucket(self.client, bucket.name, self.region)
+        """Created, then tagged at once (the mark of ownership), then every setting: each call is
+        idempotent, and a run stopped in between is repaired setting by setting by the next one."""
+        try:
+            create_bucket(self.client, bucket.name, self.region)
+        except ClientError as error:
+            if error_code(error) != "BucketAlreadyOwnedByYou":  # a retried create, outside us-east-1
+                raise
+        self.put_tags(bucket.name, tags)
+        self.put_access_block(bucket)
+        self.put_encryption(bucket)
+        self.put_policy(bucket)
+        self.put_stage_rules(StageRules(bucket.name, bucket.root, bucket.expiry_rules))
+
+    def put_tags(self, name: str, tags: tuple[tuple[str, str], ...]) -> None:
+        """The whole tag set: S3 replaces it at once."""
+        self.client.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_list(tags)})
+
+    def put_access_block(self, bucket: Bucket) -> None:
         self.client.put_public_access_block(
             Bucket=bucket.name,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
+            PublicAccessBlockConfiguration=dict(zip(ACCESS_BLOCK_KEYS, bucket.access_block, strict=True)),
         )
-        self.client.put_bucket_tagging(Bucket=bucket.name, Tagging={"TagSet": tag_list(tags)})
-        self._apply_settings(bucket, other_rules=[])
 
-    def configure_bucket(self, bucket: Bucket) -> None:
-        """Our encryption and capture expiry, keeping any other lifecycle rules."""
-        rules = self._lifecycle_rules(bucket.name)
-        self._apply_settings(bucket, [rule for rule in rules if rule.get("ID") != CAPTURE_EXPIRY_RULE])
-
-    def put_capture_expiry(self, bucket: Bucket) -> None:
-        """Only our lifecycle rule, for a bucket that is not ours (its owner sets its encryption)."""
-        rules = self._lifecycle_rules(bucket.name)
-        self._put_lifecycle(bucket, [rule for rule in rules if rule.get("ID") != CAPTURE_EXPIRY_RULE])
-
-    def _apply_settings(self, bucket: Bucket, other_rules: list[dict]) -> None:
-        self._put_encryption(bucket)
-        self._put_lifecycle(bucket, other_rules)
-
-    def _put_encryption(self, bucket: Bucket) -> None:
-        if bucket.kms_key_id:
-            default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": bucket.kms_key_id}
-        else:
-            default = {"SSEAlgorithm": "AES256"}
+    def put_encryption(self, bucket: Bucket) -> None:
+        default = {"SSEAlgorithm": bucket.encryption.algorithm}
+        if bucket.encryption.kms_key_id:
+            default["KMSMasterKeyID"] = bucket.encryption.kms_key_id
         self.client.put_bucket_encryption(
             Bucket=bucket.name,
             ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": default}]},
         )
 
-    def _put_lifecycle(self, bucket: Bucket, other_rules: list[dict]) -> None:
-        self.client.put_bucket_lifecycle_configuration(
-            Bucket=bucket.name,
-            LifecycleConfiguration={
-                "Rules": [
-                    *other_rules,
-                    {
-                        "ID": CAPTURE_EXPIRY_RULE,
-                        "Filter": {"Prefix": bucket.capture_prefix},
-                        "Status": "Enabled",
-                        "Expiration": {"Days": bucket.retention_days},
-                    },
-                ]
-            },
-        )
+    def put_policy(self, bucket: Bucket) -> None:
+        self.client.put_bucket_policy(Bucket=bucket.name, Policy=bucket.policy)
+
+    def put_stage_rules(self, stage: StageRules) -> None:
+        """This stage's expiry rules, read back just before so every other rule is kept as it is."""
+        others = [rule for rule in self._lifecycle_rules(stage.bucket) if not _is_ours(rule, stage.root)]
+        rules = others + [_lifecycle_rule(rule) for rule in stage.rules]
+        if rules:
+            self.client.put_bucket_lifecycle_configuration(
+                Bucket=stage.bucket, LifecycleConfiguration={"Rules": rules}
+            )
+        else:  # S3 refuses an empty list
+            self.client.delete_bucket_lifecycle(Bucket=stage.bucket)
 
     def artifact_exists(self, artifact: Artifact) -> bool:
         try:
@@ -110,11 +131,17 @@ class Storage:
             if objects:
                 self.client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
 
-    def _capture_rule(self, name: str) -> tuple[str, int]:
-        for rule in self._lifecycle_rules(name):
-            if rule.get("ID") == CAPTURE_EXPIRY_RULE:
-                return rule.get("Filter", {}).get("Prefix", ""), rule.get("Expiration", {}).get("Days", 0)
-        return "", 0
+    # Reading each setting back; "absent" is a value like any other.
+
+    def _stage_rules(self, name: str, root: str) -> tuple[ExpiryRule, ...]:
+        found = [_expiry_rule(rule) for rule in self._lifecycle_rules(name) if _is_ours(rule, root)]
+        return tuple(sorted((self._with_objects(name, rule) for rule in found), key=lambda r: r.rule_id))
+
+    def _with_objects(self, bucket: str, rule: ExpiryRule) -> ExpiryRule:
+        listing = self.client.list_objects_v2(Bucket=bucket, Prefix=rule.prefix, MaxKeys=1)
+        return ExpiryRule(
+            rule.rule_id, rule.prefix, rule.days, rule.enabled, rule.noncurrent_days, listing["KeyCount"] > 0
+        )
 
     def _lifecycle_rules(self, name: str) -> list[dict]:
         try:
@@ -124,22 +151,90 @@ class Storage:
                 return []
             raise
 
-    def _kms_key(self, name: str) -> str | None:
+    def _encryption(self, name: str) -> Encryption | None:
         try:
-            rules = self.client.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"][
-                "Rules"
-            ]
+            rules = self.client.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
         except ClientError as error:
             if error_code(error) == "ServerSideEncryptionConfigurationNotFoundError":
                 return None
             raise
-        return rules[0]["ApplyServerSideEncryptionByDefault"].get("KMSMasterKeyID")
+        default = rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+        return Encryption(default["SSEAlgorithm"], default.get("KMSMasterKeyID"))
+
+    def _access_block(self, name: str) -> tuple[bool, bool, bool, bool]:
+        try:
+            found = self.client.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        except ClientError as error:
+            if error_code(error) == "NoSuchPublicAccessBlockConfiguration":
+                return (False, False, False, False)
+            raise
+        return tuple(found.get(key, False) for key in ACCESS_BLOCK_KEYS)  # type: ignore[return-value]
+
+    def _policy(self, name: str) -> str:
+        try:
+            return canonical(json.loads(self.client.get_bucket_policy(Bucket=name)["Policy"]))
+        except ClientError as error:
+            if error_code(error) == "NoSuchBucketPolicy":
+                return ""
+            raise
+
+    def _exposure(self, name: str) -> str:
+        """Why anyone may read the bucket, per S3's own evaluation of its policy, its ACL and its
+        Block Public Access settings; "" when no one may."""
+        _, ignore_acls, _, restrict_policy = self._access_block(name)
+        reasons = []
+        if not restrict_policy and self._policy_is_public(name):
+            reasons.append("its bucket policy allows public access")
+        if not ignore_acls:
+            grants = self.client.get_bucket_acl(Bucket=name)["Grants"]
+            if any(grant["Grantee"].get("URI") in EVERYONE for grant in grants):
+                reasons.append("its ACL grants access to all users")
+        return "; ".join(reasons)
+
+    def _policy_is_public(self, name: str) -> bool:
+        try:
+            return self.client.get_bucket_policy_status(Bucket=name)["PolicyStatus"]["IsPublic"]
+        except ClientError as error:
+            if error_code(error) == "NoSuchBucketPolicy":
+                return False
+            raise
 
 
-def bucket_exists(client, name: str, setting: str) -> bool:
-    """False when absent; a name another account holds is an error naming the setting to change."""
+def _is_ours(rule: dict, root: str) -> bool:
+    return is_stage_rule(rule.get("ID", ""), rule.get("Filter", {}).get("Prefix", ""), root)
+
+
+def _expiry_rule(rule: dict) -> ExpiryRule:
+    noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+    return ExpiryRule(
+        rule["ID"],
+        rule.get("Filter", {}).get("Prefix", ""),
+        rule.get("Expiration", {}).get("Days", 0),
+        rule.get("Status") == "Enabled",
+        noncurrent,
+    )
+
+
+def _lifecycle_rule(rule: ExpiryRule) -> dict:
+    written = {
+        "ID": rule.rule_id,
+        "Filter": {"Prefix": rule.prefix},
+        "Status": "Enabled" if rule.enabled else "Disabled",
+        "Expiration": {"Days": rule.days},
+    }
+    if rule.noncurrent_days:
+        written["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule.noncurrent_days}
+    return written
+
+
+def bucket_exists(client, name: str, setting: str, account_id: str | None = None) -> bool:
+    """False when absent; a name another account holds is an error naming the setting to change
+    (with `account_id`, S3 answers 403 even when that account lets us in)."""
     try:
-        client.head_bucket(Bucket=name)
+        if account_id:
+            client.head_bucket(Bucket=name, ExpectedBucketOwner=account_id)
+        else:
+            client.head_bucket(Bucket=name)
     except ClientError as error:
         if is_not_found(error):
             return False

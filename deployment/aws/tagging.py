@@ -75,8 +75,11 @@ class Tagging:
                     found = self.functions.list_tags(Resource=arn)["Tags"]
                 case "log-group":
                     found = self.logs.list_tags_for_resource(resourceArn=arn)["tags"]
-                case "http-api" | "api-stage":
-                    found = self.gateway.get_tags(ResourceArn=arn)["Tags"]
+                case "http-api":  # read with the API (GetTags is the same map, one more route)
+                    found = self.gateway.get_api(ApiId=_api_id(arn)).get("Tags", {})
+                case "api-stage":
+                    stage = arn.rsplit("/stages/", 1)[1]
+                    found = self.gateway.get_stage(ApiId=_api_id(arn), StageName=stage).get("Tags", {})
                 case _:
                     raise ValueError(f"cannot read the tags of a {kind}")
         return ResourceTags(kind, name, tuple(sorted(dict(found).items())), arn)
@@ -128,6 +131,10 @@ class Tagging:
                 self.gateway.untag_resource(ResourceArn=arn, TagKeys=keys)
             case _:
                 raise ValueError(f"cannot untag a {change.kind}")
+
+
+def _api_id(arn: str) -> str:
+    return arn.split("/apis/", 1)[1].split("/", 1)[0]
 
 
 def _pairs(tag_list_: list[dict]) -> dict[str, str]:

@@ -56,8 +56,8 @@ def aws_environment(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def moto_server(aws_environment: dict[str, str]) -> Iterator[str]:
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    server = subprocess.Popen(  # moto's server, with its CloudFront and bucket-policy gaps filled
+        [sys.executable, "-m", "tests.moto.deployment.moto_gaps", "-H", "127.0.0.1", "-p", str(port)],
         env=aws_environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

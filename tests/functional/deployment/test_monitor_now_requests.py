@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from deployment.aws import Aws
@@ -34,7 +36,7 @@ HOURLY = {
 @pytest.fixture
 def sagemaker(stubbed):
     client, stubber = stubbed("sagemaker")
-    others = dict.fromkeys(("storage", "identity", "alarms", "scaling", "functions", "http_api", "website"))
+    others = {field.name: None for field in fields(Aws) if field.name not in ("sagemaker", "region")}
     aws = Aws(sagemaker=SageMaker(client), region="us-east-1", **others)
     yield aws, stubber
     stubber.assert_no_pending_responses()

@@ -270,7 +270,7 @@ def test_only_this_deployments_configs_are_listed_with_their_models(sagemaker):
     assert api.endpoint_configs(names) == (RemoteConfig(ours, "pose-dev-model-89abcdef", NOW),)
 
 
-def test_the_schedule_is_created_exactly_per_the_contract_and_tagged_on_the_endpoint(sagemaker):
+def test_the_schedule_is_created_exactly_per_the_contract(sagemaker):
     api, stubber = sagemaker
     target = state()
     stubber.add_response(
@@ -285,17 +285,24 @@ def test_the_schedule_is_created_exactly_per_the_contract_and_tagged_on_the_endp
             "Tags": TAGS,
         },
     )
-    stubber.add_response("describe_endpoint", describe_endpoint_response(), {"EndpointName": "pose-dev"})
+
+    api.create_schedule(target.schedule, target.tags)  # the endpoint's tag naming it: tags.py
+
+
+def test_a_monitored_endpoint_is_created_with_the_tag_naming_its_schedule(sagemaker):
+    api, stubber = sagemaker
+    target = state()
     stubber.add_response(
-        "add_tags",
-        {"Tags": []},
+        "create_endpoint",
+        {"EndpointArn": ENDPOINT_ARN},
         {
-            "ResourceArn": ENDPOINT_ARN,
-            "Tags": [{"Key": "pose:monitoring-schedule", "Value": "pose-dev-monitor"}],
+            "EndpointName": "pose-dev",
+            "EndpointConfigName": target.endpoint_config.name,
+            "Tags": [*TAGS, {"Key": "pose:monitoring-schedule", "Value": "pose-dev-monitor"}],
         },
     )
 
-    api.create_schedule(target.schedule, target.tags)
+    api.create_endpoint(target.endpoint, target.tags)
 
 
 def test_a_one_off_run_is_a_now_schedule_over_the_last_hour(sagemaker):

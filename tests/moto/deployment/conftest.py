@@ -29,6 +29,7 @@ import deployment.monitor_now
 from deployment import cli
 from deployment.executor import Executor
 from tests.conftest import REPO
+from tests.moto.deployment import moto_gaps
 from tests.unit.deployment.builders import INFERENCE_IMAGE, MONITORING_IMAGE
 from tests.unit.deployment.fakes import FakeClock
 
@@ -73,6 +74,8 @@ class Account:
     exit_messages: dict[str, str] = field(default_factory=dict)  # processing job name -> ExitMessage
     updates_succeed: bool = True  # False: an UpdateEndpoint that SageMaker rolls back
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # operation -> (code, message)
+    kill_after: int | None = None  # see `after`
+    mutations: int = 0
 
     def fake(self, operation: str):
         """The handler answering `operation` instead of moto, or None to let moto answer."""
@@ -88,6 +91,12 @@ class Account:
             "ListMonitoringExecutions": self._list_executions,
             "DescribeProcessingJob": self._describe_processing_job,
             "UpdateStage": self._update_stage,
+            "ListTags": self._schedule_tags,
+            "AddTags": self._schedule_tags,
+            "DeleteTags": self._schedule_tags,
+            "GetTags": self._stage_tags,
+            "TagResource": self._stage_tags,
+            "UntagResource": self._stage_tags,
         }.get(operation)
 
     def mark(self) -> int:
@@ -186,6 +195,45 @@ class Account:
         stage.auto_deploy = params.get("AutoDeploy", stage.auto_deploy)
         return answer({"StageName": stage.name, "AutoDeploy": stage.auto_deploy})
 
+    def _schedule_tags(self):
+        """ListTags, AddTags and DeleteTags of a monitoring schedule (moto has none); others go to moto."""
+        call = self.calls[-1]
+        if call.service != "sagemaker" or "monitoring-schedule/" not in call.params["ResourceArn"]:
+            return None
+        schedule = self.schedules.get(call.params["ResourceArn"].rsplit("/", 1)[1])
+        if schedule is None:
+            return not_found(call.params["ResourceArn"])
+        tags = {tag["Key"]: tag["Value"] for tag in schedule["tags"]}
+        tags |= {tag["Key"]: tag["Value"] for tag in call.params.get("Tags", [])}
+        tags = {key: value for key, value in tags.items() if key not in call.params.get("TagKeys", [])}
+        schedule["tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        return answer({"Tags": schedule["tags"]} if call.operation == "ListTags" else {})
+
+    def _stage_tags(self):
+        """A stage's tags: moto keeps those it was created with apart from those TagResource sets."""
+        call = self.calls[-1]
+        if "/stages/" not in call.params.get("ResourceArn", ""):
+            return None
+        api_id, _, name = call.params["ResourceArn"].split("/apis/")[1].partition("/stages/")
+        stage = apigatewayv2_backends[ACCOUNT][REGION].apis[api_id].stages[name]
+        stage.tags = {**stage.tags, **call.params.get("Tags", {})}
+        stage.tags = {
+            key: value for key, value in stage.tags.items() if key not in call.params.get("TagKeys", [])
+        }
+        return answer({"Tags": stage.tags} if call.operation == "GetTags" else {})
+
+    def after(self, model, **_) -> None:
+        """The kill switch: the engine dies right after its `kill_after`-th mutating call took effect."""
+        if self.kill_after is None or model.name.startswith(READ_ONLY):
+            return
+        self.mutations += 1
+        if self.mutations == self.kill_after:
+            raise Killed(f"killed after mutating call {self.mutations}: {model.name}")
+
+
+class Killed(BaseException):
+    """Like SIGKILL: nothing in the engine catches it (it catches Exception subclasses at most)."""
+
 
 ACTIVE: list[Account] = []  # the running test's account; the shared sessions route events to it
 
@@ -193,6 +241,11 @@ ACTIVE: list[Account] = []  # the running test's account; the shared sessions ro
 def _record(**kwargs) -> None:
     if ACTIVE:
         ACTIVE[-1].record(**kwargs)
+
+
+def _after(**kwargs) -> None:
+    if ACTIVE:
+        ACTIVE[-1].after(**kwargs)
 
 
 def _answer(model, **_):
@@ -210,6 +263,7 @@ def shared_session(recording: bool) -> boto3.Session:
         session.events.register("before-parameter-build", _record)
         session.events.register("before-call.sagemaker", _answer)
         session.events.register("before-call.apigatewayv2", _answer)
+        session.events.register("after-call", _after)
     return session
 
 
@@ -241,14 +295,21 @@ def account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Account
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     fake = Account()
     real_connect = deployment.aws.connect
-    monkeypatch.setattr(
-        deployment.aws, "connect", lambda region, session=None: real_connect(region, shared_session(True))
-    )
+    connected: dict[str, deployment.aws.Aws] = {}  # clients hold no state: one set per test
+
+    def connect(region: str, session=None) -> deployment.aws.Aws:
+        if region not in connected:
+            connected[region] = real_connect(region, shared_session(True))
+        return connected[region]
+
+    monkeypatch.setattr(deployment.aws, "connect", connect)
 
     def no_waiting(self, elapsed: float, what: str, *timeout: float | None) -> None:
         raise AssertionError(f"the executor would sleep waiting for {what}; moto should be immediate")
 
     monkeypatch.setattr(Executor, "_pause", no_waiting)
+    for owner, attribute, value in moto_gaps.replacements():
+        monkeypatch.setattr(owner, attribute, value)
     ACTIVE.append(fake)
     try:
         with mock_aws():

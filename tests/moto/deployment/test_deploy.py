@@ -31,9 +31,10 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
     assert result.code == 0, result.err
     assert mutating(account.calls) == [
         ("s3", "CreateBucket"),
+        ("s3", "PutBucketTagging"),  # first: the mark that the bucket is this deployment's
         ("s3", "PutPublicAccessBlock"),
-        ("s3", "PutBucketTagging"),
         ("s3", "PutBucketEncryption"),
+        ("s3", "PutBucketPolicy"),  # TLS only
         ("s3", "PutBucketLifecycleConfiguration"),
         ("iam", "CreateRole"),  # with the permissions boundary; set again before each policy
         ("iam", "PutRolePermissionsBoundary"),
@@ -47,8 +48,7 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         ("cloudwatch", "PutMetricAlarm"),
         ("cloudwatch", "PutMetricAlarm"),
         ("sagemaker", "CreateEndpoint"),
-        ("sagemaker", "CreateMonitoringSchedule"),
-        ("sagemaker", "AddTags"),
+        ("sagemaker", "CreateMonitoringSchedule"),  # the endpoint was created with a tag naming it
         ("cloudwatch-logs", "CreateLogGroup"),
         ("cloudwatch-logs", "PutRetentionPolicy"),
         ("lambda", "CreateFunction"),
@@ -199,7 +199,7 @@ def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):
 
     plan = json.loads(result.out)
     assert [(step["action"], step["resource"]) for step in plan] == [
-        ("update", "bucket"),
+        ("update", "bucket-lifecycle"),
         ("unchanged", "role"),
         ("unchanged", "role"),
         ("unchanged", "artifact"),
@@ -221,9 +221,9 @@ def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):
     ]
     assert plan[0] == {
         "action": "update",
-        "resource": "bucket",
+        "resource": "bucket-lifecycle",
         "name": BUCKET,
-        "reason": "changed: retention_days",
+        "reason": "capture expiry",
     }
 
 
@@ -516,8 +516,8 @@ def test_a_shared_bucket_keeps_its_other_lifecycle_rules(run, console):
         rule["ID"]: rule for rule in s3.get_bucket_lifecycle_configuration(Bucket="team-bucket")["Rules"]
     }
     assert rules["team-logs"]["Expiration"] == {"Days": 3}
-    assert rules["expire-captured-requests"]["Filter"] == {"Prefix": "pose-dev/data-capture/"}
-    assert rules["expire-captured-requests"]["Expiration"] == {"Days": 5}
+    assert rules["expire-captures pose-dev/data-capture/"]["Filter"] == {"Prefix": "pose-dev/data-capture/"}
+    assert rules["expire-captures pose-dev/data-capture/"]["Expiration"] == {"Days": 5}
 
 
 def test_deploy_does_exactly_what_plan_showed(run):
@@ -525,10 +525,16 @@ def test_deploy_does_exactly_what_plan_showed(run):
 
     deployed = run("deploy", "--set", "autoscaling.enabled=true").out.splitlines()
 
-    summary = planned.index(f"plan: {16 + len(STATIC_FILES)} change(s), 0 unchanged")
+    summary = planned.index(f"plan: {17 + len(STATIC_FILES)} change(s), 0 unchanged")
     assert deployed[: summary + 1] == planned
     executed = [
-        line.split() for line in deployed[summary + 1 :] if not line.startswith(" ") and "=" not in line
+        line.split(maxsplit=2)
+        for line in deployed[summary + 1 :]
+        if not line.startswith(" ") and "=" not in line
     ]
-    shown = [line.split()[1:4] for line in planned[:summary]]
+    # "+ create    kind    name  (reason)": names may hold spaces (a Lambda permission's does)
+    shown = [
+        [*line.split(maxsplit=3)[1:3], line.split(maxsplit=3)[3].split("  (")[0]]
+        for line in planned[:summary]
+    ]
     assert executed == shown

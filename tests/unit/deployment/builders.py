@@ -16,6 +16,7 @@ from deployment.planner import Action, RemoteConfig, RemoteEndpoint, RemoteState
 from deployment.policies import LAMBDA
 from deployment.public_steps import PUBLIC_KINDS
 from deployment.state import DesiredState, Inputs, desired_state
+from deployment.tags import ResourceTags, TagChange
 
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
@@ -54,6 +55,10 @@ def deployed(state: DesiredState, created: datetime = EPOCH, status: str = "InSe
         api=deployed_api(state.api),
         web=deployed_web(state.web, API_URL if state.api else None),
     )
+
+
+def api_source_arn(api_id: str) -> str:
+    return f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/*/POST/predict"
 
 
 def deployed_api(api: ApiState | None, api_id: str = API_ID) -> RemoteApi:
@@ -103,8 +108,15 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
                 )
             case "endpoint", "delete":
                 remote = replace(remote, endpoint=None)
-            case "bucket", "create" | "update":
+            case "bucket", "create":
                 remote = replace(remote, bucket=target, bucket_is_ours=True)
+            case "bucket-access-block" | "bucket-policy" | "bucket-encryption", "update":
+                setting = action.kind.removeprefix("bucket-").replace("-", "_")
+                remote = replace(remote, bucket=replace(remote.bucket, **{setting: getattr(target, setting)}))
+            case "bucket-lifecycle", "update":
+                remote = replace(remote, bucket=replace(remote.bucket, expiry_rules=target.rules))
+            case "tags", "update":
+                remote = replace(remote, tags=tuple(_retagged(found, target) for found in remote.tags))
             case "role", "create" | "update":
                 remote = replace(remote, role=target)
             case "artifact", "create":
@@ -125,6 +137,12 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
     return replace(remote, models=frozenset(models), endpoint_configs=tuple(configs.values()))
 
 
+def _retagged(found: ResourceTags, change: TagChange) -> ResourceTags:
+    return (
+        replace(found, tags=change.after) if (found.kind, found.name) == (change.kind, change.name) else found
+    )
+
+
 def _applied_api(api: RemoteApi, action: Action) -> RemoteApi:
     target = action.target
     match action.kind, action.verb:
@@ -137,9 +155,16 @@ def _applied_api(api: RemoteApi, action: Action) -> RemoteApi:
         case "function" | "function-code", "update":
             return replace(api, function=replace(target, zip_file=b""))
         case "http-api", "create":
+            created = deployed_api(target)
             return replace(
-                deployed_api(target), log_group=api.log_group, role=api.role, function=api.function
+                created,
+                log_group=api.log_group,
+                role=api.role,
+                function=api.function,
+                permission=api.permission,
             )
+        case "lambda-permission", "update" | "create" if not target.source_arn:  # for the API just created
+            return replace(api, permission=replace(target, source_arn=api_source_arn(api.api.api_id)))
         case "http-api" | "api-stage" | "lambda-permission", "update" | "create":
             field = {"http-api": "api", "api-stage": "stage", "lambda-permission": "permission"}[action.kind]
             return replace(api, **{field: target})

@@ -260,6 +260,7 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         "create    log-group /aws/lambda/pose-dev-predict",
         "create    function pose-dev-predict",
         "create    http-api pose-dev-api",
+        "create    lambda-permission pose-dev-predict invoke-from-http-api",
         "create    web-bucket pose-dev-123456789012-us-east-1-web",
         *(f"create    web-file {web}/{file.key}" for file in state.web.files),
         f"create    web-page {web}/index.html",

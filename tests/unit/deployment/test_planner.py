@@ -51,6 +51,7 @@ def test_from_scratch_everything_is_created_dependencies_first():
         ("create", "log-group", "/aws/lambda/pose-dev-predict"),
         ("create", "function", "pose-dev-predict"),
         ("create", "http-api", "pose-dev-api"),
+        ("create", "lambda-permission", "pose-dev-predict invoke-from-http-api"),
         ("create", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
         *(("create", "web-file", f"{web}/{file.key}") for file in state.web.files),
         ("create", "web-page", f"{web}/index.html"),
@@ -312,16 +313,6 @@ def test_rollback_settings_update_the_alarms_not_the_endpoint():
     assert changes(plan(after, deployed(before))) == [("update", "alarm", "pose-dev-model-latency")]
 
 
-def test_bucket_settings_are_updated_in_place():
-    before = desired()
-    after = desired({"data_capture": {"retention_days": 7}})
-
-    actions = plan(after, deployed(before))
-
-    assert changes(actions) == [("update", "bucket", before.bucket.name)]
-    assert actions[0].reason == "changed: retention_days"
-
-
 def test_a_new_bucket_rewrites_the_role_policy():
     before = desired()
     after = desired({"s3": {"bucket": "team-bucket"}})
@@ -350,18 +341,6 @@ def test_destroy_removes_dependents_first():
         ("delete", "role", "pose-dev-sagemaker-execution"),
         ("delete", "bucket", "pose-dev-123456789012-us-east-1"),
     ]
-
-
-def test_destroy_empties_only_our_folder_of_a_bucket_we_do_not_own():
-    state = desired({"s3": {"bucket": "team-bucket"}})
-    remote = replace(deployed(state), bucket_is_ours=False)
-
-    assert plan_destroy(state.names, remote)[-1] == Action(
-        "delete",
-        "bucket-folder",
-        "s3://team-bucket/pose-dev/",
-        "only this deployment's folder pose-dev/ (the bucket is not ours)",
-    )
 
 
 def test_destroy_of_nothing_is_nothing():
@@ -405,24 +384,3 @@ def test_destroy_also_removes_a_monitor_now_schedule_a_crash_left_behind():
     assert schedules == [("pose-dev-monitor-now", "left by monitor --now"), ("pose-dev-monitor", "")]
     endpoint = next(i for i, a in enumerate(actions) if a.kind == "endpoint")
     assert all(i < endpoint for i, a in enumerate(actions) if a.kind == "monitoring-schedule")
-
-
-def test_a_shared_bucket_keeps_its_owners_encryption_and_gets_only_our_expiry_rule():
-    state = desired({"s3": {"bucket": "team-bucket"}})
-    theirs = replace(state.bucket, kms_key_id="arn:aws:kms:us-east-1:123456789012:key/team")
-
-    same_rule = replace(deployed(state), bucket=theirs, bucket_is_ours=False)
-    assert [a for a in plan(state, same_rule) if a.mutates] == []
-
-    old_rule = replace(deployed(state), bucket=replace(theirs, retention_days=7), bucket_is_ours=False)
-    bucket_actions = [a for a in plan(state, old_rule) if a.mutates]
-    assert bucket_actions == [
-        Action("update", "bucket-lifecycle", "team-bucket", "the capture expiry rule", state.bucket)
-    ]
-
-
-def test_our_own_bucket_gets_its_encryption_back():
-    state = desired()
-    drifted = replace(deployed(state), bucket=replace(state.bucket, kms_key_id="arn:aws:kms:key/other"))
-    (action,) = [a for a in plan(state, drifted) if a.mutates]
-    assert (action.verb, action.kind) == ("update", "bucket")

@@ -9,7 +9,7 @@ import pytest
 from deployment.api_state import ApiState
 from deployment.errors import DeploymentError
 from deployment.planner import RemoteState, plan, plan_destroy
-from tests.unit.deployment.builders import API_URL, changes, deployed, desired, steps
+from tests.unit.deployment.builders import API_URL, EPOCH, applied, changes, deployed, desired, steps
 
 WEB = "s3://pose-dev-123456789012-us-east-1-web"
 OFF = {"api": {"enabled": False}, "webapp": {"enabled": False}}
@@ -33,7 +33,13 @@ def test_a_new_api_is_one_action_carrying_every_part_and_the_page_waits_for_its_
 
     new_api = actions["http-api"]
     assert isinstance(new_api.target, ApiState) and new_api.target == state.api
-    assert new_api.reason == "with its integration, route POST /predict, $default stage and invoke permission"
+    assert new_api.reason == "with its integration, route POST /predict and $default stage"
+    permission = actions["lambda-permission"]
+    assert (permission.verb, permission.target.source_arn, permission.reason) == (
+        "create",
+        "",  # the API's id is known once it exists: the executor fills it in
+        "for the API created above",
+    )
     page = actions["web-page"]
     assert (page.verb, page.target.api_url, page.reason) == (
         "create",
@@ -164,8 +170,11 @@ def test_an_api_deleted_by_hand_is_created_again_and_the_page_gets_the_new_url()
 
     assert changes(actions) == [
         ("create", "http-api", "pose-dev-api"),
+        # The invoke permission names the old API: it follows in the same run.
+        ("update", "lambda-permission", "pose-dev-predict invoke-from-http-api"),
         ("update", "web-page", f"{WEB}/index.html"),
     ]
+    assert changes(plan(state, applied(remote, actions, EPOCH))) == []
 
 
 def test_a_changed_asset_alone_is_uploaded_and_a_removed_one_deleted_after_the_page():
