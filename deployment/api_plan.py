@@ -1,4 +1,4 @@
-"""The public side of a plan: the Lambda, the HTTP API and the web page. Pure, like planner.py.
+"""The API's part of a plan: the Lambda and the HTTP API (the web page: web_plan.py). Pure, like planner.py.
 
 A new API gets its integration, route, stage and invoke permission in the same action, because
 they all need the id API Gateway assigns it. An existing API's parts are compared one by one.
@@ -18,12 +18,7 @@ from deployment.api_state import (
     Permission,
     Route,
     Stage,
-    WebBucket,
-    WebFile,
-    WebPage,
-    WebState,
 )
-from deployment.errors import DeploymentError
 from deployment.roles import Role
 
 NEW_API = "with its integration, route POST /predict and $default stage"
@@ -47,14 +42,6 @@ class RemoteApi:
     @property
     def predict_url(self) -> str | None:
         return self.api.predict_url if self.api else None
-
-
-@dataclass(frozen=True)
-class RemoteWeb:
-    bucket: WebBucket | None = None
-    bucket_is_ours: bool = False  # tagged by this deployment
-    files: tuple[WebFile, ...] = ()  # everything but the page
-    page: WebPage | None = None
 
 
 def function_role(desired: ApiState | None, remote: RemoteApi) -> list[Action]:
@@ -115,43 +102,6 @@ def destroy_api(remote: RemoteApi) -> list[Action]:
     return actions
 
 
-def web_actions(desired: WebState | None, remote: RemoteWeb, api_url: str | None) -> list[Action]:
-    """The bucket, the assets, then the page (last: it references the assets)."""
-    if desired is None:
-        return [replace(action, reason="webapp.enabled is false") for action in destroy_web(remote)]
-    if remote.bucket and not remote.bucket_is_ours:
-        raise DeploymentError(
-            "the bucket exists but is not this deployment's; the engine makes its web bucket public, "
-            "so it only uses a bucket it created",
-            where=f"s3://{desired.bucket.name}",
-            hint="set webapp.bucket to a new name",
-        )
-    existing = {file.key: file for file in remote.files}
-    return [
-        compare("web-bucket", desired.bucket.name, desired.bucket, remote.bucket),
-        *(compare("web-file", _uri(file), file, existing.get(file.key)) for file in desired.files),
-        _page(desired.page, remote.page, api_url),
-    ]
-
-
-def stale_web_files(desired: WebState | None, remote: RemoteWeb) -> list[Action]:
-    """Objects no longer in webapp/static (a renamed asset), removed once the new page is up."""
-    if desired is None:
-        return []
-    wanted = {file.key for file in desired.files}
-    return [
-        Action("delete", "web-file", _uri(file), "no longer in webapp/static", file)
-        for file in remote.files
-        if file.key not in wanted
-    ]
-
-
-def destroy_web(remote: RemoteWeb) -> list[Action]:
-    if remote.bucket and remote.bucket_is_ours:
-        return [Action("delete", "web-bucket", remote.bucket.name, "and every object in it", remote.bucket)]
-    return []  # a bucket that is not ours is never touched
-
-
 def _duplicates(remote: RemoteApi, reason: str) -> list[Action]:
     # Named by id: the one kept has the same name.
     return [
@@ -184,14 +134,3 @@ def _route(desired: Route, remote: Route | None, api: ApiState) -> Action:
         wanted = replace(desired, route_id=remote.route_id)
         return Action("update", "api-route", name, "it targets another integration", wanted)
     return compare("api-route", name, desired, remote)
-
-
-def _page(desired: WebPage, remote: WebPage | None, api_url: str | None) -> Action:
-    if api_url is None:
-        verb = "create" if remote is None else "update"
-        return Action(verb, "web-page", _uri(desired), "with the URL of the API created above", desired)
-    return compare("web-page", _uri(desired), replace(desired, api_url=api_url), remote)
-
-
-def _uri(file: WebFile | WebPage) -> str:
-    return f"s3://{file.bucket}/{file.key}"

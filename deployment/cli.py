@@ -80,9 +80,9 @@ def _deploy(args: argparse.Namespace, config: Config) -> int:
 
 
 def _destroy(args: argparse.Namespace, config: Config) -> int:
-    from deployment.api_state import web_bucket_name
     from deployment.aws.remote import Lookup, read_remote_state
     from deployment.executor import Executor
+    from deployment.web_state import web_bucket_name
 
     aws, names = _connect(config)
     bucket = config.s3.bucket or names.default_bucket()
@@ -189,10 +189,10 @@ def _connect(config: Config):
 
 def _prepare(args: argparse.Namespace, config: Config):
     """Everything `plan` and `deploy` share: desired state, remote state, and the plan."""
-    from deployment.api_state import web_bucket_name
     from deployment.artifact import build_artifact
     from deployment.aws.remote import Lookup, read_remote_state
     from deployment.state import Inputs, desired_state
+    from deployment.web_state import web_bucket_name
 
     images = {"--inference-image": args.inference_image, "--monitoring-image": args.monitoring_image}
     for flag, uri in images.items():
@@ -239,9 +239,7 @@ _SYMBOL = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
 
 
 def _outputs(config: Config, names: Names, aws) -> dict[str, str]:
-    """What CI and people need next; the URLs are read from the live API and bucket (absent until created)."""
-    from deployment.api_state import web_bucket_name
-
+    """What CI and people need next; the URLs come from the live API and distribution (absent until made)."""
     bucket = config.s3.bucket or names.default_bucket()
     outputs = {"endpoint_name": names.endpoint, "region": config.project.region}
     if config.data_capture.enabled:
@@ -254,9 +252,9 @@ def _outputs(config: Config, names: Names, aws) -> dict[str, str]:
     api = aws.http_api.find(names.http_api, names.prefix) if config.api.enabled else None
     if api:
         outputs["api_url"] = api.predict_url
-    web_url = aws.website.url(web_bucket_name(config, names)) if config.webapp.enabled else None
-    if web_url:
-        outputs["web_url"] = web_url
+    page = aws.cdn.find(names.web_distribution_comment, names.prefix) if config.webapp.enabled else None
+    if page:
+        outputs["web_url"] = page[0].url
     return outputs
 
 

@@ -38,6 +38,8 @@ class WaitPolicy:
     role_propagation_attempts: int = 12  # a new IAM role takes seconds to be assumable
     function_poll_seconds: float = 2.0
     function_timeout_seconds: float = 300.0
+    distribution_poll_seconds: float = 20.0
+    distribution_timeout_seconds: float = 2700.0  # CloudFront deploys in minutes, rarely past half an hour
 
 
 def _registered_again(deregistration: Action, rest: list[Action]) -> bool:

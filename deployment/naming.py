@@ -78,6 +78,21 @@ class Names:
         # API names are not unique in an account: the API is found by this name *and* the project tag.
         return f"{self.prefix}-api"
 
+    @property
+    def web_distribution(self) -> str:
+        """The page's CloudFront distribution: its CallerReference, and its name in plans."""
+        return f"{self.prefix}-web"
+
+    @property
+    def web_distribution_comment(self) -> str:
+        # Distributions have no name: ours is the one with this comment *and* this deployment's tag.
+        return f"{self.prefix}-web: the pose-estimation web page"
+
+    @property
+    def origin_access_control(self) -> str:
+        # Unique in the account, and untaggable: the name alone identifies it.
+        return f"{self.prefix}-web"
+
     def default_bucket(self) -> str:
         return f"{self.prefix}-{self.account_id}-{self.region}"
 

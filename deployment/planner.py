@@ -10,21 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from deployment.actions import Action, compare, exists
-from deployment.api_plan import (
-    RemoteApi,
-    RemoteWeb,
-    api_actions,
-    destroy_api,
-    destroy_web,
-    function_role,
-    stale_web_files,
-    web_actions,
-)
+from deployment.api_plan import RemoteApi, api_actions, destroy_api, function_role
 from deployment.bucket_plan import bucket_actions, destroy_bucket
 from deployment.errors import DeploymentError
 from deployment.naming import MONITORED_BY_TAG, Names
 from deployment.state import Alarm, Autoscaling, Bucket, DesiredState, Role, Schedule
 from deployment.tags import ResourceTags, plan_tags
+from deployment.web_plan import RemoteWeb, destroy_web, web_plan, with_page_origin
 
 # Endpoint states in which SageMaker refuses changes until the current operation ends.
 BUSY_STATES = frozenset(
@@ -77,9 +69,11 @@ class RemoteState:
 def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
     endpoint_actions = _endpoint(desired, remote)
     updating = any(action.kind == "endpoint" and action.mutates for action in endpoint_actions)
-    public = api_actions(desired.api, remote.api)
-    # The page carries the API's URL; a new API's URL is known only once it exists.
+    # The API's CORS allows the page's CloudFront origin; the page carries the API's URL. Each is
+    # known once the other exists, so the distribution comes first and the page after the API.
+    public = api_actions(with_page_origin(desired.api, remote.web), remote.api)
     new_api = any(action.kind == "http-api" and action.verb == "create" for action in public)
+    web = web_plan(desired.web, remote.web, desired.tags, None if new_api else remote.api.predict_url)
     actions = [
         *bucket_actions(desired.bucket, remote.bucket, remote.bucket_is_ours),
         *([compare("role", desired.role.name, desired.role, remote.role)] if desired.role else []),
@@ -97,11 +91,12 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
         *endpoint_actions,
         *_autoscaling(desired, remote, updating),
         *_schedule(desired, remote),
+        *web.edge,
         *public,
-        *web_actions(desired.web, remote.web, None if new_api else remote.api.predict_url),
+        *web.content,
         *_clean_up(desired, remote),
         *_abandoned_role(desired, remote),
-        *stale_web_files(desired.web, remote.web),
+        *web.finish,
     ]
     monitored = {("endpoint", desired.endpoint.name): ((MONITORED_BY_TAG, desired.endpoint.monitored_by),)}
     extra = monitored if desired.endpoint.monitored_by else {}
@@ -110,7 +105,7 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
 
 def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
     """Everything this deployment created, in an order AWS accepts: what calls a thing goes first
-    (the page, then the API, its Lambda, then the schedule and the endpoint...)."""
+    (the page's distribution and bucket, then the API, its Lambda, the schedule, the endpoint...)."""
     actions = [*destroy_web(remote.web), *destroy_api(remote.api)]
     if remote.one_off_schedule:
         actions.append(

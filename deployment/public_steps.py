@@ -1,4 +1,4 @@
-"""How the executor carries out the public side's actions: the Lambda, the HTTP API, the web page.
+"""How the executor carries out the API's actions: the Lambda and the HTTP API (the page: web_steps.py).
 
 Ids AWS assigns during a run (a new API, its URL, a new integration) are kept in `assigned`, for
 the actions after it that need them; everything else comes from the action itself.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from deployment import website
 from deployment.actions import Action
-from deployment.api_state import ApiState, Function, Permission, Route, WebPage
+from deployment.api_state import ApiState, Function, Permission, Route
 from deployment.errors import DeploymentError
+from deployment.web_steps import WEB_KINDS, WebSteps
 
 PUBLIC_KINDS = frozenset(
     {
@@ -23,21 +23,19 @@ PUBLIC_KINDS = frozenset(
         "api-route",
         "api-stage",
         "lambda-permission",
-        "web-bucket",
-        "web-file",
-        "web-page",
+        *WEB_KINDS,
     }
 )
 
 
-class PublicSteps:
+class PublicSteps(WebSteps):
     """Mixed into the Executor, whose aws, tags, clock, waits and _pause these use."""
 
     assigned: dict[str, str]
 
     def apply_public(self, action: Action) -> None:
         if action.kind.startswith("web-"):
-            self._apply_web(action)
+            self.apply_web(action)
         else:
             self._apply_api(action)
 
@@ -61,9 +59,11 @@ class PublicSteps:
             case "function", "delete":
                 aws.functions.delete(action.name)
             case "http-api", "create":
-                self._create_api(target)
+                self._create_api(
+                    replace(target, api=replace(target.api, cors=self.with_page_origin(target.api.cors)))
+                )
             case "http-api", "update":
-                aws.http_api.update_cors(target)
+                aws.http_api.update_cors(replace(target, cors=self.with_page_origin(target.cors)))
             case "http-api", "delete":
                 aws.http_api.delete(target.api_id)
             case "api-integration", "create":
@@ -83,24 +83,6 @@ class PublicSteps:
             case "lambda-permission", "update":
                 aws.functions.remove_permission(target)
                 aws.functions.add_permission(self._for_this_api(target))
-            case _:
-                raise DeploymentError(f"no way to {action.verb} a {action.kind}", where=action.name)
-
-    def _apply_web(self, action: Action) -> None:
-        aws, target = self.aws, action.target
-        match action.kind, action.verb:
-            case "web-bucket", "create":
-                aws.website.create_bucket(target, self.tags)
-            case "web-bucket", "update":
-                aws.website.configure_bucket(target)
-            case "web-bucket", "delete":
-                aws.storage.delete_bucket(action.name)
-            case "web-file", "create" | "update":
-                aws.website.put_file(target)
-            case "web-file", "delete":
-                aws.website.delete_object(target.bucket, target.key)
-            case "web-page", "create" | "update":
-                self._publish_page(target)
             case _:
                 raise DeploymentError(f"no way to {action.verb} a {action.kind}", where=action.name)
 
@@ -151,10 +133,3 @@ class PublicSteps:
         if not integration_id:
             raise DeploymentError("the route has no integration to target", where=route.route_key)
         return integration_id
-
-    def _publish_page(self, page: WebPage) -> None:
-        api_url = page.api_url or self.assigned.get("api_url")
-        if not api_url:
-            raise DeploymentError("the API's URL is unknown, so the page cannot be rendered", where=page.key)
-        body = website.render_page(api_url, page.model_name)
-        self.aws.website.put_page(replace(page, api_url=api_url), body)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deployment.api_state import ApiState, WebState, api_state, web_state
+from deployment.api_state import ApiState, api_state
 from deployment.bucket_state import Bucket, capture_bucket
 from deployment.config import Config
 from deployment.naming import PROJECT_TAG, Names, artifact_key
 from deployment.policies import canonical, execution_policy
 from deployment.roles import Role, boundary_arn
+from deployment.web_state import WebState, web_state
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from deployment.aws.alarms import Alarms
+from deployment.aws.cdn import Cdn
 from deployment.aws.functions import Functions
 from deployment.aws.http_api import HttpApis
 from deployment.aws.identity import Identity
@@ -29,6 +30,7 @@ class Aws:
     http_api: HttpApis
     tagging: Tagging
     website: Website
+    cdn: Cdn
     region: str
 
 
@@ -52,5 +54,6 @@ def connect(region: str, session: boto3.Session | None = None) -> Aws:
         http_api=HttpApis(gateway),
         tagging=Tagging(s3, iam, sagemaker, cloudwatch, functions, logs, gateway),
         website=Website(s3, region),
+        cdn=Cdn(client("cloudfront")),  # global: one endpoint whatever the region
         region=region,
     )

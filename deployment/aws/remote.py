@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from deployment.api_plan import RemoteApi, RemoteWeb
+from deployment.api_plan import RemoteApi
 from deployment.api_state import PERMISSION_STATEMENT, ROUTE_KEY, STAGE
 from deployment.aws import Aws
 from deployment.aws.remote_tags import read_tags
@@ -12,6 +12,7 @@ from deployment.naming import Names
 from deployment.planner import RemoteState
 from deployment.policies import LAMBDA
 from deployment.state import Artifact
+from deployment.web_plan import RemoteWeb
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         schedule=aws.sagemaker.describe_schedule(names.monitoring_schedule) if has_schedule else None,
         one_off_schedule=one_off if leftover else None,
         api=read_api(aws, names),
-        web=read_web(aws, lookup.web_bucket, names.prefix),
+        web=read_web(aws, names, lookup.web_bucket),
     )
     return replace(state, tags=read_tags(aws, names, state, bucket_tags))
 
@@ -76,9 +77,21 @@ def read_api(aws: Aws, names: Names) -> RemoteApi:
     )
 
 
-def read_web(aws: Aws, bucket_name: str, prefix: str) -> RemoteWeb:
-    bucket, ours = aws.website.read_bucket(bucket_name, prefix)
+def read_web(aws: Aws, names: Names, bucket_name: str) -> RemoteWeb:
+    """The distribution and access control are read even when the bucket is not ours: they are
+    found by this deployment's own comment, tag and name."""
+    access_control = aws.cdn.find_access_control(names.origin_access_control)
+    found = aws.cdn.find(names.web_distribution_comment, names.prefix)
+    distribution, distribution_tags = found or (None, ())
+    bucket, ours = aws.website.read_bucket(bucket_name, names)
+    web = RemoteWeb(
+        bucket,
+        ours,
+        access_control=access_control,
+        distribution=distribution,
+        distribution_tags=distribution_tags,
+    )
     if not (bucket and ours):
-        return RemoteWeb(bucket, ours)  # a bucket not ours is neither read further nor touched
+        return web  # a bucket not ours is neither read further nor touched
     files, page = aws.website.read_objects(bucket_name)
-    return RemoteWeb(bucket, ours, files, page)
+    return replace(web, policy=aws.website.read_policy(bucket_name), files=files, page=page)

@@ -112,8 +112,9 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
     deployed = deployment_cli(environment, "deploy", *no_monitoring, *build)
     assert deployed.returncode == 0, deployed.stderr
     assert "endpoint_name=pose-dev" in deployed.stdout.splitlines()
-    # The endpoint's 7 resources, and the web bucket, the Lambda, its role and log group, the HTTP API.
-    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 12
+    # The endpoint's 7 resources, the web bucket and its distribution, the Lambda, its role and log
+    # group, the HTTP API.
+    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 13
     assert_the_page_calls_the_api(account, outputs(deployed))
 
     planned = deployment_cli(environment, "plan", *no_monitoring, *build)
@@ -122,7 +123,8 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
 
     destroyed = deployment_cli(environment, "destroy", *no_monitoring)
     assert destroyed.returncode == 0, destroyed.stderr
-    assert destroyed.stdout.splitlines()[-1] == "destroyed pose-dev: 12 resources removed"
+    # ...and the distribution's origin access control, which CloudFront does not tag.
+    assert destroyed.stdout.splitlines()[-1] == "destroyed pose-dev: 14 resources removed"
 
     assert tagged_resources(account) == {}
     assert account.client("s3").list_buckets()["Buckets"] == []
@@ -130,6 +132,7 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
     assert account.client("lambda").list_functions()["Functions"] == []
     assert account.client("apigatewayv2").get_apis()["Items"] == []
     assert account.client("iam").list_roles()["Roles"] == []
+    assert account.client("cloudfront").list_distributions()["DistributionList"]["Quantity"] == 0
 
 
 def outputs(result: subprocess.CompletedProcess) -> dict[str, str]:
@@ -138,11 +141,15 @@ def outputs(result: subprocess.CompletedProcess) -> dict[str, str]:
 
 
 def assert_the_page_calls_the_api(account: boto3.Session, published: dict[str, str]) -> None:
-    """index.html, read back from the web bucket, names the API the deploy reported."""
+    """index.html, read back from the bucket the page's distribution serves, names the API the deploy
+    reported, and the API allows the page's HTTPS origin."""
     api_url, web_url = published["api_url"], published["web_url"]
     (api,) = account.client("apigatewayv2").get_apis()["Items"]
     assert api_url == f"{api['ApiEndpoint']}/predict"
-    bucket = web_url.removeprefix("http://").split(".s3-website")[0]
+    (distribution,) = account.client("cloudfront").list_distributions()["DistributionList"]["Items"]
+    assert web_url == f"https://{distribution['DomainName']}/"
+    (origin,) = distribution["Origins"]["Items"]
+    bucket = origin["DomainName"].split(".s3.")[0]
     s3 = account.client("s3")
     page = s3.get_object(Bucket=bucket, Key="index.html")
     html = page["Body"].read().decode()
@@ -153,7 +160,7 @@ def assert_the_page_calls_the_api(account: boto3.Session, published: dict[str, s
         "text/javascript; charset=utf-8",
         "public, max-age=300",
     )
-    assert api["CorsConfiguration"]["AllowOrigins"] == [web_url]
+    assert api["CorsConfiguration"]["AllowOrigins"] == [web_url.removesuffix("/")]
 
 
 def test_an_unpinned_image_is_one_error_line_and_exit_2(aws_environment, model_artifact):

@@ -1,6 +1,6 @@
-"""Lambda, API Gateway, CloudWatch Logs and S3 website requests, exact to the parameter.
+"""Lambda, API Gateway and CloudWatch Logs requests, exact to the parameter (the page's: test_web_requests).
 
-moto accepts a CORS rule or a public-read policy whatever its content; the Stubber does not.
+moto accepts a CORS rule whatever its content; the Stubber does not.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from botocore.stub import ANY
 
 from deployment.api_state import Cors, HttpApi
 from deployment.aws.functions import Functions
 from deployment.aws.http_api import HttpApis
 from deployment.aws.identity import Identity
-from deployment.aws.website import Website
 from deployment.lambda_package import handler_zip
 from deployment.policies import trust_policy
 from tests.unit.deployment.builders import desired
@@ -27,8 +25,7 @@ ACCOUNT = "123456789012"
 API_ID = "a1b2c3d4e5"
 ENDPOINT = f"https://{API_ID}.execute-api.us-east-1.amazonaws.com"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:pose-dev-predict"
-WEB_BUCKET = f"pose-dev-{ACCOUNT}-us-east-1-web"
-WEB_ORIGIN = f"http://{WEB_BUCKET}.s3-website-us-east-1.amazonaws.com"
+WEB_ORIGIN = "https://d111111abcdef8.cloudfront.net"
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 STATE = desired({"project": {"tags": {"owner": "ml-team"}}})
 CORS = {
@@ -52,13 +49,6 @@ def lambda_api(stubbed):
 def gateway(stubbed):
     client, stubber = stubbed("apigatewayv2")
     yield HttpApis(client), stubber
-    stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def s3(stubbed):
-    client, stubber = stubbed("s3")
-    yield Website(client, "us-east-1"), stubber
     stubber.assert_no_pending_responses()
 
 
@@ -251,6 +241,9 @@ def test_a_new_api_is_created_with_cors_integration_route_and_throttled_stage(ga
             },
         }
     ).api
+    state = replace(
+        state, api=replace(state.api, cors=Cors(tuple(CORS["AllowOrigins"])))
+    )  # as the executor adds
     stubber.add_response(
         "create_api",
         {"ApiId": API_ID, "ApiEndpoint": ENDPOINT, "Name": "pose-dev-api", "ProtocolType": "HTTP"},
@@ -350,145 +343,6 @@ def test_our_api_is_the_one_with_our_name_and_our_tag(gateway):
     ]
     stubber.add_response("get_apis", {"Items": items}, {})
 
-    # Read back in any order or case, CORS compares equal to what we asked for.
-    assert api.find("pose-dev-api", "pose-dev") == replace(STATE.api.api, api_id=API_ID, endpoint=ENDPOINT)
-
-
-def test_the_web_bucket_is_a_website_readable_by_anyone_and_nothing_more(s3):
-    website, stubber = s3
-    bucket = STATE.web.bucket
-    stubber.add_response("create_bucket", {}, {"Bucket": WEB_BUCKET})
-    stubber.add_response(
-        "put_bucket_tagging",
-        {},
-        {
-            "Bucket": WEB_BUCKET,
-            "Tagging": {
-                "TagSet": [
-                    {"Key": "owner", "Value": "ml-team"},
-                    {"Key": "pose:deployment", "Value": "pose-dev"},
-                ]
-            },
-        },
-    )
-    stubber.add_response(
-        "put_public_access_block",
-        {},
-        {
-            "Bucket": WEB_BUCKET,
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": False,
-                "RestrictPublicBuckets": False,
-            },
-        },
-    )
-    stubber.add_response(
-        "put_bucket_website",
-        {},
-        {"Bucket": WEB_BUCKET, "WebsiteConfiguration": {"IndexDocument": {"Suffix": "index.html"}}},
-    )
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicReadOfThePage",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{WEB_BUCKET}/*",
-            }
-        ],
-    }
-    stubber.add_response(
-        "put_bucket_policy",
-        {},
-        {"Bucket": WEB_BUCKET, "Policy": json.dumps(policy, sort_keys=True, separators=(",", ":"))},
-    )
-
-    website.create_bucket(bucket, TAGS)
-
-
-def test_the_page_is_uploaded_never_cached_with_what_it_was_rendered_from(s3):
-    website, stubber = s3
-    page = replace(STATE.web.page, api_url=f"{ENDPOINT}/predict")
-    stubber.add_response(
-        "put_object",
-        {},
-        {
-            "Bucket": WEB_BUCKET,
-            "Key": "index.html",
-            "Body": b"<!doctype html>",
-            "ContentType": "text/html; charset=utf-8",
-            "CacheControl": "no-cache",
-            "Metadata": {"source-sha256": page.source_sha256, "api-url": f"{ENDPOINT}/predict"},
-        },
-    )
-
-    website.put_page(page, b"<!doctype html>")
-
-
-def test_an_asset_is_uploaded_with_its_type_a_short_cache_and_its_hash(s3):
-    website, stubber = s3
-    script = next(file for file in STATE.web.files if file.key == "static/app.js")
-    stubber.add_response(
-        "put_object",
-        {},
-        {
-            "Bucket": WEB_BUCKET,
-            "Key": "static/app.js",
-            "Body": ANY,
-            "ContentType": "text/javascript; charset=utf-8",
-            "CacheControl": "public, max-age=300",
-            "Metadata": {"sha256": script.sha256},
-        },
-    )
-
-    website.put_file(script)
-
-
-def test_objects_are_read_back_as_the_files_and_the_page_they_were_uploaded_as(s3):
-    website, stubber = s3
-    script = next(file for file in STATE.web.files if file.key == "static/app.js")
-    page = replace(STATE.web.page, api_url=f"{ENDPOINT}/predict")
-    contents = [{"Key": "index.html"}, {"Key": "static/app.js"}]
-    stubber.add_response(
-        "list_objects_v2", {"Contents": contents, "IsTruncated": False}, {"Bucket": WEB_BUCKET}
-    )
-    stubber.add_response(
-        "head_object",
-        {
-            "ContentType": page.content_type,
-            "CacheControl": "no-cache",
-            "Metadata": {"source-sha256": page.source_sha256, "api-url": page.api_url},
-        },
-        {"Bucket": WEB_BUCKET, "Key": "index.html"},
-    )
-    stubber.add_response(
-        "head_object",
-        {
-            "ContentType": script.content_type,
-            "CacheControl": script.cache_control,
-            "Metadata": {"sha256": script.sha256},
-        },
-        {"Bucket": WEB_BUCKET, "Key": "static/app.js"},
-    )
-
-    assert website.read_objects(WEB_BUCKET) == ((script,), page)
-
-
-@pytest.mark.parametrize(
-    ("location", "url"),
-    [
-        (None, f"http://{WEB_BUCKET}.s3-website-us-east-1.amazonaws.com"),
-        ("eu-west-1", f"http://{WEB_BUCKET}.s3-website-eu-west-1.amazonaws.com"),
-        ("eu-central-1", f"http://{WEB_BUCKET}.s3-website.eu-central-1.amazonaws.com"),
-    ],
-)
-def test_the_web_url_follows_the_buckets_real_region(s3, location, url):
-    website, stubber = s3
-    answer = {"LocationConstraint": location} if location else {}  # us-east-1 has none
-    stubber.add_response("get_bucket_location", answer, {"Bucket": WEB_BUCKET})
-
-    assert website.url(WEB_BUCKET) == url
+    # Read back in any order or case, CORS compares equal to what we asked for (with the page's origin).
+    wanted = replace(STATE.api.api, cors=Cors((WEB_ORIGIN,)), api_id=API_ID, endpoint=ENDPOINT)
+    assert api.find("pose-dev-api", "pose-dev") == wanted

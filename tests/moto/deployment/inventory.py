@@ -14,7 +14,7 @@ Inventory = dict[tuple[str, str], dict[str, str]]  # (kind, name) -> its tags
 
 def tagged_resources(session, region: str = "us-east-1") -> Inventory:
     """(kind, name) -> tags of every bucket, role, alarm, SageMaker model/config/endpoint, Lambda
-    function, HTTP API and log group with our tag."""
+    function, HTTP API, log group and CloudFront distribution with our tag."""
     found: Inventory = {}
     s3 = session.client("s3", region_name=region)
     for bucket in s3.list_buckets()["Buckets"]:
@@ -51,6 +51,10 @@ def _public_side(session, region: str) -> Inventory:
     for group in logs.describe_log_groups()["logGroups"]:
         tags = logs.list_tags_for_resource(resourceArn=group["logGroupArn"])["tags"]
         found[("log-group", group["logGroupName"])] = tags
+    cloudfront = session.client("cloudfront", region_name=region)
+    for distribution in cloudfront.list_distributions()["DistributionList"].get("Items", []):
+        tags = cloudfront.list_tags_for_resource(Resource=distribution["ARN"])["Tags"].get("Items", [])
+        found[("distribution", distribution["Comment"])] = _tags(tags)
     return found
 
 

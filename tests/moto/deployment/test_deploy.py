@@ -49,6 +49,13 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         ("cloudwatch", "PutMetricAlarm"),
         ("sagemaker", "CreateEndpoint"),
         ("sagemaker", "CreateMonitoringSchedule"),  # the endpoint was created with a tag naming it
+        ("s3", "CreateBucket"),  # the page's: private, read by CloudFront only
+        ("s3", "PutBucketTagging"),
+        ("s3", "PutPublicAccessBlock"),
+        ("s3", "PutBucketEncryption"),
+        ("cloudfront", "CreateOriginAccessControl"),
+        ("cloudfront", "CreateDistributionWithTags"),  # before the API, whose CORS names its origin
+        ("s3", "PutBucketPolicy"),
         ("cloudwatch-logs", "CreateLogGroup"),
         ("cloudwatch-logs", "PutRetentionPolicy"),
         ("lambda", "CreateFunction"),
@@ -57,15 +64,11 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         ("apigatewayv2", "CreateRoute"),
         ("apigatewayv2", "CreateStage"),
         ("lambda", "AddPermission"),
-        ("s3", "CreateBucket"),
-        ("s3", "PutBucketTagging"),
-        ("s3", "PutPublicAccessBlock"),
-        ("s3", "PutBucketWebsite"),
-        ("s3", "PutBucketPolicy"),
         *[("s3", "PutObject")] * len(STATIC_FILES),
         ("s3", "PutObject"),  # index.html, last: it names the assets
     ]
     api_id = console.client("apigatewayv2").get_apis()["Items"][0]["ApiId"]
+    (distribution,) = console.client("cloudfront").list_distributions()["DistributionList"]["Items"]
     assert result.out.splitlines()[-7:] == [
         "endpoint_name=pose-dev",
         f"region={REGION}",
@@ -73,7 +76,7 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         "monitoring_schedule=pose-dev-monitor",
         f"reports_s3_uri=s3://{BUCKET}/pose-dev/monitoring-reports",
         f"api_url=https://{api_id}.execute-api.{REGION}.amazonaws.com/predict",
-        f"web_url=http://{WEB_BUCKET}.s3-website-{REGION}.amazonaws.com",
+        f"web_url=https://{distribution['DomainName']}/",
     ]
 
 
@@ -92,8 +95,9 @@ def test_every_created_resource_carries_the_project_tags(run, account, console):
         "function",
         "http-api",
         "log-group",
+        "distribution",
     }
-    assert len(inventory) == 12  # two buckets, two roles, two alarms
+    assert len(inventory) == 13  # two buckets, two roles, two alarms
     for (kind, name), tags in inventory.items():
         extra = {"pose:monitoring-schedule": "pose-dev-monitor"} if kind == "endpoint" else {}
         assert tags == {**TAGS, **extra}, (kind, name)
@@ -208,6 +212,11 @@ def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):
         ("unchanged", "alarm"),
         ("unchanged", "alarm"),
         ("unchanged", "endpoint"),
+        ("unchanged", "web-bucket"),
+        ("unchanged", "web-oac"),
+        ("unchanged", "web-distribution"),
+        ("unchanged", "web-distribution-tags"),
+        ("unchanged", "web-bucket-policy"),
         ("unchanged", "log-group"),
         ("unchanged", "function"),
         ("unchanged", "http-api"),
@@ -215,7 +224,6 @@ def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):
         ("unchanged", "api-route"),
         ("unchanged", "api-stage"),
         ("unchanged", "lambda-permission"),
-        ("unchanged", "web-bucket"),
         *[("unchanged", "web-file")] * len(STATIC_FILES),
         ("unchanged", "web-page"),
     ]
@@ -425,7 +433,7 @@ def test_destroy_leaves_nothing_tagged_and_spares_another_deployment(run, accoun
     # "pose-dev2" starts with "pose-dev": listing by name prefix alone would take its resources too.
     assert run("deploy", "--set", "project.stage=dev2").code == 0
     before = tagged_resources(console)
-    assert len(of_deployment(before, "pose-dev")) == len(of_deployment(before, "pose-dev2")) == 12
+    assert len(of_deployment(before, "pose-dev")) == len(of_deployment(before, "pose-dev2")) == 13
 
     result = run("destroy")
 
@@ -438,8 +446,8 @@ def test_destroy_leaves_nothing_tagged_and_spares_another_deployment(run, accoun
         f"pose-dev2-{ACCOUNT}-{REGION}",
         f"pose-dev2-{ACCOUNT}-{REGION}-web",
     ]
-    # The 12 tagged ones and the monitoring schedule
-    assert result.out.splitlines()[-1] == "destroyed pose-dev: 13 resources removed"
+    # The 13 tagged ones, the monitoring schedule and the page's origin access control (untaggable)
+    assert result.out.splitlines()[-1] == "destroyed pose-dev: 15 resources removed"
 
 
 def test_destroy_finds_a_schedule_after_monitoring_was_disabled_in_config(run, account, console):
@@ -525,7 +533,7 @@ def test_deploy_does_exactly_what_plan_showed(run):
 
     deployed = run("deploy", "--set", "autoscaling.enabled=true").out.splitlines()
 
-    summary = planned.index(f"plan: {17 + len(STATIC_FILES)} change(s), 0 unchanged")
+    summary = planned.index(f"plan: {20 + len(STATIC_FILES)} change(s), 0 unchanged")
     assert deployed[: summary + 1] == planned
     executed = [
         line.split(maxsplit=2)

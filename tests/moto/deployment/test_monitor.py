@@ -99,9 +99,7 @@ def test_status_reports_the_endpoint_and_the_schedule(run, account):
         ],
     )
     assert re.fullmatch(r"api_url: https://\w+\.execute-api\.us-east-1\.amazonaws\.com/predict", lines[3])
-    assert (
-        lines[4] == "web_url: http://pose-dev-123456789012-us-east-1-web.s3-website-us-east-1.amazonaws.com"
-    )
+    assert re.fullmatch(r"web_url: https://\w+\.cloudfront\.net/", lines[4])
 
 
 def test_status_of_nothing_deployed_exits_1(run):

@@ -1,4 +1,4 @@
-"""The public side through the CLI against moto: the Lambda, the HTTP API and the published web page."""
+"""The API through the CLI against moto: the Lambda, the HTTP API, and the page calling it."""
 
 from __future__ import annotations
 
@@ -12,14 +12,11 @@ import pytest
 import deployment.api_state
 import deployment.website
 from deployment.lambda_package import build_zip, code_sha256, handler_zip
-from deployment.naming import PROJECT_TAG
-from deployment.website import static_files
 from tests.moto.deployment.conftest import ACCOUNT, REGION
 from tests.moto.deployment.inventory import tagged_resources
 
 NO_MONITORING = ("--set", "monitoring.enabled=false")
 WEB_BUCKET = f"pose-dev-{ACCOUNT}-{REGION}-web"
-WEB_ORIGIN = f"http://{WEB_BUCKET}.s3-website-{REGION}.amazonaws.com"
 
 
 def mutating(calls) -> list[tuple[str, str]]:
@@ -35,55 +32,24 @@ def our_api(console) -> dict:
     return api
 
 
+def web_origin(console) -> str:
+    (distribution,) = console.client("cloudfront").list_distributions()["DistributionList"]["Items"]
+    return f"https://{distribution['DomainName']}"
+
+
 def test_the_published_page_calls_the_api_the_deploy_reports(run, console):
     result = run("deploy", *NO_MONITORING)
 
     assert result.code == 0, result.err
     api_url = outputs(result)["api_url"]
     assert api_url == f"https://{our_api(console)['ApiId']}.execute-api.{REGION}.amazonaws.com/predict"
-    assert outputs(result)["web_url"] == WEB_ORIGIN
+    assert outputs(result)["web_url"] == f"{web_origin(console)}/"
     s3 = console.client("s3")
     page = s3.get_object(Bucket=WEB_BUCKET, Key="index.html")
     html = page["Body"].read().decode()
     assert f'data-api-url="{api_url}"' in html
     assert 'data-model-name="blazepose-full"' in html
     assert (page["ContentType"], page["CacheControl"]) == ("text/html; charset=utf-8", "no-cache")
-
-
-def test_every_asset_is_published_with_its_content_type_and_a_short_cache(run, console):
-    assert run("deploy", *NO_MONITORING).code == 0
-    s3 = console.client("s3")
-
-    published = {}
-    for key, path in static_files():
-        found = s3.get_object(Bucket=WEB_BUCKET, Key=key)
-        assert found["Body"].read() == path.read_bytes(), key
-        published[key] = (found["ContentType"], found["CacheControl"])
-
-    assert published["static/app.js"] == ("text/javascript; charset=utf-8", "public, max-age=300")
-    assert published["static/style.css"] == ("text/css; charset=utf-8", "public, max-age=300")
-    assert published["static/favicon.svg"] == ("image/svg+xml", "public, max-age=300")
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=WEB_BUCKET)["Contents"]}
-    assert keys == {"index.html", *(key for key, _ in static_files())}
-
-
-def test_the_web_bucket_is_a_website_anyone_may_read_and_acls_stay_blocked(run, console):
-    assert run("deploy", *NO_MONITORING).code == 0
-    s3 = console.client("s3")
-
-    assert s3.get_bucket_website(Bucket=WEB_BUCKET)["IndexDocument"] == {"Suffix": "index.html"}
-    assert s3.get_public_access_block(Bucket=WEB_BUCKET)["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": False,
-        "RestrictPublicBuckets": False,
-    }
-    (statement,) = json.loads(s3.get_bucket_policy(Bucket=WEB_BUCKET)["Policy"])["Statement"]
-    assert (statement["Principal"], statement["Action"], statement["Resource"]) == (
-        "*",
-        "s3:GetObject",
-        f"arn:aws:s3:::{WEB_BUCKET}/*",
-    )
 
 
 def test_the_api_routes_post_predict_to_the_lambda_for_the_pages_origin_only(run, console):
@@ -95,7 +61,7 @@ def test_the_api_routes_post_predict_to_the_lambda_for_the_pages_origin_only(run
     function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pose-dev-predict"
 
     assert api["CorsConfiguration"] == {
-        "AllowOrigins": ["http://localhost:8080", WEB_ORIGIN],
+        "AllowOrigins": ["http://localhost:8080", web_origin(console)],
         "AllowMethods": ["OPTIONS", "POST"],
         "AllowHeaders": ["content-type"],
         "MaxAge": 3600,
@@ -189,7 +155,8 @@ def test_new_handler_code_is_deployed_as_code_only(run, account, console, monkey
         ("api.throttle_rate_limit=50", [("apigatewayv2", "UpdateStage")]),
         ("api.extra_allowed_origins=[https://pose.example.com]", [("apigatewayv2", "UpdateApi")]),
         ("api.log_retention_days=7", [("cloudwatch-logs", "PutRetentionPolicy")]),
-        ("model.name=movenet-thunder", [("s3", "PutObject")]),  # the page shows the name; same artifact
+        # The page shows the name (same artifact): uploaded, and CloudFront forgets the old one.
+        ("model.name=movenet-thunder", [("s3", "PutObject"), ("cloudfront", "CreateInvalidation")]),
     ],
 )
 def test_a_setting_changes_only_its_resource(run, account, setting, calls):
@@ -202,29 +169,6 @@ def test_a_setting_changes_only_its_resource(run, account, setting, calls):
     assert run("plan", *NO_MONITORING, "--set", setting).out.splitlines()[-1] == "plan: no changes"
 
 
-def test_a_changed_asset_alone_is_uploaded_and_a_removed_one_deleted(
-    run, account, console, monkeypatch, tmp_path
-):
-    assets = {"app.js": b"console.log(1);\n", "old.js": b"// going away\n", "style.css": b"body{}\n"}
-    for name, body in assets.items():
-        (tmp_path / name).write_bytes(body)
-    files = [(f"static/{name}", tmp_path / name) for name in assets]
-    monkeypatch.setattr(deployment.website, "static_files", lambda: files)
-    assert run("deploy", *NO_MONITORING).code == 0
-    (tmp_path / "app.js").write_bytes(b"console.log(2);\n")
-    monkeypatch.setattr(deployment.website, "static_files", lambda: [files[0], files[2]])
-    mark = account.mark()
-
-    assert run("deploy", *NO_MONITORING).code == 0
-
-    assert [(c.operation, c.params["Key"]) for c in account.since(mark) if c.mutates] == [
-        ("PutObject", "static/app.js"),
-        ("DeleteObject", "static/old.js"),
-    ]
-    s3 = console.client("s3")
-    assert s3.get_object(Bucket=WEB_BUCKET, Key="static/app.js")["Body"].read() == b"console.log(2);\n"
-
-
 def test_switching_the_page_and_the_api_off_removes_them(run, account, console):
     assert run("deploy", *NO_MONITORING).code == 0
     mark = account.mark()
@@ -233,13 +177,16 @@ def test_switching_the_page_and_the_api_off_removes_them(run, account, console):
 
     assert result.code == 0, result.err
     assert mutating(account.since(mark)) == [
+        ("cloudfront", "UpdateDistribution"),  # disabled, then deleted
+        ("cloudfront", "DeleteDistribution"),
+        ("cloudfront", "DeleteOriginAccessControl"),
+        ("s3", "DeleteObjects"),
+        ("s3", "DeleteBucket"),
         ("apigatewayv2", "DeleteApi"),
         ("lambda", "DeleteFunction"),
         ("cloudwatch-logs", "DeleteLogGroup"),
         ("iam", "DeleteRolePolicy"),
         ("iam", "DeleteRole"),
-        ("s3", "DeleteObjects"),
-        ("s3", "DeleteBucket"),
     ]
     assert "api_url" not in outputs(result) and "web_url" not in outputs(result)
     assert {kind for kind, _ in tagged_resources(console)} == {
@@ -252,23 +199,7 @@ def test_switching_the_page_and_the_api_off_removes_them(run, account, console):
     }
 
 
-def test_a_web_bucket_name_someone_else_holds_is_refused(run, console):
-    s3 = console.client("s3")
-    s3.create_bucket(Bucket="their-page")
-    s3.put_bucket_tagging(Bucket="their-page", Tagging={"TagSet": [{"Key": PROJECT_TAG, "Value": "theirs"}]})
-
-    result = run("deploy", *NO_MONITORING, "--set", "webapp.bucket=their-page")
-
-    assert result.code == 1
-    assert result.err == (
-        "error: s3://their-page: the bucket exists but is not this deployment's; the engine makes its web "
-        "bucket public, so it only uses a bucket it created (hint: set webapp.bucket to a new name)\n"
-    )
-    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
-        s3.get_bucket_policy(Bucket="their-page")  # untouched: it was not made public
-
-
-def test_destroy_leaves_no_function_api_log_group_bucket_or_role(run, console):
+def test_destroy_leaves_no_function_api_log_group_bucket_role_or_distribution(run, console):
     assert run("deploy", *NO_MONITORING).code == 0
 
     result = run("destroy", *NO_MONITORING)
@@ -279,4 +210,7 @@ def test_destroy_leaves_no_function_api_log_group_bucket_or_role(run, console):
     assert console.client("logs").describe_log_groups()["logGroups"] == []
     assert console.client("s3").list_buckets()["Buckets"] == []
     assert console.client("iam").list_roles()["Roles"] == []
+    cloudfront = console.client("cloudfront")
+    assert cloudfront.list_distributions()["DistributionList"]["Quantity"] == 0
+    assert cloudfront.list_origin_access_controls()["OriginAccessControlList"]["Quantity"] == 0
     assert tagged_resources(console) == {}

@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from deployment.api_plan import RemoteApi, RemoteWeb
-from deployment.api_state import ApiState, WebState
+from deployment.api_plan import RemoteApi
+from deployment.api_state import ApiState
 from deployment.config import parse_config
 from deployment.planner import Action, RemoteConfig, RemoteEndpoint, RemoteState
 from deployment.policies import LAMBDA
 from deployment.public_steps import PUBLIC_KINDS
 from deployment.state import DesiredState, Inputs, desired_state
 from deployment.tags import ResourceTags, TagChange
+from tests.unit.deployment.web_builders import applied_web, deployed_web, resolved, with_page_origin
 
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
@@ -53,7 +54,7 @@ def deployed(state: DesiredState, created: datetime = EPOCH, status: str = "InSe
         autoscaling=state.autoscaling,
         schedule=state.schedule,
         api=deployed_api(state.api),
-        web=deployed_web(state.web, API_URL if state.api else None),
+        web=deployed_web(state.web, API_URL if state.api else None, state.tags),
     )
 
 
@@ -70,18 +71,16 @@ def deployed_api(api: ApiState | None, api_id: str = API_ID) -> RemoteApi:
         role=api.role,
         function=replace(api.function, zip_file=b""),
         permission=replace(api.permission, source_arn=api.names.api_source_arn(api_id)),
-        api=replace(api.api, api_id=api_id, endpoint=f"https://{api_id}.execute-api.us-east-1.amazonaws.com"),
+        api=replace(
+            api.api,
+            cors=resolved(api.api.cors),
+            api_id=api_id,
+            endpoint=f"https://{api_id}.execute-api.us-east-1.amazonaws.com",
+        ),
         integration=replace(api.integration, api_id=api_id, integration_id=INTEGRATION_ID),
         route=replace(api.route, api_id=api_id, integration_id=INTEGRATION_ID, route_id="route01"),
         stage=replace(api.stage, api_id=api_id),
     )
-
-
-def deployed_web(web: WebState | None, api_url: str | None) -> RemoteWeb:
-    if web is None:
-        return RemoteWeb()
-    files = tuple(replace(file, path="") for file in web.files)
-    return RemoteWeb(web.bucket, True, files, replace(web.page, api_url=api_url, model_name=""))
 
 
 def applied(remote: RemoteState, actions: list[Action], now: datetime) -> RemoteState:
@@ -91,7 +90,8 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
     for action in (action for action in actions if action.mutates):
         target = action.target
         if action.kind in PUBLIC_KINDS or getattr(target, "service", None) == LAMBDA:
-            remote = replace(remote, api=_applied_api(remote.api, action), web=_applied_web(remote, action))
+            web = applied_web(remote.web, action, remote.api.predict_url)
+            remote = replace(remote, api=_applied_api(remote.api, with_page_origin(action, web)), web=web)
             continue
         match action.kind, action.verb:
             case "model", "create":
@@ -171,22 +171,6 @@ def _applied_api(api: RemoteApi, action: Action) -> RemoteApi:
     if action.kind.startswith(("http-api", "function", "log-group", "role")) and action.verb == "delete":
         raise AssertionError("the in-memory account deletes the API stack only through plan_destroy")
     return api
-
-
-def _applied_web(remote: RemoteState, action: Action) -> RemoteWeb:
-    web, target = remote.web, action.target
-    match action.kind, action.verb:
-        case "web-bucket", "create" | "update":
-            return replace(web, bucket=target, bucket_is_ours=True)
-        case "web-file", "create" | "update":
-            others = tuple(file for file in web.files if file.key != target.key)
-            return replace(web, files=(*others, replace(target, path="")))
-        case "web-file", "delete":
-            return replace(web, files=tuple(file for file in web.files if file.key != target.key))
-        case "web-page", "create" | "update":
-            api_url = target.api_url or remote.api.predict_url
-            return replace(web, page=replace(target, api_url=api_url, model_name=""))
-    return web
 
 
 def steps(actions: list[Action]) -> list[tuple[str, str, str]]:

@@ -9,7 +9,9 @@ from botocore.exceptions import ClientError
 from deployment.aws.functions import FunctionStatus
 from deployment.executor import Clock, Executor, WaitPolicy
 from deployment.planner import RemoteEndpoint as Seen
+from deployment.web_state import Distribution
 from tests.unit.deployment.builders import API_ID
+from tests.unit.deployment.web_builders import ACCESS_CONTROL_ID, DISTRIBUTION_ARN, DISTRIBUTION_ID, DOMAIN
 
 ACTIVE = FunctionStatus("Active", "Successful", "")
 
@@ -58,6 +60,8 @@ class FakeAws:
     on_create: list[tuple[float, Seen]] = field(default_factory=list)
     function_timeline: list[tuple[float, FunctionStatus]] = field(default_factory=lambda: [(0, ACTIVE)])
     function_errors: list[ClientError] = field(default_factory=list)
+    # CloudFront's answers to GetDistribution: (seconds after the start, state); by default at once.
+    distribution_timeline: list[tuple[float, Distribution | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sagemaker = Calls(
@@ -76,6 +80,19 @@ class FakeAws:
         )
         self.http_api = Calls(
             self.calls, "http_api", create=self._create_api, create_integration=lambda i: "int9"
+        )
+        self.cdn = Calls(
+            self.calls,
+            "cdn",
+            create=lambda distribution, tags: self._deploying(distribution),
+            update=self._deploying,
+            disable=lambda distribution_id: self._deploying(
+                replace(self._at(self.distribution_timeline), enabled=False)
+            ),
+            read=lambda distribution_id: self._at(self.distribution_timeline),
+            create_access_control=lambda control: ACCESS_CONTROL_ID,
+            invalidate=lambda distribution_id, paths, reference: "I2J0I21PCUYOIK",
+            invalidation_status=lambda distribution_id, invalidation_id: "Completed",
         )
         for service in ("storage", "identity", "alarms", "scaling", "website"):
             setattr(self, service, Calls(self.calls, service))
@@ -96,13 +113,27 @@ class FakeAws:
         if self.function_errors:
             raise self.function_errors.pop(0)
 
+    def _deploying(self, distribution: Distribution) -> Distribution:
+        """As CloudFront answers a create or update: ids assigned, InProgress, Deployed when read."""
+        assigned = replace(
+            distribution,
+            distribution_id=DISTRIBUTION_ID,
+            arn=DISTRIBUTION_ARN,
+            domain_name=DOMAIN,
+            status="InProgress",
+            etag="E1",
+        )
+        if not self.distribution_timeline or self.distribution_timeline[-1][1] is None:
+            self.distribution_timeline = [(self.clock.now(), replace(assigned, status="Deployed", etag="E2"))]
+        return assigned
+
     def _create_api(self, state, tags):
         return replace(
             state.api, api_id=API_ID, endpoint=f"https://{API_ID}.execute-api.us-east-1.amazonaws.com"
         )
 
     def made(self) -> list[tuple[str, str]]:
-        reads = {"describe_endpoint", "schedule_status", "status"}
+        reads = {"describe_endpoint", "schedule_status", "status", "read", "invalidation_status"}
         return [(service, method) for service, method, _ in self.calls if method not in reads]
 
 

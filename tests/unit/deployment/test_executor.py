@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from deployment.errors import DeploymentError
 from deployment.planner import Action, RemoteConfig, RemoteState, plan
 from deployment.planner import RemoteEndpoint as Seen
+from deployment.web_state import AccessControl
 from tests.unit.deployment.builders import EPOCH, REGISTRY, deployed, desired, hours
 from tests.unit.deployment.fakes import FakeAws, FakeClock, executor
 
@@ -239,11 +240,14 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         ("alarms", "put"),
         ("sagemaker", "create_endpoint"),
         ("sagemaker", "create_schedule"),
+        ("website", "create_bucket"),
+        ("cdn", "create_access_control"),
+        ("cdn", "create"),
+        ("website", "put_policy"),
         ("functions", "create_log_group"),
         ("functions", "create"),
         ("http_api", "create"),
         ("functions", "add_permission"),
-        ("website", "create_bucket"),
         *[("website", "put_file")] * len(state.web.files),
         ("website", "put_page"),
     ]
@@ -257,16 +261,21 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         "create    alarm pose-dev-model-latency",
         "create    endpoint pose-dev",
         "create    monitoring-schedule pose-dev-monitor",
+        "create    web-bucket pose-dev-123456789012-us-east-1-web",
+        "create    web-oac pose-dev-web",
+        "create    web-distribution pose-dev-web",
+        "create    web-bucket-policy pose-dev-123456789012-us-east-1-web",
         "create    log-group /aws/lambda/pose-dev-predict",
         "create    function pose-dev-predict",
         "create    http-api pose-dev-api",
         "create    lambda-permission pose-dev-predict invoke-from-http-api",
-        "create    web-bucket pose-dev-123456789012-us-east-1-web",
         *(f"create    web-file {web}/{file.key}" for file in state.web.files),
         f"create    web-page {web}/index.html",
     ]
     creations = [args for _, method, args in aws.calls if method.startswith("create") or method == "put"]
-    assert len(creations) == 12
+    # CloudFront's origin access control cannot be tagged.
+    creations = [args for args in creations if not isinstance(args[0], AccessControl)]
+    assert len(creations) == 13
     assert {args[-1] for args in creations} == {(("pose:deployment", "pose-dev"),)}
 
 

@@ -48,11 +48,15 @@ def test_from_scratch_everything_is_created_dependencies_first():
         ("create", "endpoint", "pose-dev"),
         ("create", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
         ("create", "monitoring-schedule", "pose-dev-monitor"),
+        # The page's distribution before the API, whose CORS allows the distribution's origin.
+        ("create", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
+        ("create", "web-oac", "pose-dev-web"),
+        ("create", "web-distribution", "pose-dev-web"),
+        ("create", "web-bucket-policy", "pose-dev-123456789012-us-east-1-web"),
         ("create", "log-group", "/aws/lambda/pose-dev-predict"),
         ("create", "function", "pose-dev-predict"),
         ("create", "http-api", "pose-dev-api"),
         ("create", "lambda-permission", "pose-dev-predict invoke-from-http-api"),
-        ("create", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
         *(("create", "web-file", f"{web}/{file.key}") for file in state.web.files),
         ("create", "web-page", f"{web}/index.html"),
     ]
@@ -326,6 +330,8 @@ def test_destroy_removes_dependents_first():
 
     assert steps(plan_destroy(state.names, remote)) == [
         # What calls a thing goes before it: the page, the API, its Lambda, then SageMaker.
+        ("delete", "web-distribution", "pose-dev-web"),
+        ("delete", "web-oac", "pose-dev-web"),
         ("delete", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
         ("delete", "http-api", "pose-dev-api"),
         ("delete", "function", "pose-dev-predict"),

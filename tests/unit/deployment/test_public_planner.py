@@ -1,15 +1,12 @@
-"""The planner on the public side (the Lambda, the HTTP API, the web page) against in-memory accounts."""
+"""The planner on the API's side (the Lambda, the HTTP API) against in-memory accounts."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from deployment.api_state import ApiState
-from deployment.errors import DeploymentError
 from deployment.planner import RemoteState, plan, plan_destroy
-from tests.unit.deployment.builders import API_URL, EPOCH, applied, changes, deployed, desired, steps
+from tests.unit.deployment.builders import EPOCH, applied, changes, deployed, desired, steps
 
 WEB = "s3://pose-dev-123456789012-us-east-1-web"
 OFF = {"api": {"enabled": False}, "webapp": {"enabled": False}}
@@ -18,7 +15,7 @@ OFF = {"api": {"enabled": False}, "webapp": {"enabled": False}}
 def public(actions) -> list[tuple[str, str, str]]:
     """The steps on the public side only."""
     kinds = {"log-group", "function", "function-code", "http-api", "api-integration", "api-route"}
-    kinds |= {"api-stage", "lambda-permission", "web-bucket", "web-file", "web-page"}
+    kinds |= {"api-stage", "lambda-permission"}
     return [step for step in steps(actions) if step[1] in kinds or step[2] == "pose-dev-predict-lambda"]
 
 
@@ -105,7 +102,7 @@ def test_another_allowed_origin_updates_the_apis_cors_only():
     (update,) = [action for action in actions if action.mutates]
     assert update.target.cors.allow_origins == (
         "http://localhost:8080",
-        "http://pose-dev-123456789012-us-east-1-web.s3-website-us-east-1.amazonaws.com",
+        "https://d111111abcdef8.cloudfront.net",
     )
     assert update.target.api_id == "a1b2c3d4e5"
 
@@ -173,74 +170,9 @@ def test_an_api_deleted_by_hand_is_created_again_and_the_page_gets_the_new_url()
         # The invoke permission names the old API: it follows in the same run.
         ("update", "lambda-permission", "pose-dev-predict invoke-from-http-api"),
         ("update", "web-page", f"{WEB}/index.html"),
+        ("create", "web-invalidation", "pose-dev-web"),  # CloudFront forgets the page naming the old API
     ]
     assert changes(plan(state, applied(remote, actions, EPOCH))) == []
-
-
-def test_a_changed_asset_alone_is_uploaded_and_a_removed_one_deleted_after_the_page():
-    state = desired()
-    remote = deployed(state)
-    changed, *others = remote.web.files
-    old_asset = replace(changed, key="static/old-name.js")
-    web = replace(remote.web, files=(replace(changed, sha256="0" * 64), *others, old_asset))
-
-    actions = plan(state, replace(remote, web=web))
-
-    assert changes(actions) == [
-        ("update", "web-file", f"{WEB}/{changed.key}"),
-        ("delete", "web-file", f"{WEB}/static/old-name.js"),
-    ]
-    assert actions[-1].reason == "no longer in webapp/static"
-
-
-def test_an_asset_uploaded_with_the_wrong_headers_is_uploaded_again():
-    state = desired()
-    remote = deployed(state)
-    first, *others = remote.web.files
-    web = replace(remote.web, files=(replace(first, content_type="binary/octet-stream"), *others))
-
-    actions = plan(state, replace(remote, web=web))
-
-    assert [a.reason for a in actions if a.mutates] == ["changed: content_type"]
-
-
-def test_a_new_model_name_renders_the_page_again():
-    before = desired()
-    after = desired({"model": {"name": "movenet-thunder"}})
-
-    actions = plan(after, deployed(before))
-
-    page = next(action for action in actions if action.kind == "web-page")
-    assert (page.verb, page.reason, page.target.model_name) == (
-        "update",
-        "changed: source_sha256",
-        "movenet-thunder",
-    )
-    assert page.target.api_url == API_URL
-
-
-def test_a_bucket_whose_public_access_was_tightened_by_hand_is_configured_again():
-    state = desired()
-    remote = deployed(state)
-    web = replace(remote.web, bucket=replace(remote.web.bucket, access_block=(True, True, True, True)))
-
-    actions = plan(state, replace(remote, web=web))
-
-    assert changes(actions) == [("update", "web-bucket", "pose-dev-123456789012-us-east-1-web")]
-    assert [a.reason for a in actions if a.mutates] == ["changed: access_block"]
-
-
-def test_a_web_bucket_that_is_not_ours_is_never_made_public():
-    state = desired({"webapp": {"bucket": "someone-elses"}})
-    remote = replace(deployed(state), web=replace(deployed(state).web, bucket_is_ours=False))
-
-    with pytest.raises(DeploymentError) as raised:
-        plan(state, remote)
-
-    assert (raised.value.where, raised.value.hint) == (
-        "s3://someone-elses",
-        "set webapp.bucket to a new name",
-    )
 
 
 def test_switching_the_page_off_deletes_its_bucket_and_the_api_off_deletes_the_api_stack():
@@ -249,25 +181,16 @@ def test_switching_the_page_off_deletes_its_bucket_and_the_api_off_deletes_the_a
     actions = plan(desired(OFF), deployed(state))
 
     assert changes(actions) == [
+        ("delete", "web-distribution", "pose-dev-web"),
+        ("delete", "web-oac", "pose-dev-web"),
+        ("delete", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
         ("delete", "http-api", "pose-dev-api"),
         ("delete", "function", "pose-dev-predict"),
         ("delete", "log-group", "/aws/lambda/pose-dev-predict"),
         ("delete", "role", "pose-dev-predict-lambda"),
-        ("delete", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
     ]
     reasons = {action.kind: action.reason for action in actions if action.mutates}
     assert (reasons["http-api"], reasons["web-bucket"]) == ("api.enabled is false", "webapp.enabled is false")
-
-
-def test_without_the_page_the_api_allows_only_the_configured_origins():
-    only_api = desired(
-        {"webapp": {"enabled": False}, "api": {"extra_allowed_origins": ["https://a.example"]}}
-    )
-    no_browser = desired({"webapp": {"enabled": False}})
-
-    assert only_api.api.api.cors.allow_origins == ("https://a.example",)
-    assert no_browser.api.api.cors is None
-    assert "web-bucket" not in {action.kind for action in plan(only_api, RemoteState())}
 
 
 def test_destroy_takes_the_public_side_down_before_the_endpoint_it_calls():
@@ -278,10 +201,3 @@ def test_destroy_takes_the_public_side_down_before_the_endpoint_it_calls():
     assert kinds.index("web-bucket") < kinds.index("http-api") < kinds.index("function")
     assert kinds.index("function") < kinds.index("log-group") < kinds.index("endpoint")
     assert kinds.index("function") < kinds.index("role")
-
-
-def test_destroy_never_touches_a_web_bucket_that_is_not_ours():
-    state = desired()
-    remote = replace(deployed(state), web=replace(deployed(state).web, bucket_is_ours=False))
-
-    assert "web-bucket" not in {kind for _, kind, _ in steps(plan_destroy(state.names, remote))}

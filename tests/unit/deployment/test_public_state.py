@@ -1,4 +1,4 @@
-"""Desired state of the public side: a reproducible Lambda zip, the CORS origins, the page's files and URLs."""
+"""Desired state of the API: a reproducible Lambda zip, its role, the CORS origins, throttling."""
 
 from __future__ import annotations
 
@@ -8,16 +8,8 @@ import io
 import json
 import zipfile
 
-import pytest
-
-from deployment.api_state import page_model_name
-from deployment.config import Model
 from deployment.lambda_package import HANDLER_SOURCE, build_zip, code_sha256, handler_zip
-from deployment.website import origin_of, page_source_sha256, static_files, website_url
 from tests.unit.deployment.builders import desired
-from webapp.render import STATIC
-
-WEB_ORIGIN = "http://pose-dev-123456789012-us-east-1-web.s3-website-us-east-1.amazonaws.com"
 
 
 def test_the_zip_holds_only_the_handler_with_fixed_time_and_mode():
@@ -67,20 +59,26 @@ def test_the_lambda_role_may_invoke_only_this_endpoint_and_write_only_its_logs()
     assert role.service == "lambda.amazonaws.com"
 
 
-def test_cors_allows_the_pages_origin_and_the_configured_ones_never_any():
-    cors = desired({"api": {"extra_allowed_origins": ["http://localhost:8080", WEB_ORIGIN]}}).api.api.cors
+def test_cors_allows_the_configured_origins_and_waits_for_the_pages_never_any():
+    origins = ["https://b.example", "http://localhost:8080", "https://b.example"]
+    cors = desired({"api": {"extra_allowed_origins": origins}}).api.api.cors
 
-    assert cors.allow_origins == ("http://localhost:8080", WEB_ORIGIN)  # sorted, once each
+    assert cors.allow_origins == ("http://localhost:8080", "https://b.example")  # sorted, once each
+    assert cors.page_origin_pending  # the distribution's domain: known once it exists
     assert (cors.allow_methods, cors.allow_headers) == (("OPTIONS", "POST"), ("content-type",))
 
 
-def test_the_page_of_a_bucket_of_your_own_allows_that_buckets_origin():
-    state = desired({"webapp": {"bucket": "pose-demo.example.com"}, "project": {"region": "eu-central-1"}})
-
-    assert state.api.api.cors.allow_origins == (
-        "http://pose-demo.example.com.s3-website.eu-central-1.amazonaws.com",
+def test_without_the_page_the_api_allows_only_the_configured_origins_or_none():
+    only_api = desired(
+        {"webapp": {"enabled": False}, "api": {"extra_allowed_origins": ["https://a.example"]}}
     )
-    assert state.web.bucket.name == state.web.page.bucket == "pose-demo.example.com"
+    no_browser = desired({"webapp": {"enabled": False}})
+
+    assert (only_api.api.api.cors.allow_origins, only_api.api.api.cors.page_origin_pending) == (
+        ("https://a.example",),
+        False,
+    )
+    assert no_browser.api.api.cors is None
 
 
 def test_the_stage_is_throttled_as_configured():
@@ -98,57 +96,3 @@ def test_the_public_side_can_be_switched_off():
     state = desired({"api": {"enabled": False}, "webapp": {"enabled": False}})
 
     assert (state.api, state.web) == (None, None)
-
-
-@pytest.mark.parametrize(
-    ("region", "url"),
-    [
-        ("us-east-1", "http://b.s3-website-us-east-1.amazonaws.com"),
-        ("eu-west-1", "http://b.s3-website-eu-west-1.amazonaws.com"),
-        ("ap-southeast-2", "http://b.s3-website-ap-southeast-2.amazonaws.com"),
-        ("us-east-2", "http://b.s3-website.us-east-2.amazonaws.com"),
-        ("eu-central-1", "http://b.s3-website.eu-central-1.amazonaws.com"),
-        ("ap-south-2", "http://b.s3-website.ap-south-2.amazonaws.com"),
-        ("cn-northwest-1", "http://b.s3-website.cn-northwest-1.amazonaws.com.cn"),
-    ],
-)
-def test_website_endpoints_use_a_dash_in_older_regions_and_a_dot_in_the_rest(region: str, url: str):
-    assert website_url("b", region) == url
-
-
-def test_an_origin_is_scheme_and_host():
-    assert origin_of("http://b.s3-website-us-east-1.amazonaws.com/index.html") == (
-        "http://b.s3-website-us-east-1.amazonaws.com"
-    )
-
-
-def test_every_static_file_is_published_under_static_with_its_type():
-    files = desired().web.files
-
-    assert [file.key for file in files] == [key for key, _ in static_files()]
-    assert {file.key for file in files} == {f"static/{p.name}" for p in STATIC.iterdir() if p.is_file()}
-    assert all(file.cache_control == "public, max-age=300" for file in files)
-    assert all(not file.content_type.startswith("application/octet-stream") for file in files)
-
-
-def test_the_page_is_never_cached_and_is_rendered_again_when_its_sources_change():
-    page = desired().web.page
-
-    assert (page.key, page.content_type, page.cache_control) == (
-        "index.html",
-        "text/html; charset=utf-8",
-        "no-cache",
-    )
-    assert page.source_sha256 == page_source_sha256("blazepose-full") != page_source_sha256("movenet-thunder")
-
-
-@pytest.mark.parametrize(
-    ("model", "shown"),
-    [
-        (Model(name="movenet-thunder"), "movenet-thunder"),
-        (Model(path="models/my_pose.tflite", family="movenet"), "my_pose"),
-        (Model(url="https://example.com/m/pose_v2.tflite?x=1", sha256="0" * 64, family="movenet"), "pose_v2"),
-    ],
-)
-def test_the_page_shows_the_models_name(model: Model, shown: str):
-    assert page_model_name(model) == shown

@@ -1,0 +1,116 @@
+"""The web page's resources as a successful deploy leaves them, and the in-memory account's web side."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from deployment import website
+from deployment.actions import Action
+from deployment.api_state import Cors
+from deployment.policies import canonical
+from deployment.web_plan import RemoteWeb
+from deployment.web_state import BucketPolicy, WebState, bucket_policy
+
+ACCOUNT = "123456789012"
+DISTRIBUTION_ID = "E2QWRUHEXAMPLE"
+DISTRIBUTION_ARN = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{DISTRIBUTION_ID}"
+DOMAIN = "d111111abcdef8.cloudfront.net"
+WEB_ORIGIN = f"https://{DOMAIN}"
+ACCESS_CONTROL_ID = "E1OACEXAMPLE"
+ETAG = "E2QWRUHAPOMQZL"
+
+
+def deployed_web(web: WebState | None, api_url: str | None, tags: tuple[tuple[str, str], ...]) -> RemoteWeb:
+    """Read back after a deploy: ids assigned, no local paths, the page's checksum for its API."""
+    if web is None:
+        return RemoteWeb()
+    distribution = replace(
+        web.distribution,
+        access_control_id=ACCESS_CONTROL_ID,
+        distribution_id=DISTRIBUTION_ID,
+        arn=DISTRIBUTION_ARN,
+        domain_name=DOMAIN,
+        status="Deployed",
+        etag=ETAG,
+    )
+    page = replace(web.page, model_name="")
+    if api_url:
+        body = website.render_page(api_url, web.page.model_name)
+        page = replace(page, sha256=website.sha256_of(body))
+    return RemoteWeb(
+        bucket=replace(web.bucket, tags=tags),
+        bucket_is_ours=True,
+        policy=BucketPolicy(web.bucket.name, canonical(bucket_policy(web.bucket.name, DISTRIBUTION_ARN))),
+        files=tuple(replace(file, path="") for file in web.files),
+        page=page,
+        access_control=replace(web.access_control, control_id=ACCESS_CONTROL_ID),
+        distribution=distribution,
+        distribution_tags=tags,
+    )
+
+
+def applied_web(web: RemoteWeb, action: Action, api_url: str | None) -> RemoteWeb:
+    """What the executor leaves of the page's resources after `action`."""
+    target = action.target
+    match action.kind, action.verb:
+        case "web-bucket", "create" | "update":
+            return replace(web, bucket=target, bucket_is_ours=True)
+        case "web-bucket-policy", "create" | "update":
+            arn = web.distribution.arn if web.distribution else DISTRIBUTION_ARN
+            return replace(
+                web, policy=BucketPolicy(target.bucket, canonical(bucket_policy(target.bucket, arn)))
+            )
+        case "web-oac", "create" | "update":
+            return replace(
+                web, access_control=replace(target, control_id=target.control_id or ACCESS_CONTROL_ID)
+            )
+        case "web-distribution", "create":
+            created = replace(
+                target,
+                access_control_id=target.access_control_id or ACCESS_CONTROL_ID,
+                distribution_id=DISTRIBUTION_ID,
+                arn=DISTRIBUTION_ARN,
+                domain_name=DOMAIN,
+                status="Deployed",
+                etag=ETAG,
+            )
+            tags = dict(web.bucket.tags) if web.bucket else {}
+            return replace(web, distribution=created, distribution_tags=tuple(sorted(tags.items())))
+        case "web-distribution", "update":
+            access_control_id = target.access_control_id or web.access_control.control_id
+            return replace(web, distribution=replace(target, access_control_id=access_control_id))
+        case "web-distribution-tags", "update":
+            return replace(web, distribution_tags=target.tags)
+        case "web-file", "create" | "update":
+            others = tuple(file for file in web.files if file.key != target.key)
+            return replace(web, files=(*others, replace(target, path="")))
+        case "web-file", "delete":
+            return replace(web, files=tuple(file for file in web.files if file.key != target.key))
+        case "web-page", "create" | "update":
+            body = website.render_page(target.api_url or api_url, target.model_name)
+            return replace(
+                web, page=replace(target, sha256=website.sha256_of(body), api_url=None, model_name="")
+            )
+    return web
+
+
+def with_page_origin(action: Action, web: RemoteWeb) -> Action:
+    """An API action whose CORS waits for the page's origin, as the executor completes it."""
+    if action.kind != "http-api" or action.verb not in ("create", "update") or web.distribution is None:
+        return action
+    api = action.target.api if action.verb == "create" else action.target
+    cors = api.cors
+    if cors is None or not cors.page_origin_pending:
+        return action
+    origins = tuple(sorted({*cors.allow_origins, web.distribution.origin}))
+    api = replace(api, cors=replace(cors, allow_origins=origins, page_origin_pending=False))
+    return replace(action, target=replace(action.target, api=api) if action.verb == "create" else api)
+
+
+def resolved(cors: Cors | None) -> Cors | None:
+    """CORS as the API holds it once the page's origin was added."""
+    if cors is None or not cors.page_origin_pending:
+        return cors
+    return replace(
+        cors, allow_origins=tuple(sorted({*cors.allow_origins, WEB_ORIGIN})), page_origin_pending=False
+    )
