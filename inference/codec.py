@@ -12,7 +12,8 @@ import json
 
 from inference.errors import RequestError
 
-# SageMaker real-time endpoints refuse larger payloads (CONTRACTS.md §1).
+# SageMaker real-time endpoints refuse larger payloads: InvokeEndpoint's Body is at most 6,291,456
+# bytes (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpoint.html).
 MAX_BODY_BYTES = 6 * 1024 * 1024
 DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES
 JSON_TYPE = "application/json"
@@ -65,10 +66,6 @@ def check_accept(accept: str | None) -> None:
 
 def encode_json(document: dict) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
-
-
-def error_body(error: RequestError) -> bytes:
-    return encode_json({"error": error.message})
 
 
 def _image_from_json(body: bytes) -> bytes:

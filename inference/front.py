@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 from inference import codec
 
@@ -263,7 +264,7 @@ class Front:
         status, document = self.ping()
         body = codec.encode_json(document)
         head = (
-            f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
         try:
@@ -350,9 +351,6 @@ def _route(head: bytes) -> _Route:
     if b"\r\n\r\n" not in head:
         return _Route.UNDECIDED
     return _Route.PING_HEAD if parts[0] == b"HEAD" else _Route.PING
-
-
-_REASONS = {200: "OK", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def _exit_reason(status: int) -> str:

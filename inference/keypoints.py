@@ -60,23 +60,3 @@ BLAZEPOSE_LANDMARKS: tuple[str, ...] = (
 
 # Index into BLAZEPOSE_LANDMARKS of each COCO keypoint, in COCO order.
 BLAZEPOSE_TO_COCO: tuple[int, ...] = tuple(BLAZEPOSE_LANDMARKS.index(name) for name in COCO_KEYPOINTS)
-
-# Limbs drawn between COCO keypoints (pairs of indices), shared with the web page.
-COCO_SKELETON: tuple[tuple[int, int], ...] = (
-    (5, 6),
-    (5, 7),
-    (7, 9),
-    (6, 8),
-    (8, 10),
-    (5, 11),
-    (6, 12),
-    (11, 12),
-    (11, 13),
-    (13, 15),
-    (12, 14),
-    (14, 16),
-    (0, 1),
-    (0, 2),
-    (1, 3),
-    (2, 4),
-)

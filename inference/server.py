@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
 from inference import codec
@@ -29,18 +30,6 @@ from inference.worker import run_worker
 log = logging.getLogger(__name__)
 
 JSON_HEADERS = [("Content-Type", "application/json")]
-STATUS_TEXT = {
-    200: "200 OK",
-    400: "400 Bad Request",
-    404: "404 Not Found",
-    405: "405 Method Not Allowed",
-    411: "411 Length Required",
-    406: "406 Not Acceptable",
-    413: "413 Content Too Large",
-    415: "415 Unsupported Media Type",
-    500: "500 Internal Server Error",
-    503: "503 Service Unavailable",
-}
 # SIGKILL follows SIGTERM after 30 s on SageMaker; leave time to exit cleanly.
 GRACEFUL_TIMEOUT_SECONDS = 25
 # How long a request waits for its worker's model to finish loading before a 503.
@@ -142,7 +131,10 @@ def _read_body(environ: dict) -> bytes:
 
 def _reply(start_response, status: int, document: dict, headers: list | None = None, head: bool = False):
     body = codec.encode_json(document)
-    start_response(STATUS_TEXT[status], [*JSON_HEADERS, ("Content-Length", str(len(body))), *(headers or [])])
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [*JSON_HEADERS, ("Content-Length", str(len(body))), *(headers or [])],
+    )
     return [] if head else [body]
 
 

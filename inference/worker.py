@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from http import HTTPStatus
 
 from gunicorn.config import Config as GunicornConfig
 from gunicorn.http import errors as http_errors
@@ -28,10 +29,10 @@ access_log = logging.getLogger("inference.access")
 # A client has this long for each read of its request (SageMaker sends the whole body at once).
 READ_TIMEOUT_SECONDS = 30.0
 _PARSE_STATUS = {
-    http_errors.LimitRequestLine: (414, "URI Too Long"),
-    http_errors.LimitRequestHeaders: (431, "Request Header Fields Too Large"),
-    http_errors.UnsupportedTransferCoding: (501, "Not Implemented"),
-    http_errors.ExpectationFailed: (417, "Expectation Failed"),
+    http_errors.LimitRequestLine: HTTPStatus.REQUEST_URI_TOO_LONG,
+    http_errors.LimitRequestHeaders: HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+    http_errors.UnsupportedTransferCoding: HTTPStatus.NOT_IMPLEMENTED,
+    http_errors.ExpectationFailed: HTTPStatus.EXPECTATION_FAILED,
 }
 
 
@@ -79,8 +80,8 @@ def serve_connection(connection: socket.socket, head: bytes, app: Callable, sett
         response.close()
         status, sent = response.status_code, response.sent
     except http_errors.ParseException as error:
-        status, reason = _PARSE_STATUS.get(type(error), (400, "Bad Request"))
-        sent = _send_error(connection, status, reason, f"malformed HTTP request: {error}")
+        status = _PARSE_STATUS.get(type(error), HTTPStatus.BAD_REQUEST)
+        sent = _send_error(connection, status, f"malformed HTTP request: {error}")
     except (http_errors.NoMoreData, StopIteration):
         log.debug("the client closed the connection before a whole request")
     except OSError as error:  # timeouts and resets: the client is gone, nothing to answer
@@ -91,10 +92,10 @@ def serve_connection(connection: socket.socket, head: bytes, app: Callable, sett
         access_log.info('%s "%s" %s %sB %.0fms', peer[0], request_line, status, sent, elapsed_ms)
 
 
-def _send_error(connection: socket.socket, status: int, reason: str, message: str) -> int:
+def _send_error(connection: socket.socket, status: HTTPStatus, message: str) -> int:
     body = codec.encode_json({"error": message})
     head = (
-        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+        f"HTTP/1.1 {status.value} {status.phrase}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode()
     try:
