@@ -13,11 +13,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from inference.evaluation import EvalPhoto, load_eval_set
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
@@ -33,6 +33,10 @@ STRICT = os.environ.get("STRICT_TESTS") == "1"
 # `make image-test` builds and runs both images: minutes, and a container engine. `make test` leaves
 # those tests out; POSE_IMAGE_TESTS=1 (set by the make target) brings them in.
 collect_ignore = [] if os.environ.get("POSE_IMAGE_TESTS") == "1" else ["images"]
+# `make pipeline-test` runs the workflow files with act against fakes: minutes. POSE_PIPELINE_TESTS=1
+# (set by the make target) brings tests/pipeline in.
+if os.environ.get("POSE_PIPELINE_TESTS") != "1":
+    collect_ignore.append("pipeline")
 
 
 def require(path: Path, what: str) -> Path:
@@ -49,39 +53,10 @@ def _require_shared(path: Path) -> Path:
     return require(path, "the shared evaluation data; set SHARED_DIR")
 
 
-@dataclass(frozen=True)
-class Person:
-    keypoints: np.ndarray  # (17, 3): x, y, v (v == 0: not labelled)
-    bbox: tuple[float, float, float, float]  # x, y, w, h
-
-    @property
-    def diagonal(self) -> float:
-        return float(np.hypot(self.bbox[2], self.bbox[3]))
-
-
-@dataclass(frozen=True)
-class EvalPhoto:
-    path: Path
-    people: tuple[Person, ...]
-
-    @property
-    def data(self) -> bytes:
-        return self.path.read_bytes()
-
-
 @pytest.fixture(scope="session")
 def eval_photos() -> list[EvalPhoto]:
-    annotations = json.loads((_require_shared(EVAL_DIR) / "annotations.json").read_text())
-    people: dict[int, list[Person]] = {}
-    for note in annotations["annotations"]:
-        if note.get("num_keypoints", 0) > 0:
-            keypoints = np.asarray(note["keypoints"], dtype=float).reshape(17, 3)
-            people.setdefault(note["image_id"], []).append(Person(keypoints, tuple(note["bbox"])))
-    return [
-        EvalPhoto(EVAL_DIR / image["file_name"], tuple(people[image["id"]]))
-        for image in annotations["images"]
-        if image["id"] in people
-    ]
+    """The shared COCO photos with their keypoint annotations (one loader: inference.evaluation)."""
+    return load_eval_set(_require_shared(EVAL_DIR))
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,12 @@
-"""benchmarks/accuracy.py's scoring: torso size, matching a prediction to a person, misses."""
+"""inference.evaluation's scoring, as benchmarks/accuracy.py reports it: torso size, matching a
+prediction to a person, misses."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from benchmarks.accuracy import GroundTruthPerson, score_photo, summarize, torso_size
+from inference.evaluation import GroundTruthPerson, score_photo, summarize, torso_size
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 5, 6, 11, 12
 

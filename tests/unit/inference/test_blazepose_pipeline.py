@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.accuracy import single_stage_dir
 from inference.errors import ModelError
+from inference.evaluation import single_stage_dir
 from inference.pipelines.blazepose import BlazePosePipeline
 from inference.predictor import Predictor
 

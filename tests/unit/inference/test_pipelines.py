@@ -1,15 +1,15 @@
 """Real models on real photos, through `Predictor.predict` as the server calls it: accuracy floors.
 
-Scored with benchmarks/accuracy.py's own definitions (PCK@0.2 by torso size and by bbox diagonal,
-each prediction matched with the annotated person it fits best), so the floors and the benchmark
-measure the same thing.
+Scored with inference.evaluation, the definitions benchmarks/accuracy.py reports (PCK@0.2 by torso
+size and by bbox diagonal, each prediction matched with the annotated person it fits best), so the
+floors and the benchmark measure the same thing.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.accuracy import Summary, evaluate, summarize
+from inference.evaluation import Summary, evaluate, summarize
 from inference.predictor import Predictor
 
 # Measured on the 20 eval photos (benchmarks/accuracy.py): torso / bbox PCK@0.2
