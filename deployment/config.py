@@ -249,11 +249,14 @@ class Api(Strict):
 
 
 class Webapp(Strict):
-    """The static web page, published to an S3 website bucket with the API's URL in it."""
+    """The static web page with the API's URL in it: a private S3 bucket, served over HTTPS by CloudFront."""
 
     enabled: bool = True
-    # Default: "{project}-{stage}-{account id}-{region}-web"; the engine creates and owns it.
+    # Default: "{project}-{stage}-{account id}-{region}-web"; the engine creates and owns it (a name of
+    # your own must be new, or an empty bucket without tags in this account).
     bucket: BucketName | None = None
+    # CloudFront's edge locations: North America and Europe (the cheapest), plus Asia..., or all.
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
 
 
 class Local(Strict):

@@ -24,7 +24,6 @@ ORIGIN_ID = "web-bucket"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 # SecurityHeadersPolicy: HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, X-XSS-Protection.
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
-PRICE_CLASS = "PriceClass_100"  # edges in North America and Europe: the cheapest class
 HTTP_VERSION = "http2and3"
 ALLOWED_METHODS = ("GET", "HEAD")  # a static page: nothing is sent to the bucket
 PRIVATE = (
@@ -106,7 +105,7 @@ class Distribution:
     cache_policy_id: str = CACHING_OPTIMIZED
     response_headers_policy_id: str = SECURITY_HEADERS
     compress: bool = True
-    price_class: str = PRICE_CLASS
+    price_class: str = "PriceClass_100"  # webapp.price_class
     http_version: str = HTTP_VERSION
     ipv6: bool = True
     default_certificate: bool = True  # HTTPS on *.cloudfront.net
@@ -188,6 +187,7 @@ def web_state(config: Config, names: Names) -> WebState | None:
         names.web_distribution_comment,
         s3_origin_domain(bucket, names.region),
         access_control_id="",
+        price_class=config.webapp.price_class,
         reference=names.web_distribution,
     )
     return WebState(

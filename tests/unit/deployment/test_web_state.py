@@ -113,3 +113,14 @@ def test_the_page_is_never_cached_and_its_checksum_waits_for_the_apis_url():
 )
 def test_the_page_shows_the_models_name(model: Model, shown: str):
     assert page_model_name(model) == shown
+
+
+def test_the_price_class_is_configurable_among_cloudfronts_three():
+    assert (
+        desired({"webapp": {"price_class": "PriceClass_All"}}).web.distribution.price_class
+        == "PriceClass_All"
+    )
+    with pytest.raises(ConfigError) as raised:
+        desired({"webapp": {"price_class": "PriceClass_Cheap"}})
+
+    assert str(raised.value).startswith("config: webapp.price_class: Input should be 'PriceClass_100'")
