@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from tests.conftest import free_port
-from tests.e2e.test_server import (
+from tests.e2e.server_client import (
     HOST,
     JPEG,
     REQUEST_TIMEOUT_SECONDS,
