@@ -30,7 +30,7 @@ def settings(console, prefix: str, schedules: dict[str, dict]) -> Settings:
         "log_groups": _log_groups(console.client("logs"), prefix),
         "apis": _apis(console.client("apigatewayv2"), prefix),
     }
-    return _without_ids(found, console.client("apigatewayv2"), prefix)
+    return _without_ids(found, console.client("apigatewayv2"), prefix, console.client("cloudfront"))
 
 
 def leftovers(console, prefix: str, schedules: dict[str, dict]) -> list[tuple[str, str]]:
@@ -216,12 +216,33 @@ def _apis(gateway, prefix: str) -> list:
     return apis
 
 
-def _without_ids(found: Settings, gateway, prefix: str) -> Settings:
-    """Ids API Gateway assigns, replaced by what they stand for, so two accounts compare equal."""
+def _without_ids(found: Settings, gateway, prefix: str, cloudfront=None) -> Settings:
+    """Ids API Gateway and CloudFront assign, replaced by what they stand for, so two accounts compare equal."""
     text = json.dumps(found, sort_keys=True, default=str)
+    listing = cloudfront.list_distributions()["DistributionList"] if cloudfront else {}
+    for distribution in listing.get("Items", []):
+        text = text.replace(distribution["DomainName"], "<distribution domain>")
+        text = text.replace(distribution["Id"], "<distribution id>")
     for api in gateway.get_apis()["Items"]:
         if api["Name"].startswith(prefix):
             text = text.replace(api["ApiId"], f"<{api['Name']} id>")
             for integration in gateway.get_integrations(ApiId=api["ApiId"])["Items"]:
                 text = text.replace(integration["IntegrationId"], "<integration id>")
     return json.loads(text)
+
+
+def differences(found: object, wanted: object, path: str = "") -> list[str]:
+    """Where two settings differ, as key paths: what a failing comparison should say first."""
+    if isinstance(found, dict) and isinstance(wanted, dict):
+        return [
+            line
+            for key in sorted(set(found) | set(wanted), key=str)
+            for line in differences(found.get(key), wanted.get(key), f"{path}/{key}")
+        ]
+    if isinstance(found, list) and isinstance(wanted, list) and len(found) == len(wanted):
+        return [
+            line
+            for i, pair in enumerate(zip(found, wanted, strict=True))
+            for line in differences(*pair, f"{path}[{i}]")
+        ]
+    return [] if found == wanted else [f"{path}: {found!r} != {wanted!r}"]

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from tests.moto.deployment.conftest import Killed
-from tests.moto.deployment.snapshot import leftovers, settings
+from tests.moto.deployment.snapshot import differences, leftovers, settings
 
 STAGE = "pose-dev"
 # The web page's crash windows are its engineer's to close (see deployment/web_plan.py); once they
@@ -59,7 +59,8 @@ def test_a_deploy_killed_after_any_call_converges_and_destroy_leaves_nothing(sam
     recovered = run("deploy", *HARNESS)
 
     assert recovered.code == 0, f"{killed_after}: {recovered.err}"
-    assert settings(console, STAGE, account.schedules) == clean, killed_after
+    found = settings(console, STAGE, account.schedules)
+    assert found == clean, f"{killed_after}: {differences(found, clean)}"
     assert run("plan", *HARNESS).out.splitlines()[-1] == "plan: no changes", killed_after
     assert run("destroy", *HARNESS).code == 0, killed_after
     assert leftovers(console, STAGE, account.schedules) == [], killed_after
