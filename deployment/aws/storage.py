@@ -32,11 +32,13 @@ class Storage:
 
     def read_bucket(self, name: str, names: Names) -> tuple[Bucket | None, bool, ResourceTags | None]:
         """The bucket as it is, whether it is ours, and (when ours) its tags."""
-        if not bucket_exists(self.client, name, "s3.bucket", names.account_id):
+        named_by_engine = name == names.default_bucket()
+        # Ours by name only in this account; a bucket named in s3.bucket may be another account's.
+        if not bucket_exists(self.client, name, "s3.bucket", names.account_id if named_by_engine else None):
             return None, False, None
         tags = bucket_tags(self.client, name)
         owner, root = tags.get(PROJECT_TAG), names.prefix
-        ours = owner == root or (name == names.default_bucket() and owner is None)
+        ours = owner == root or (named_by_engine and owner is None)
         rules = self._stage_rules(name, root)
         if not ours:  # the owner's settings are not ours to read, only whether anyone can read it
             return Bucket(name, None, (False,) * 4, "", rules, root, self._exposure(name)), False, None
