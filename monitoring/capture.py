@@ -1,36 +1,30 @@
-"""SageMaker's data-capture format both ways: write one capture record, and skim one back (CONTRACTS.md §2).
+"""SageMaker's data-capture format both ways: write one capture record, and read one back (CONTRACTS.md §2).
 
-A capture line is ~55 KB of base64 photo around the ~5 KB monitoring needs, so reading never parses
-a whole line: the photo is measured where it lies (never decoded, not even copied), the small
-eventMetadata object is decoded on its own, and a response in SageMaker's layout is skimmed in place,
-still escaped (response.py). A line in any other layout takes the careful path through the JSON decoder.
+A capture line is ~55 KB of base64 photo around the ~5 KB monitoring needs. Reading decodes it once
+with msgspec into typed structs that name only what the checks use: the photo stays a zero-copy view
+(msgspec.Raw) measured by its length, never decoded; the fields not named are skipped, their syntax
+still checked. The response inside is decoded the same way: four of its keys, the landmarks skipped.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
-import re
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, Literal
 
-from monitoring.response import Response, read_response
+import msgspec
 
 JSON = "JSON"
 CSV = "CSV"
 BASE64 = "BASE64"
-_BACKSLASH = 0x5C
-# The flat endpointInput object, matched piece by piece so its ~55 KB data string is only ever memchr'd.
-_OBJECT_START = re.compile(rb"\s*:\s*\{\s*")
-_STRING_FIELD = re.compile(rb'"([^"\\]*)"\s*:\s*"')  # a key, then the quote opening its string value
-_SEPARATOR = re.compile(rb"\s*([,}])\s*")
-_SAGEMAKER_INPUT_HEAD = re.compile(rb':\{"observedContentType":"[^"\\]*","mode":"INPUT","data":"')
-_SAGEMAKER_OUTPUT_HEAD = re.compile(rb':\{"observedContentType":"[^"\\]*","mode":"OUTPUT","data":"')
-_SAGEMAKER_ENCODING_TAIL = re.compile(rb'","encoding":"([A-Z0-9]*)"\}')
-_DECODER = json.JSONDecoder()
+_QUOTE = ord('"')
+_LARGEST_FLOAT = sys.float_info.max
 
 
 @dataclass(frozen=True)
@@ -58,6 +52,27 @@ class Invocation:
     inference_time: datetime
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     inference_id: str | None = None
+
+
+class Outcome(StrEnum):
+    PREDICTION = "prediction"
+    ERROR_RESPONSE = "error_response"  # {"error": "..."}: the server refused or failed the request
+    NO_TIMING = "no_timing"  # JSON without a usable timing.inference_ms
+    NOT_JSON = "not_json"  # not a JSON object at all: CSV, an HTML error page, a cut-off body
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What one captured response of our inference server says: a prediction (with its latency) or an error."""
+
+    outcome: Outcome
+    inference_ms: float | None = None
+    person_detected: bool | None = None
+    keypoint_score: float | None = None  # mean of keypoints[*].score: falls when the model degrades
+
+    @property
+    def is_error(self) -> bool:
+        return self.outcome is not Outcome.PREDICTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,197 +149,122 @@ def _captured_data(body: bytes, content_type: str, mode: str, content_types: Cap
     return {"observedContentType": content_type, "mode": mode, "data": text, "encoding": encoding}
 
 
-def read_record(line: bytes) -> Record:
-    """Skim one capture line; raises UnreadableRecord for a line that cannot be used."""
-    metadata_key = line.rfind(b'"eventMetadata"')
-    if metadata_key < 0:
-        raise UnreadableRecord("no eventMetadata (truncated, or not a capture record)")
-    input_key = line.find(b'"endpointInput"')
-    output_key = line.rfind(b'"endpointOutput"')
-    keys = (input_key, output_key, metadata_key)
-    metadata = _object_after(
-        _decode(line, metadata_key, _section_end(line, metadata_key, keys)), "eventMetadata"
-    )
-    return Record(
-        inference_time=_inference_time(metadata),
-        request_bytes=_request_bytes(line, input_key) if input_key >= 0 else None,
-        response=(
-            _response(line, output_key, _section_end(line, output_key, keys)) if output_key >= 0 else None
-        ),
-    )
+# What read_record decodes of a capture line. observedContentType, mode, eventId, inferenceId and
+# eventVersion are not named, so msgspec skips them; a section CaptureOptions left out stays UNSET.
+_Encoding = Literal["JSON", "CSV", "BASE64"]
 
 
-def _section_end(line: bytes, start: int, keys: tuple[int, ...]) -> int:
-    """Where the top-level section starting at `start` ends at the latest: the next key's position."""
-    return min((key for key in keys if key > start), default=len(line))
+class _CapturedInput(msgspec.Struct, gc=False):
+    data: msgspec.Raw  # the body still quoted, as a view into the line: the photo is never copied
+    encoding: _Encoding
 
 
-def _decode(line: bytes, start: int, end: int) -> str:
-    try:
-        return line[start:end].decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise UnreadableRecord(f"not UTF-8 ({error.reason})") from error
+class _CapturedOutput(msgspec.Struct, gc=False):
+    data: str  # our response, unescaped (JSON, CSV) or base64
+    encoding: _Encoding
 
 
-def _object_after(text: str, key: str) -> dict:
-    """The JSON object after `"key":` in text, decoded on its own."""
-    colon = _skip_whitespace(text, text.find(f'"{key}"') + len(key) + 2)
-    if not text.startswith(":", colon):
-        raise UnreadableRecord(f"{key} is not followed by ':'")
-    try:
-        value, _ = _DECODER.raw_decode(text, _skip_whitespace(text, colon + 1))
-    except ValueError as error:
-        raise UnreadableRecord(f"{key} is malformed or truncated JSON") from error
-    if not isinstance(value, dict):
-        raise UnreadableRecord(f"{key} is not a JSON object")
-    return value
+class _CaptureData(msgspec.Struct, rename="camel", gc=False):
+    endpoint_input: _CapturedInput | msgspec.UnsetType = msgspec.UNSET
+    endpoint_output: _CapturedOutput | msgspec.UnsetType = msgspec.UNSET
 
 
-def _skip_whitespace(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
+class _EventMetadata(msgspec.Struct, rename="camel", gc=False):
+    inference_time: datetime  # RFC 3339; SageMaker writes UTC with a Z
 
 
-def _inference_time(metadata: dict) -> datetime:
-    value = metadata.get("inferenceTime")
-    if not isinstance(value, str):
-        raise UnreadableRecord("eventMetadata.inferenceTime is missing")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise UnreadableRecord(f"eventMetadata.inferenceTime {value!r} is not an ISO-8601 time") from error
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+class _CaptureLine(msgspec.Struct, rename="camel", gc=False):
+    event_metadata: _EventMetadata
+    capture_data: _CaptureData = msgspec.field(default_factory=_CaptureData)
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
-    """Where endpointInput.data or endpointOutput.data lies in the line, and how it is encoded."""
+class _ResponseBody(msgspec.Struct, gc=False):
+    """Our server's answer, its four keys monitoring reads; model, image, landmarks, ... are skipped.
 
-    start: int
-    end: int
-    encoding: bytes
-
-
-def _response(line: bytes, key: int, section_end: int) -> Response:
-    """Read endpointOutput; in SageMaker's layout, straight from the line without unescaping it."""
-    body = _sagemaker_output(line, key, section_end)
-    try:
-        if body is None:
-            return read_response(
-                _response_text(_object_after(_decode(line, key, section_end), "endpointOutput"))
-            )
-        if body.encoding == b"BASE64":
-            return read_response(_base64_text(line[body.start : body.end]))
-        if body.encoding in (b"JSON", b"CSV"):
-            return read_response(_decode(line, body.start, body.end), escaped=True)
-    except json.JSONDecodeError as error:  # the escaped text is not a JSON string's content
-        raise UnreadableRecord("endpointOutput.data is not a valid JSON string") from error
-    shown = body.encoding.decode("utf-8", "replace")
-    raise UnreadableRecord(f"endpointOutput.encoding {shown!r} is not JSON, CSV or BASE64")
-
-
-def _sagemaker_output(line: bytes, key: int, section_end: int) -> _Span | None:
-    """Where endpointOutput.data lies when the object is laid out as SageMaker writes it; else None.
-
-    Found from both ends (its head, then `","encoding":"…"}` searched backwards from the next
-    section), so the escaped response inside is never stepped through quote by quote. Within the
-    section, that sequence can only be the real field: inside the data string every quote is escaped.
+    Typed Any, so an odd value is judged by read_response rather than refusing the whole body.
     """
-    head = _SAGEMAKER_OUTPUT_HEAD.match(line, key + len(b'"endpointOutput"'))
-    if head is None:
-        return None
-    tail = line.rfind(b'","encoding":"', head.end(), section_end)
-    encoding = _SAGEMAKER_ENCODING_TAIL.match(line, tail) if tail >= 0 else None
-    if encoding is None or line[tail - 1] == _BACKSLASH:  # a backslash there: leave it to the decoder
-        return None
-    return _Span(head.end(), tail, encoding.group(1))
+
+    error: Any = msgspec.UNSET  # present at all, even null: an error response
+    timing: Any = None
+    person_detected: Any = None
+    keypoints: Any = None
 
 
-def _response_text(output: dict) -> str:
-    data, encoding = output.get("data"), output.get("encoding")
-    if not isinstance(data, str):
-        raise UnreadableRecord("endpointOutput.data is missing")
-    if encoding in (JSON, CSV):
-        return data
-    if encoding == BASE64:
-        return _base64_text(data)
-    raise UnreadableRecord(f"endpointOutput.encoding {encoding!r} is not JSON, CSV or BASE64")
+_LINE_DECODER = msgspec.json.Decoder(_CaptureLine)
+_RESPONSE_DECODER = msgspec.json.Decoder(_ResponseBody)
 
 
-def _base64_text(data: str | bytes) -> str:
+def read_record(line: bytes) -> Record:
+    """Decode one capture line; raises UnreadableRecord for a line that cannot be used."""
     try:
-        return base64.b64decode(data, validate=True).decode("utf-8", "replace")
-    except (binascii.Error, ValueError) as error:
+        captured = _LINE_DECODER.decode(line)
+    except msgspec.ValidationError as error:  # JSON, but not shaped like a capture record
+        raise UnreadableRecord(f"not a capture record: {error}") from error
+    except msgspec.DecodeError as error:  # truncated, or not JSON at all
+        raise UnreadableRecord(f"not JSON: {error}") from error
+    moment = captured.event_metadata.inference_time
+    request, output = captured.capture_data.endpoint_input, captured.capture_data.endpoint_output
+    return Record(
+        inference_time=moment if moment.tzinfo else moment.replace(tzinfo=UTC),
+        request_bytes=None if request is msgspec.UNSET else _request_bytes(request),
+        response=None if output is msgspec.UNSET else read_response(_response_text(output)),
+    )
+
+
+def _request_bytes(request: _CapturedInput) -> int:
+    """The decoded size of the request body, from its quoted JSON text."""
+    quoted = memoryview(request.data)
+    if quoted[0] != _QUOTE:
+        raise UnreadableRecord("endpointInput.data is not a string")
+    if request.encoding == BASE64:
+        # Base64 needs no JSON escapes: 4 characters carry 3 bytes, each trailing "=" one byte fewer.
+        padding = quoted[-3:-1].tobytes().count(b"=")
+        return (len(quoted) - 2) * 3 // 4 - padding
+    return len(msgspec.json.decode(quoted, type=str).encode("utf-8"))  # JSON and CSV: text, unescaped
+
+
+def _response_text(output: _CapturedOutput) -> str:
+    if output.encoding != BASE64:
+        return output.data  # JSON and CSV bodies are captured as text
+    try:
+        return base64.b64decode(output.data, validate=True).decode("utf-8", "replace")
+    except ValueError as error:  # binascii.Error, or a non-ASCII character
         raise UnreadableRecord("endpointOutput.data is not valid base64") from error
 
 
-def _request_bytes(line: bytes, key: int) -> int:
-    """The decoded size of the request, from where its string starts and ends in the line."""
-    body = _request_body(line, key)
-    start, end = body.start, body.end
-    if body.encoding == b"BASE64":
-        # 4 base64 characters carry 3 bytes; each trailing "=" stands for one byte fewer.
-        padding = (end - start >= 1 and line[end - 1] == 0x3D) + (end - start >= 2 and line[end - 2] == 0x3D)
-        return (end - start) * 3 // 4 - padding
-    if body.encoding not in (b"JSON", b"CSV"):
-        shown = body.encoding.decode("utf-8", "replace")
-        raise UnreadableRecord(f"endpointInput.encoding {shown!r} is not JSON, CSV or BASE64")
-    if line.find(b"\\", start, end) < 0:
-        return end - start  # a JSON string without escapes is its own UTF-8 bytes
-    return len(json.loads(line[start - 1 : end + 1]).encode("utf-8"))
+def read_response(body: str | bytes) -> Response:
+    """Classify one response body of our server and take the fields the checks need."""
+    try:
+        answer = _RESPONSE_DECODER.decode(body)
+    except (msgspec.DecodeError, UnicodeEncodeError):  # not JSON, JSON but not an object, a lone surrogate
+        return Response(Outcome.NOT_JSON)
+    if answer.error is not msgspec.UNSET:
+        return Response(Outcome.ERROR_RESPONSE)
+    latency = _number(answer.timing.get("inference_ms")) if type(answer.timing) is dict else None
+    if latency is None or latency < 0:
+        return Response(Outcome.NO_TIMING)
+    keypoints = answer.keypoints if type(answer.keypoints) is list else ()
+    scores = [
+        score
+        for point in keypoints
+        if type(point) is dict and (score := _number(point.get("score"))) is not None
+    ]
+    person = answer.person_detected
+    return Response(
+        Outcome.PREDICTION,
+        inference_ms=latency,
+        person_detected=person if type(person) is bool else None,
+        keypoint_score=sum(scores) / len(scores) if scores else None,
+    )
 
 
-def _request_body(line: bytes, key: int) -> _Span:
-    head = _SAGEMAKER_INPUT_HEAD.match(line, key + len(b'"endpointInput"'))
-    if head is not None:  # SageMaker's own layout: three regex steps instead of a dozen
-        data_end = _string_end(line, head.end())
-        tail = _SAGEMAKER_ENCODING_TAIL.match(line, data_end)
-        if tail is not None:
-            return _Span(head.end(), data_end, tail.group(1))
-    spans = _string_fields(line, key + len(b'"endpointInput"'))
-    if b"data" not in spans:
-        raise UnreadableRecord("endpointInput.data is missing")
-    encoding_start, encoding_end = spans.get(b"encoding", (0, 0))
-    return _Span(*spans[b"data"], line[encoding_start:encoding_end])
+def _number(value: object) -> float | None:
+    """A JSON number as a float; None for anything else: a bool, a string, an integer past a float's range.
 
-
-def _string_fields(line: bytes, position: int) -> dict[bytes, tuple[int, int]]:
-    """Byte spans of the string values of the flat JSON object after `:` at position, without copying them."""
-    opened = _OBJECT_START.match(line, position)
-    if opened is None:
-        raise UnreadableRecord("endpointInput is not a JSON object")
-    spans: dict[bytes, tuple[int, int]] = {}
-    position = opened.end()
-    if line.startswith(b"}", position):
-        return spans
-    while True:
-        field_start = _STRING_FIELD.match(line, position)
-        if field_start is None:
-            raise UnreadableRecord(f"endpointInput: expected a string field at byte {position}")
-        value_end = _string_end(line, field_start.end())
-        spans[field_start.group(1)] = (field_start.end(), value_end)
-        separator = _SEPARATOR.match(line, value_end + 1)
-        if separator is None:
-            raise UnreadableRecord(f"endpointInput: expected , or }} at byte {value_end + 1}")
-        if separator.group(1) == b"}":
-            return spans
-        position = separator.end()
-
-
-def _string_end(line: bytes, start: int) -> int:
-    """The index of the quote that closes the JSON string whose content starts at `start`.
-
-    Base64 has no quotes, so the first quote found (a single memchr over the photo) closes it.
+    msgspec refuses NaN, infinity and floats out of range, so every float it decodes is finite.
     """
-    search = start
-    while True:
-        end = line.find(b'"', search)
-        if end < 0:
-            raise UnreadableRecord("a string in endpointInput never ends (truncated line)")
-        backslashes = 0
-        while line[end - 1 - backslashes] == _BACKSLASH:
-            backslashes += 1
-        if backslashes % 2 == 0:
-            return end
-        search = end + 1
+    if type(value) is float:
+        return value
+    if type(value) is int and -_LARGEST_FLOAT <= value <= _LARGEST_FLOAT:
+        return float(value)
+    return None

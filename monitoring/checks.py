@@ -9,10 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitoring.aggregates import LogHistogram, RunningStats, Summary, TimeBucket, Timeline
-from monitoring.capture import Record
+from monitoring.capture import Outcome, Record
 from monitoring.config import ALL_TIME, Thresholds, Window
 from monitoring.dataset import ScanCounts
-from monitoring.response import Outcome
 
 LATENCY_CHECK = "latency_threshold_check"
 MEAN_LATENCY_FEATURE = "inference_ms"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from monitoring import charts
 from monitoring.aggregates import Summary
+from monitoring.capture import Outcome
 from monitoring.checks import Statistics, Violation
 from monitoring.config import MonitorConfig, format_time
 from monitoring.report import notes
-from monitoring.response import Outcome
 
 REPORT_FILE = "report.html"
 ERROR_LABELS = {

@@ -105,9 +105,7 @@ def assert_expected_statistics(statistics: dict) -> None:
         "unreadable": 1,
         "variants": {"AllTraffic": 5, "Canary": 2},
     }
-    assert capture["unreadable_examples"][0].endswith(
-        ":6: no eventMetadata (truncated, or not a capture record)"
-    )
+    assert capture["unreadable_examples"][0].endswith(":6: not JSON: Input data was truncated")
     assert statistics["responses"] == {
         "prediction": 6,
         "error_response": 1,

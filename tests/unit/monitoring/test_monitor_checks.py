@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 
 from monitoring.aggregates import LogHistogram, Timeline
-from monitoring.capture import Record
+from monitoring.capture import Outcome, Record, Response
 from monitoring.checks import LATENCY_CHECK, Violation, find_violations, summarize
 from monitoring.config import Thresholds
-from monitoring.response import Outcome, Response
 from tests.unit.monitoring.monitor_samples import at
 
 

@@ -40,9 +40,7 @@ def test_a_truncated_last_line_is_counted_and_skipped(tmp_path):
     assert [record.response.inference_ms for record in records] == [20.0]
     assert (counts.lines, counts.unreadable) == (2, 1)
     relative = path.relative_to(tmp_path)
-    assert counts.unreadable_examples == (
-        f"{relative}:2: no eventMetadata (truncated, or not a capture record)",
-    )
+    assert counts.unreadable_examples == (f"{relative}:2: not JSON: Input data was truncated",)
 
 
 def test_garbage_and_blank_lines_do_not_stop_the_scan(tmp_path):

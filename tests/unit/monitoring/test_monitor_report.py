@@ -6,12 +6,11 @@ from pathlib import Path
 import pytest
 
 from monitoring import charts, report
-from monitoring.capture import Record
+from monitoring.capture import Outcome, Record, Response
 from monitoring.checks import find_violations, summarize
 from monitoring.config import MonitorConfig, Thresholds, Window
 from monitoring.dataset import ScanCounts
 from monitoring.page import render_page
-from monitoring.response import Outcome, Response
 from tests.unit.monitoring.monitor_samples import at
 
 WINDOW = Window(at(19), at(20))
