@@ -58,7 +58,7 @@ class Outcome(StrEnum):
     PREDICTION = "prediction"
     ERROR_RESPONSE = "error_response"  # {"error": "..."}: the server refused or failed the request
     NO_TIMING = "no_timing"  # JSON without a usable timing.inference_ms
-    NOT_JSON = "not_json"  # not a JSON object at all: CSV, an HTML error page, a cut-off body
+    NOT_JSON = "not_json"  # not a JSON object: CSV, an HTML error page, a cut-off body, a NaN (not JSON)
 
 
 @dataclass(frozen=True, slots=True)
