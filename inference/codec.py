@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 
 from inference.errors import RequestError
 
@@ -65,7 +66,21 @@ def check_accept(accept: str | None) -> None:
 
 
 def encode_json(document: dict) -> bytes:
-    return json.dumps(document, separators=(",", ":")).encode()
+    """Strict JSON: a non-finite number (a model can output NaN) becomes null, never `NaN`."""
+    try:
+        return json.dumps(document, separators=(",", ":"), allow_nan=False).encode()
+    except ValueError:
+        return json.dumps(_finite(document), separators=(",", ":"), allow_nan=False).encode()
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _image_from_json(body: bytes) -> bytes:

@@ -70,3 +70,12 @@ def test_accept_header_that_excludes_json_is_406():
     with pytest.raises(RequestError) as caught:
         codec.check_accept("text/csv")
     assert caught.value.status == 406
+
+
+def test_non_finite_numbers_become_null_so_the_answer_stays_json():
+    document = {"score": float("nan"), "keypoints": [{"x": float("inf"), "y": 1.5}], "ok": True}
+    assert json.loads(codec.encode_json(document)) == {
+        "score": None,
+        "keypoints": [{"x": None, "y": 1.5}],
+        "ok": True,
+    }
