@@ -7,7 +7,7 @@ MODEL ?= blazepose-full
 PORT ?= 8080
 DOCKERFILES := $(wildcard */Dockerfile)
 
-.PHONY: help install models test lint format demo serve bench images image-test clean
+.PHONY: help install models test lint format demo serve bench images image-test pipeline-test clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ images:  ## build both images (podman, or docker) from the repository root
 
 image-test: $(STAMP) models  ## build both images and run them as SageMaker does (podman/docker; a debootstrap base offline)
 	POSE_IMAGE_TESTS=1 $(BIN)/python -m pytest tests/images
+
+pipeline-test: $(STAMP) models  ## run the workflow files with act against fake AWS (moto) and GitHub
+	POSE_PIPELINE_TESTS=1 $(BIN)/python -m pytest tests/pipeline
 
 clean:  ## remove .venv and caches (not the model cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,216 @@
+"""`make pipeline-test`: the workflow files run by act against a fake AWS (moto) and a fake GitHub.
+
+One fake AWS, one fake GitHub and one prepared runner serve every scenario of the session. A
+scenario that follows another (a push after the pull request opened, closing it after that) asks
+for the earlier one's fixture, so any test runs alone and the order never matters.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deployment.naming import PROJECT_TAG
+from tests.conftest import STRICT
+from tests.moto.deployment.inventory import tagged_resources
+from tests.pipeline.fake_aws import Call, FakeAws
+from tests.pipeline.fake_github import FakeGitHub, Request
+from tests.pipeline.runner import REPO, ActRun, Runner, ToolMissing, check_tools, snapshot, stage_tree
+
+REPOSITORY = "octo-org/sagemaker-pose"
+FORK = "someone-else/sagemaker-pose"
+ACCOUNT = "123456789012"
+ROLE_NAME = "pose-github-deploy"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
+BOUNDARY = "pose-role-boundary"  # the README's name for project "pose"
+OIDC_PROVIDER = "https://token.actions.githubusercontent.com"
+WORKSPACE = REPO / ".cache" / "pipeline-test"
+
+
+def _missing(error: ToolMissing):
+    if STRICT:
+        pytest.fail(f"{error} (STRICT_TESTS=1 runs every test)", pytrace=False)
+    pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
+def tools() -> None:
+    try:
+        check_tools()
+    except ToolMissing as error:
+        _missing(error)
+
+
+@pytest.fixture(scope="session")
+def fake_aws(tools) -> Iterator[FakeAws]:
+    fake = FakeAws()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_github(tools) -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(REPOSITORY)
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def workspace() -> Path:
+    """Where the runs' copies, logs and events stay after the session, for reading a failure."""
+    shutil.rmtree(WORKSPACE, ignore_errors=True)
+    WORKSPACE.mkdir(parents=True)
+    return WORKSPACE
+
+
+@pytest.fixture(scope="session")
+def runner(workspace: Path, fake_aws: FakeAws, fake_github: FakeGitHub) -> Runner:
+    try:
+        prepared = Runner(workspace / "runner", fake_aws.url, fake_github, ROLE_ARN)
+    except ToolMissing as error:
+        _missing(error)
+    return prepared
+
+
+@pytest.fixture(scope="session")
+def deploy_role(fake_aws: FakeAws) -> str:
+    """The README's one-time setup, steps 1 to 3: GitHub's OIDC provider, the permissions boundary
+    and the deploy role (its trust and its policy as `iam-policy` prints them), in moto."""
+    iam = fake_aws.console().client("iam")
+    iam.create_open_id_connect_provider(
+        Url=OIDC_PROVIDER, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
+    )
+    iam.create_policy(PolicyName=BOUNDARY, PolicyDocument=json.dumps(iam_policy("--boundary")))
+    iam.create_role(
+        RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(iam_policy("--trust", REPOSITORY))
+    )
+    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="deploy", PolicyDocument=json.dumps(iam_policy()))
+    return ROLE_ARN
+
+
+def iam_policy(*args: str) -> dict:
+    printed = subprocess.run(
+        [sys.executable, "-m", "deployment", "iam-policy", "--account-id", ACCOUNT, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(printed.stdout)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One act run and what the fakes recorded while it ran."""
+
+    run: ActRun
+    number: int
+    head_sha: str
+    calls: list[Call]  # AWS requests, in order
+    github: list[Request]  # GitHub REST and OIDC requests, in order
+    tokens: list[dict]  # claims of the OIDC tokens issued
+    left: set[tuple[str, str]]  # what AWS holds of the pull request's stage after the run
+
+    def failed(self, what: str) -> str:
+        return f"{what}\n--- act log (last lines, full log in {self.run.log}) ---\n{self.run.tail()}"
+
+
+@dataclass
+class PullRequests:
+    """Opens, pushes to and closes pull requests, each in its own copy of the work tree."""
+
+    root: Path
+    source: Path  # the session's snapshot of the work tree
+    runner: Runner
+    fake_aws: FakeAws
+    fake_github: FakeGitHub
+
+    def push(self, number: int, changes: dict[str, str] | None = None, message: str = "change") -> str:
+        return stage_tree(self.root / f"pr-{number}", self.source, changes, message)
+
+    def tree(self, number: int) -> Path:
+        return self.root / f"pr-{number}"
+
+    def run(
+        self, workflow: str, action: str, number: int, head_sha: str, head_repo: str = REPOSITORY
+    ) -> Scenario:
+        event = pull_request_event(action, number, head_sha, head_repo)
+        aws_mark, github_mark, token_mark = (
+            len(self.fake_aws.calls),
+            len(self.fake_github.requests),
+            len(self.fake_github.tokens),
+        )
+        run = self.runner.run(workflow, event, self.tree(number), f"pr-{number}-{action}")
+        return Scenario(
+            run,
+            number,
+            head_sha,
+            self.fake_aws.calls[aws_mark:],
+            self.fake_github.requests[github_mark:],
+            self.fake_github.tokens[token_mark:],
+            left_over(self.fake_aws, f"pose-pr-{number}"),
+        )
+
+
+def pull_request_event(action: str, number: int, head_sha: str, head_repo: str) -> dict:
+    """The `pull_request` webhook payload, with what the workflows read from it."""
+    repository = {"full_name": REPOSITORY, "name": REPOSITORY.split("/")[1], "owner": {"login": "octo-org"}}
+    head = {
+        "full_name": head_repo,
+        "name": head_repo.split("/")[1],
+        "owner": {"login": head_repo.split("/")[0]},
+    }
+    return {
+        "action": action,
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "state": "closed" if action == "closed" else "open",
+            "merged": False,
+            "html_url": f"https://github.com/{REPOSITORY}/pull/{number}",
+            "head": {"ref": f"change-{number}", "sha": head_sha, "repo": head},
+            "base": {"ref": "main", "sha": "0" * 40, "repo": repository},
+        },
+        "repository": repository,
+        "sender": {"login": head_repo.split("/")[0]},
+    }
+
+
+@pytest.fixture(scope="session")
+def pull_requests(workspace: Path, runner: Runner, fake_aws, fake_github, deploy_role) -> PullRequests:
+    source = snapshot(workspace / "source")
+    return PullRequests(workspace / "pull-requests", source, runner, fake_aws, fake_github)
+
+
+def left_over(fake_aws: FakeAws, prefix: str) -> set[tuple[str, str]]:
+    """(kind, name) of what moto and the stand-ins hold of a stage: tagged with it, or named after it."""
+    console = fake_aws.console()
+    tagged = {key for key, tags in tagged_resources(console).items() if tags.get(PROJECT_TAG) == prefix}
+    tagged |= {
+        ("schedule", schedule.name)
+        for schedule in fake_aws.gaps.schedules.values()
+        if {"Key": PROJECT_TAG, "Value": prefix} in schedule.tags or schedule.name.startswith(f"{prefix}-")
+    }
+    sagemaker = console.client("sagemaker")
+    named = {("model", m["ModelName"]) for m in sagemaker.list_models()["Models"]}
+    named |= {
+        ("endpoint-config", c["EndpointConfigName"])
+        for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]
+    }
+    named |= {("endpoint", e["EndpointName"]) for e in sagemaker.list_endpoints()["Endpoints"]}
+    named |= {("bucket", bucket["Name"]) for bucket in console.client("s3").list_buckets()["Buckets"]}
+    named = {(kind, name) for kind, name in named if name == prefix or name.startswith(f"{prefix}-")}
+    return tagged | named
