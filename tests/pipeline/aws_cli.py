@@ -15,6 +15,7 @@ import os
 import sys
 
 import boto3
+import botocore.session
 import jmespath
 from botocore import xform_name
 from botocore.exceptions import ClientError, NoRegionError, ParamValidationError, UnknownServiceError
@@ -31,7 +32,7 @@ def run(args: list[str]) -> int:
     settings, words = _global_options(words)
     session = boto3.Session(region_name=settings.get("--region") or os.environ.get("AWS_REGION"))
     try:
-        model = session._session.get_service_model(service)
+        model = botocore.session.get_session().get_service_model(service)
     except UnknownServiceError:
         return _usage(f"aws: {service!r} is not a service")
     names = {xform_name(name, "-"): name for name in model.operation_names}
@@ -44,6 +45,7 @@ def run(args: list[str]) -> int:
         return _usage(f"aws {service} {command}: {error}")
     try:
         client = session.client(service, endpoint_url=settings.get("--endpoint-url"))
+        # The operation is the one named on the command line, as the AWS CLI finds it.
         answer = getattr(client, xform_name(operation.name))(**params)
     except NoRegionError:
         return _usage("You must specify a region (--region or AWS_REGION).")

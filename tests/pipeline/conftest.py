@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from deployment.naming import PROJECT_TAG
 from tests.conftest import STRICT
@@ -23,6 +24,7 @@ from tests.moto.deployment.inventory import tagged_resources
 from tests.pipeline.fake_aws import Call, FakeAws
 from tests.pipeline.fake_github import FakeGitHub, Request
 from tests.pipeline.runner import REPO, ActRun, Runner, ToolMissing, check_tools, snapshot, stage_tree
+from tests.pipeline.sagemaker_gaps import Execution
 
 REPOSITORY = "octo-org/sagemaker-pose"
 FORK = "someone-else/sagemaker-pose"
@@ -113,6 +115,26 @@ def iam_policy(*args: str) -> dict:
 
 
 @dataclass(frozen=True)
+class StageState:
+    endpoint: dict | None  # DescribeEndpoint of the stage's endpoint
+    endpoint_config: dict | None  # DescribeEndpointConfig of the config it is on
+    api_endpoint: str | None  # the stage's HTTP API's endpoint URL
+
+    @classmethod
+    def read(cls, fake_aws: FakeAws, prefix: str) -> StageState:
+        console = fake_aws.console()
+        sagemaker = console.client("sagemaker")
+        try:
+            endpoint = sagemaker.describe_endpoint(EndpointName=prefix)
+        except ClientError:
+            return cls(None, None, None)
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        apis = console.client("apigatewayv2").get_apis()["Items"]
+        api = next((api["ApiEndpoint"] for api in apis if api["Name"] == f"{prefix}-api"), None)
+        return cls(endpoint, config, api)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One act run and what the fakes recorded while it ran."""
 
@@ -123,6 +145,8 @@ class Scenario:
     github: list[Request]  # GitHub REST and OIDC requests, in order
     tokens: list[dict]  # claims of the OIDC tokens issued
     left: set[tuple[str, str]]  # what AWS holds of the pull request's stage after the run
+    stage: StageState  # the stage's endpoint and API after the run
+    monitoring_runs: list[Execution]  # the monitoring jobs the run started
 
     def failed(self, what: str) -> str:
         return f"{what}\n--- act log (last lines, full log in {self.run.log}) ---\n{self.run.tail()}"
@@ -148,10 +172,11 @@ class PullRequests:
         self, workflow: str, action: str, number: int, head_sha: str, head_repo: str = REPOSITORY
     ) -> Scenario:
         event = pull_request_event(action, number, head_sha, head_repo)
-        aws_mark, github_mark, token_mark = (
+        aws_mark, github_mark, token_mark, job_mark = (
             len(self.fake_aws.calls),
             len(self.fake_github.requests),
             len(self.fake_github.tokens),
+            len(self.fake_aws.gaps.executions),
         )
         run = self.runner.run(workflow, event, self.tree(number), f"pr-{number}-{action}")
         return Scenario(
@@ -162,6 +187,8 @@ class PullRequests:
             self.fake_github.requests[github_mark:],
             self.fake_github.tokens[token_mark:],
             left_over(self.fake_aws, f"pose-pr-{number}"),
+            StageState.read(self.fake_aws, f"pose-pr-{number}"),
+            self.fake_aws.gaps.executions[job_mark:],
         )
 
 

@@ -68,12 +68,6 @@ class FakeAws:
     def console(self) -> Console:
         return Console(self.url)
 
-    def requests(self, operation: str) -> list[Call]:
-        return [call for call in self.calls if call.operation == operation]
-
-    def mark(self) -> int:
-        return len(self.calls)
-
     def __call__(self, environ: dict, start_response) -> list[bytes]:
         request = Request(environ)
         body = request.get_data(cache=True)

@@ -94,8 +94,21 @@ def _host_basics() -> dict[str, str]:
 
 def _local_image(console, image: str, region: str) -> str | None:
     """The podman image id behind an ECR reference; "" when no such local image; None when ECR has none."""
-    from tests.pipeline.sagemaker_gaps import parse_image
+    found = find_in_ecr(console, image, region)
+    if found is None:
+        return None
+    config_digest = json.loads(found["imageManifest"]).get("config", {}).get("digest", "")
+    local = config_digest.removeprefix("sha256:")
+    podman = shutil.which("podman")
+    if podman and local:
+        exists = subprocess.run([podman, "image", "exists", local], capture_output=True, check=False)
+        if exists.returncode == 0:
+            return local
+    return ""
 
+
+def find_in_ecr(console, image: str, region: str) -> dict | None:
+    """ECR's image (with its manifest) for `host/repo@sha256:...` or `host/repo:tag`, or None."""
     repository, digest, tag = parse_image(image)
     image_id = {"imageDigest": digest} if digest else {"imageTag": tag}
     try:
@@ -104,16 +117,17 @@ def _local_image(console, image: str, region: str) -> str | None:
         )["images"]
     except ClientError:
         return None
-    if not found:
-        return None
-    config_digest = json.loads(found[0]["imageManifest"]).get("config", {}).get("digest", "")
-    local = config_digest.removeprefix("sha256:")
-    podman = shutil.which("podman")
-    if podman and local:
-        exists = subprocess.run([podman, "image", "exists", local], capture_output=True, check=False)
-        if exists.returncode == 0:
-            return local
-    return ""
+    return found[0] if found else None
+
+
+def parse_image(image: str) -> tuple[str, str, str]:
+    """(repository, digest, tag) of `host/repo@sha256:...` or `host/repo:tag`."""
+    path = image.split("/", 1)[1]
+    if "@" in path:
+        repository, digest = path.split("@", 1)
+        return repository, digest, ""
+    repository, _, tag = path.partition(":")
+    return repository, "", tag or "latest"
 
 
 def _download_capture(console, job: Job, region: str, dataset: Path) -> None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from botocore.exceptions import ClientError
 from moto.sagemaker.models import sagemaker_backends
 
-from tests.pipeline.processing import Job, JobResult, run_job
+from tests.pipeline.processing import Job, JobResult, find_in_ecr, run_job
 from tests.pipeline.service_model import Refused, validated
 
 ACCOUNT = "123456789012"  # moto's default account, the one the deploy role lives in
@@ -271,36 +271,13 @@ class SageMakerGaps:
         containers = [params["PrimaryContainer"]] if "PrimaryContainer" in params else []
         for container in containers + params.get("Containers", []):
             image = container.get("Image", "")
-            if ".dkr.ecr." in image and not image_exists(self.console(), image, region):
+            if ".dkr.ecr." in image and find_in_ecr(self.console(), image, region) is None:
                 raise Refused("ValidationException", f"Requested image {image} not found.")
         return None
 
 
 def schedule_arn(name: str, region: str) -> str:
     return f"arn:aws:sagemaker:{region}:{ACCOUNT}:monitoring-schedule/{name}"
-
-
-def image_exists(console, image: str, region: str) -> bool:
-    """An ECR image reference (`host/repo@sha256:...` or `host/repo:tag`) found in moto's ECR."""
-    repository, digest, tag = parse_image(image)
-    image_id = {"imageDigest": digest} if digest else {"imageTag": tag}
-    try:
-        console.client("ecr", region_name=region).describe_images(
-            repositoryName=repository, imageIds=[image_id]
-        )
-    except ClientError:
-        return False
-    return True
-
-
-def parse_image(image: str) -> tuple[str, str, str]:
-    """(repository, digest, tag) of `host/repo@sha256:...` or `host/repo:tag`."""
-    path = image.split("/", 1)[1]
-    if "@" in path:
-        repository, digest = path.split("@", 1)
-        return repository, digest, ""
-    repository, _, tag = path.partition(":")
-    return repository, "", tag or "latest"
 
 
 def _duration(text: str) -> timedelta:

@@ -11,9 +11,10 @@ import pytest
 from tests.pipeline.conftest import FORK, PullRequests, Scenario
 from tests.pipeline.fake_aws import FakeAws
 from tests.pipeline.fake_github import FakeGitHub
-from tests.pipeline.sagemaker_gaps import parse_image
+from tests.pipeline.processing import parse_image
 
 MARKER = "<!-- pose-deployment -->"
+ISSUES = "/repos/octo-org/sagemaker-pose/issues"
 ENVIRONMENT_SUB = "repo:octo-org/sagemaker-pose:environment:pull-request"
 ALL_JOBS = {"test": "success", "build": "success", "deploy": "success", "comment": "success"}
 # Scenario 2's push: a value whose change needs a new endpoint config, so a blue/green update.
@@ -80,35 +81,42 @@ def test_an_opened_pull_request_is_tested_built_deployed_monitored_and_commented
     opened: Scenario, fake_aws: FakeAws, fake_github: FakeGitHub
 ):
     assert (opened.run.returncode, opened.run.jobs) == (0, ALL_JOBS), opened.failed("the run failed")
-    assert opened.run.steps["test"] | {} == opened.run.steps["test"] and {
-        opened.run.steps["test"]["Lint"],
-        opened.run.steps["test"]["Test"],
-    } == {"success"}
+    assert (opened.run.steps["test"]["Lint"], opened.run.steps["test"]["Test"]) == ("success", "success")
     # Credentials only through OIDC: one token per credentialed job, for its environment.
     assert [token["sub"] for token in opened.tokens] == [ENVIRONMENT_SUB] * 2
     assert_only_assumed_role_credentials(opened)
-
     images = opened.run.outputs["build/push"]
-    console = fake_aws.console()
-    for name in ("inference", "monitoring"):
-        repository, digest, _ = parse_image(images[f"{name}-image"])
-        found = console.client("ecr").describe_images(
-            repositoryName=repository, imageIds=[{"imageTag": opened.head_sha}]
-        )
-        assert found["imageDetails"][0]["imageDigest"] == digest
+    assert_pushed(fake_aws, images, opened.head_sha)
     (model,) = [call.params for call in opened.calls if call.operation == "CreateModel"]
     assert model["PrimaryContainer"]["Image"] == images["inference-image"]
-
-    endpoint = console.client("sagemaker").describe_endpoint(EndpointName="pose-pr-1")
-    assert endpoint["EndpointStatus"] == "InService"
-    (run_now,) = fake_aws.gaps.executions
-    assert run_now.definition["MonitoringAppSpecification"]["ImageUri"] == images["monitoring-image"]
-    assert run_now.result.status == "Completed" and run_now.result.ran_in
-    assert set(fake_aws.gaps.schedules) == {"pose-pr-1-monitor"}  # the one-off run's schedule is gone
+    assert opened.stage.endpoint["EndpointStatus"] == "InService"
+    # The first report: the pushed monitoring image run by a one-off schedule, removed afterwards.
+    (report,) = opened.monitoring_runs
+    assert report.definition["MonitoringAppSpecification"]["ImageUri"] == images["monitoring-image"]
+    assert (report.schedule, report.result.status) == ("pose-pr-1-monitor-now", "Completed")
+    assert "pose-pr-1-monitor-now" not in fake_aws.gaps.schedules
 
     deployed = opened.run.outputs["deploy/deploy"]
-    (comment,) = fake_github.comments[1]
-    assert comment["body"] == "\n".join(
+    assert deployed["api_url"] == f"{opened.stage.api_endpoint}/predict" and int(deployed["plan_changes"]) > 0
+    listed, created = rest_calls(opened)
+    assert (listed.method, listed.path, listed.status) == ("GET", f"{ISSUES}/1/comments", 200)
+    assert (created.method, created.path, created.status) == ("POST", f"{ISSUES}/1/comments", 201)
+    assert created.body["body"] == success_comment(deployed, report.result.message)
+    assert opened.run.summaries["comment"] == [created.body["body"]]  # the job summary
+    assert "| endpoint_name | `pose-pr-1` |" in opened.run.summaries["deploy"][0]
+
+
+def assert_pushed(fake_aws: FakeAws, images: dict[str, str], tag: str) -> None:
+    """Both images in ECR under the commit's tag, with the digests the build job handed on."""
+    ecr = fake_aws.console().client("ecr")
+    for name in ("inference", "monitoring"):
+        repository, digest, _ = parse_image(images[f"{name}-image"])
+        found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])["imageDetails"]
+        assert [image["imageDigest"] for image in found] == [digest]
+
+
+def success_comment(deployed: dict[str, str], monitoring: str) -> str:
+    return "\n".join(
         [
             MARKER,
             "### Pose estimation deployment",
@@ -119,19 +127,11 @@ def test_an_opened_pull_request_is_tested_built_deployed_monitored_and_commented
             f"| web page | {deployed['web_url']} |",
             f"| API | `POST {deployed['api_url']}` |",
             f"| plan | {deployed['plan_changes']} change(s) |",
-            f"| monitoring | {run_now.result.message} |",
+            f"| monitoring | {monitoring} |",
             "",
             "[workflow run](https://github.com/octo-org/sagemaker-pose/actions/runs/1)",
         ]
     )
-    (api,) = console.client("apigatewayv2").get_apis()["Items"]
-    assert deployed["api_url"] == f"{api['ApiEndpoint']}/predict" and int(deployed["plan_changes"]) > 0
-    assert opened.run.summaries["comment"] == [comment["body"]]
-    assert "| endpoint_name | `pose-pr-1` |" in opened.run.summaries["deploy"][0]
-    assert [(r.method, r.path, r.status) for r in opened.github if not r.path.startswith("/_oidc")] == [
-        ("GET", "/repos/octo-org/sagemaker-pose/issues/1/comments", 200),
-        ("POST", "/repos/octo-org/sagemaker-pose/issues/1/comments", 201),
-    ]
 
 
 def test_a_second_push_updates_the_endpoint_blue_green_and_the_same_comment(
@@ -149,21 +149,25 @@ def test_a_second_push_updates_the_endpoint_blue_green_and_the_same_comment(
         "pose-pr-1-invocation-5xx",
         "pose-pr-1-model-latency",
     }
-    sagemaker = fake_aws.console().client("sagemaker")
-    endpoint = sagemaker.describe_endpoint(EndpointName="pose-pr-1")
-    assert endpoint["EndpointConfigName"] == update["EndpointConfigName"]
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=update["EndpointConfigName"])
-    assert config["DataCaptureConfig"]["InitialSamplingPercentage"] == 50
+    assert synchronized.stage.endpoint["EndpointConfigName"] == update["EndpointConfigName"]
+    assert synchronized.stage.endpoint_config["DataCaptureConfig"]["InitialSamplingPercentage"] == 50
 
-    (comment,) = fake_github.comments[1]  # still one comment, now about this run
-    assert (
-        f"| plan | {synchronized.run.outputs['deploy/deploy']['plan_changes']} change(s) |" in comment["body"]
-    )
-    assert [(r.method, r.path, r.status) for r in synchronized.github if not r.path.startswith("/_oidc")] == [
-        ("GET", "/repos/octo-org/sagemaker-pose/issues/1/comments", 200),
-        ("PATCH", f"/repos/octo-org/sagemaker-pose/issues/comments/{comment['id']}", 200),
-    ]
-    assert synchronized.run.summaries["comment"] == [comment["body"]]
+    # The same comment, edited: not a second one.
+    listed, edited = rest_calls(synchronized)
+    (first,) = [request.body for request in opened.github if request.method == "POST"]
+    comment_id = next(c["id"] for c in fake_github.comments[1] if c["body"].startswith(MARKER))
+    assert (listed.method, listed.path) == ("GET", f"{ISSUES}/1/comments")
+    assert (edited.method, edited.path, edited.status) == ("PATCH", f"{ISSUES}/comments/{comment_id}", 200)
+    (report,) = synchronized.monitoring_runs
+    deployed = synchronized.run.outputs["deploy/deploy"]
+    assert edited.body["body"] == success_comment(deployed, report.result.message) != first["body"]
+    assert len(fake_github.comments[1]) == 1
+    assert synchronized.run.summaries["comment"] == [edited.body["body"]]
+
+
+def rest_calls(scenario: Scenario) -> list:
+    """The GitHub REST requests of a run (the OIDC token requests aside)."""
+    return [request for request in scenario.github if not request.path.startswith("/_oidc")]
 
 
 def test_a_failed_deploy_is_commented_fails_the_run_and_leaves_nothing_unreported(
@@ -181,8 +185,8 @@ def test_a_failed_deploy_is_commented_fails_the_run_and_leaves_nothing_unreporte
     executed = printed[[line.startswith("plan: ") for line in printed].index(True) :]
     assert {name for _, name in failed.left} <= {line.split()[-1] for line in executed}, executed
     # ...and the comment says the run failed, that what it made is billed, and how to remove it.
-    (comment,) = fake_github.comments[2]
-    body = comment["body"]
+    (created,) = [request for request in rest_calls(failed) if request.method == "POST"]
+    body = created.body["body"]
     assert body.startswith(MARKER) and "| deployment | **failure**: see the run log |" in body
     assert (
         "| still billed | " in body and "`python -m deployment destroy --set project.stage=pr-2 " in body
@@ -214,7 +218,7 @@ def test_closing_the_pull_request_destroys_its_stage(
     assert [token["sub"] for token in closed.tokens] == [ENVIRONMENT_SUB]
     assert_only_assumed_role_credentials(closed)
     assert closed.left == set()
-    assert [r for r in closed.github if not r.path.startswith("/_oidc")] == []
+    assert rest_calls(closed) == []
 
 
 def assert_only_assumed_role_credentials(scenario: Scenario) -> None:
