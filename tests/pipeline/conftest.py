@@ -11,9 +11,10 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from botocore.exceptions import ClientError
@@ -26,6 +27,7 @@ from tests.pipeline.fake_github import FakeGitHub, Request
 from tests.pipeline.runner import REPO, ActRun, Runner, ToolMissing, check_tools, snapshot, stage_tree
 from tests.pipeline.sagemaker_gaps import Execution
 
+T = TypeVar("T")
 REPOSITORY = "octo-org/sagemaker-pose"
 FORK = "someone-else/sagemaker-pose"
 ACCOUNT = "123456789012"
@@ -42,12 +44,18 @@ def _missing(error: ToolMissing):
     pytest.skip(str(error))
 
 
+def _needing_tools(make: Callable[[], T]) -> T:
+    """make(), or one line saying what to install (outside the except: no chained traceback)."""
+    try:
+        return make()
+    except ToolMissing as error:
+        missing = error
+    _missing(missing)
+
+
 @pytest.fixture(scope="session")
 def tools() -> None:
-    try:
-        check_tools()
-    except ToolMissing as error:
-        _missing(error)
+    _needing_tools(check_tools)
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +88,7 @@ def workspace() -> Path:
 
 @pytest.fixture(scope="session")
 def runner(workspace: Path, fake_aws: FakeAws, fake_github: FakeGitHub) -> Runner:
-    try:
-        prepared = Runner(workspace / "runner", fake_aws.url, fake_github, ROLE_ARN)
-    except ToolMissing as error:
-        _missing(error)
-    return prepared
+    return _needing_tools(lambda: Runner(workspace / "runner", fake_aws.url, fake_github, ROLE_ARN))
 
 
 @pytest.fixture(scope="session")

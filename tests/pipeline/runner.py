@@ -32,6 +32,8 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SHARED_DIR", REPO.parent / "shared"))
 ACTIONS = SHARED / "actions"
 ACT_SECONDS = 1500
+PYTHON_VERSION = re.compile(r"python-version:\s*[\"']?(\d+\.\d+)")
+WORKFLOWS = REPO / ".github" / "workflows"
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})", re.MULTILINE)
 # The shims are this module's siblings; each runs under the venv's Python, whatever PATH says.
 SHIMS = ("docker", "aws", "apt-get", "sudo")
@@ -258,6 +260,12 @@ def make_shims(directory: Path) -> Path:
 def make_tool_cache(tool_cache: Path) -> None:
     """setup-python's cache entry for the interpreter behind this venv: Python/X.Y.Z/x64 + x64.complete."""
     version = ".".join(str(part) for part in sys.version_info[:3])
+    wanted = set(PYTHON_VERSION.findall("".join(path.read_text() for path in WORKFLOWS.glob("*.yml"))))
+    if any(not version.startswith(f"{asked}.") for asked in wanted):
+        raise ToolMissing(
+            f"the workflows ask setup-python for Python {', '.join(sorted(wanted))}, this venv runs {version}: "
+            "make .venv with that Python (make clean install PYTHON=python3.X)"
+        )
     entry = tool_cache / "Python" / version
     entry.mkdir(parents=True, exist_ok=True)
     link = entry / "x64"

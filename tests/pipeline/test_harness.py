@@ -4,7 +4,6 @@ stand-ins refuse what AWS refuses."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -37,7 +36,8 @@ TRUST = {
 @pytest.mark.parametrize("tool", ["node", "git", "podman", "make"])
 def test_a_missing_tool_is_one_line_naming_what_to_install(tool, tmp_path, monkeypatch):
     for other in {"node", "git", "podman", "make"} - {tool}:
-        (tmp_path / other).symlink_to(shutil.which(other))
+        (tmp_path / other).write_text("#!/bin/sh\n")  # found on PATH is all the check asks
+        (tmp_path / other).chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
 
     with pytest.raises(runner.ToolMissing) as missing:
