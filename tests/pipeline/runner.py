@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,13 +94,40 @@ class Runner:
         self.variables = {"AWS_DEPLOY_ROLE_ARN": self.role_arn}
         make_tool_cache(self.cache / "tool_cache")
 
-    def run(self, workflow: str, event: dict, tree: Path, name: str, extra_env: dict | None = None) -> ActRun:
+    def run(self, workflow: str, event: dict, tree: Path, name: str) -> ActRun:
         """`act pull_request` of `.github/workflows/<workflow>` in `tree`, as `event` triggers it."""
         event_path = self.root / f"{name}.event.json"
         event_path.write_text(json.dumps(event, indent=2))
         log = self.root / f"{name}.act.jsonl"
         self.github.event = event
         jobs = workflow_jobs(tree / ".github" / "workflows" / workflow, event, self.variables)
+        process = subprocess.Popen(
+            self._command(workflow, event_path, tree),
+            cwd=tree,
+            env=self._process_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        watchdog = threading.Timer(ACT_SECONDS, process.kill)  # a hung run ends, and fails
+        watchdog.start()
+        record = _Record()
+        try:
+            with log.open("w") as sink:
+                for line in process.stdout:
+                    sink.write(line)
+                    entry = _entry(line)
+                    job = jobs.get(entry.get("jobID", ""))
+                    if job and self.github.job != job:
+                        self.github.job = job  # the token endpoint answers for the job running now
+                    record.add(entry)
+            returncode = process.wait()
+        finally:
+            watchdog.cancel()
+            self.github.job = None
+        return ActRun(returncode, record.jobs, record.steps, record.summaries, record.outputs, log)
+
+    def _command(self, workflow: str, event_path: Path, tree: Path) -> list[str]:
         command = [str(self.act), "pull_request", "--workflows", f".github/workflows/{workflow}"]
         command += ["--eventpath", str(event_path), "--platform", "ubuntu-24.04=-self-hosted"]
         command += ["--action-offline-mode", "--action-cache-path", str(self.cache), "--no-cache-server"]
@@ -110,42 +138,7 @@ class Runner:
             command += ["--env", f"{key}={value}"]
         for key, value in self.variables.items():
             command += ["--var", f"{key}={value}"]
-        command += ["--secret", f"GITHUB_TOKEN={API_TOKEN}"]
-        process = subprocess.Popen(
-            command,
-            cwd=tree,
-            env=self._process_env(extra_env or {}),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        finished: dict[str, str] = {}
-        steps: dict[str, dict[str, str]] = {}
-        summaries: dict[str, list[str]] = {}
-        outputs: dict[str, dict[str, str]] = {}
-        with log.open("w") as sink:
-            for line in process.stdout:
-                sink.write(line)
-                entry = _entry(line)
-                job_id = entry.get("jobID", "")
-                if (
-                    job_id
-                    and job_id in jobs
-                    and (self.github.job is None or self.github.job.job_id != job_id)
-                ):
-                    self.github.job = jobs[job_id]
-                if "jobResult" in entry:
-                    finished[job_id] = entry["jobResult"]
-                if "stepResult" in entry and entry.get("stage") == "Main":
-                    steps.setdefault(job_id, {})[entry.get("step", "")] = entry["stepResult"]
-                if entry.get("command") == "summary":
-                    summaries.setdefault(job_id, []).append(entry.get("content", ""))
-                if entry.get("command") == "set-output":
-                    step = "".join(entry.get("stepID", []))
-                    outputs.setdefault(f"{job_id}/{step}", {})[entry.get("name", "")] = entry.get("arg", "")
-        returncode = process.wait(timeout=ACT_SECONDS)
-        self.github.job = None
-        return ActRun(returncode, finished, steps, summaries, outputs, log)
+        return [*command, "--secret", f"GITHUB_TOKEN={API_TOKEN}"]
 
     def _act_env(self) -> dict[str, str]:
         """What act's --env sets: the GitHub context's own variables."""
@@ -156,7 +149,7 @@ class Runner:
             "GITHUB_REPOSITORY_OWNER": self.github.repository.split("/")[0],
         }
 
-    def _process_env(self, extra: dict[str, str]) -> dict[str, str]:
+    def _process_env(self) -> dict[str, str]:
         """act's own environment, which host mode hands to every step."""
         environment = {key: value for key, value in os.environ.items() if not key.startswith(PRIVATE)}
         environment |= {
@@ -174,7 +167,29 @@ class Runner:
             # POSE_PIPELINE_FULL_TEST=1 runs it in full instead.
             "PYTEST_ADDOPTS": "" if os.environ.get("POSE_PIPELINE_FULL_TEST") == "1" else "--collect-only -q",
         }
-        return environment | extra
+        return environment
+
+
+@dataclass
+class _Record:
+    """What act's JSON log says of the jobs: results, step results, summaries, step outputs."""
+
+    jobs: dict[str, str] = field(default_factory=dict)
+    steps: dict[str, dict[str, str]] = field(default_factory=dict)
+    summaries: dict[str, list[str]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def add(self, entry: dict) -> None:
+        job_id = entry.get("jobID", "")
+        if "jobResult" in entry:
+            self.jobs[job_id] = entry["jobResult"]
+        if "stepResult" in entry and entry.get("stage") == "Main":
+            self.steps.setdefault(job_id, {})[entry.get("step", "")] = entry["stepResult"]
+        if entry.get("command") == "summary":
+            self.summaries.setdefault(job_id, []).append(entry.get("content", ""))
+        if entry.get("command") == "set-output":
+            step = f"{job_id}/{''.join(entry.get('stepID', []))}"
+            self.outputs.setdefault(step, {})[entry.get("name", "")] = entry.get("arg", "")
 
 
 def _entry(line: str) -> dict:

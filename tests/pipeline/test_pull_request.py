@@ -84,6 +84,7 @@ def test_an_opened_pull_request_is_tested_built_deployed_monitored_and_commented
     assert (opened.run.steps["test"]["Lint"], opened.run.steps["test"]["Test"]) == ("success", "success")
     # Credentials only through OIDC: one token per credentialed job, for its environment.
     assert [token["sub"] for token in opened.tokens] == [ENVIRONMENT_SUB] * 2
+    assert fake_github.refused_tokens == []  # no job asked without `id-token: write`
     assert_only_assumed_role_credentials(opened)
     images = opened.run.outputs["build/push"]
     assert_pushed(fake_aws, images, opened.head_sha)
