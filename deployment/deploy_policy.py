@@ -130,6 +130,7 @@ def deploy_policy(project: Project) -> dict:
                 "s3:*Object",
                 "s3:*ObjectVersion",
                 "s3:*LifecycleConfiguration",
+                "s3:*EncryptionConfiguration",
             ],
             [f"arn:aws:s3:::{name}{suffix}" for name in buckets for suffix in ("", "/*")],
         ),
@@ -165,6 +166,7 @@ def deploy_policy(project: Project) -> dict:
         _allow("ApiProxyLogs", LOG_ACTIONS, [arn("logs", f"log-group:/aws/lambda/{p}-*")]),
         _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], ["*"]),
         *http_api_statements(region, "StringLike", f"{p}-*"),
+        *cloudfront_statements(account, "StringLike", f"{p}-*"),
     ]
     if project.kms_key_id:
         statements.append(kms_statement("CaptureKey", project.kms_key_id, region, account))
@@ -311,6 +313,64 @@ def http_api_statements(region: str, match: str, deployment: str) -> list[dict]:
             ),
             "Condition": {match: {tag.format("Resource"): deployment}},
         },
+    ]
+
+
+def cloudfront_statements(account: str, match: str, deployment: str) -> list[dict]:
+    """Distribution ids are random, so distributions are scoped by the deployment tag: required in
+    the create request (CreateDistributionWithTags needs TagResource too), and on the distribution
+    for every later change. Origin access controls cannot be tagged and carry random ids: any of
+    them is reachable, which at worst breaks another stage's page until its next deploy."""
+    distributions = f"arn:aws:cloudfront::{account}:distribution/*"
+    tag = f"aws:{{}}Tag/{PROJECT_TAG}"
+    return [
+        _allow(
+            "ListCloudFront", ["cloudfront:ListDistributions", "cloudfront:ListOriginAccessControls"], ["*"]
+        ),
+        _allow(
+            "ReadDistributions",
+            [
+                "cloudfront:GetDistribution",
+                "cloudfront:GetDistributionConfig",
+                "cloudfront:GetInvalidation",
+                "cloudfront:ListTagsForResource",
+            ],
+            [distributions],
+        ),
+        {
+            **_allow(
+                "CreateTaggedDistribution",
+                ["cloudfront:CreateDistribution", "cloudfront:TagResource"],
+                [distributions],
+            ),
+            "Condition": {
+                match: {tag.format("Request"): deployment},
+                f"{match}IfExists": {tag.format("Resource"): deployment},
+            },
+        },
+        {
+            **_allow(
+                "ChangeOwnDistribution",
+                [
+                    "cloudfront:UpdateDistribution",
+                    "cloudfront:DeleteDistribution",
+                    "cloudfront:CreateInvalidation",
+                    "cloudfront:UntagResource",
+                ],
+                [distributions],
+            ),
+            "Condition": {match: {tag.format("Resource"): deployment}},
+        },
+        _allow(
+            "OriginAccessControls",
+            [
+                "cloudfront:CreateOriginAccessControl",
+                "cloudfront:GetOriginAccessControl",
+                "cloudfront:UpdateOriginAccessControl",
+                "cloudfront:DeleteOriginAccessControl",
+            ],
+            [f"arn:aws:cloudfront::{account}:origin-access-control/*"],
+        ),
     ]
 
 

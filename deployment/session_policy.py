@@ -20,8 +20,8 @@ from deployment.policies import kms_key_scope
 # STS refuses a session policy whose plain text exceeds 2,048 characters.
 SESSION_POLICY_LIMIT = 2048
 # Actions AWS does not scope to a resource (or only to ones SageMaker names itself).
+# (sts:GetCallerIdentity needs no permission at all.)
 UNSCOPED = [
-    "sts:GetCallerIdentity",
     "ecr:GetAuthorizationToken",
     "sagemaker:List*",
     "sagemaker:DescribeProcessingJob",
@@ -30,11 +30,15 @@ UNSCOPED = [
     "application-autoscaling:Describe*",
     "apigateway:GET",
     "iam:CreateServiceLinkedRole",
+    # CloudFront reads, and origin access controls (untaggable, random ids; the role's policy says).
+    "cloudfront:Get*",
+    "cloudfront:List*",
+    "cloudfront:*OriginAccessControl",
     # The two repositories are shared by every stage; the role's policy names them.
     "ecr:*",
 ]
-# The two services whose resources carry no stage in their names, only the deployment tag.
-TAGGED = ["apigateway:*", "application-autoscaling:*"]
+# The services whose resources carry no stage in their names, only the deployment tag.
+TAGGED = ["apigateway:*", "application-autoscaling:*", "cloudfront:*"]
 
 
 def session_policy(config: Config, account_id: str) -> dict:
@@ -85,18 +89,20 @@ def stage_resources(config: Config, names: Names) -> list[str]:
     if config.webapp.enabled:
         web = config.webapp.bucket or names.default_web_bucket()
         resources += [f"arn:aws:s3:::{web}", f"arn:aws:s3:::{web}/*"]
+    # SageMaker's resource type is left `*`: each name below is one kind's, and saves STS characters.
     resources += [
-        arn("sagemaker", f"endpoint/{names.endpoint.lower()}"),  # lower-case in ARNs
-        arn("sagemaker", f"model/{names.prefix}-model-*"),
-        arn("sagemaker", f"endpoint-config/{names.prefix}-config-*"),
+        arn("sagemaker", f"*/{names.endpoint.lower()}"),  # the endpoint; lower-case in ARNs
+        arn("sagemaker", f"*/{names.prefix}-model-*"),
+        arn("sagemaker", f"*/{names.prefix}-config-*"),
         # The hourly schedule and `monitor --now`'s one-off `{schedule}-now`.
-        arn("sagemaker", f"monitoring-schedule/{names.monitoring_schedule}*"),
+        arn("sagemaker", f"*/{names.monitoring_schedule}*"),
         f"arn:aws:iam::{account}:role/{names.execution_role}",
         f"arn:aws:iam::{account}:role/{names.function_role}",
         arn("cloudwatch", f"alarm:{names.error_alarm}"),
         arn("cloudwatch", f"alarm:{names.latency_alarm}"),
-        arn("lambda", f"function:{names.function}"),
-        arn("logs", f"log-group:{names.function_log_group}*"),  # the group, and its streams
+        # The function (`...:function:NAME`) and its log group with its streams
+        # (`...:log-group:/aws/lambda/NAME:*`); the role's policy keeps each to its service.
+        f"arn:aws:*:*:*:*{names.function}*",
     ]
     if config.iam.execution_role_arn:
         resources.append(config.iam.execution_role_arn)

@@ -143,8 +143,19 @@ APIS = f"arn:aws:apigateway:{REGION}::/apis"
 TARGET = f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/0123abcd"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role"
 BUCKET = f"pose-pr-42-{ACCOUNT}-{REGION}"
+CF = f"arn:aws:cloudfront::{ACCOUNT}"
+# (sts:GetCallerIdentity needs no permission: AWS answers it whatever the policies say.)
 ALLOWED = [
-    ("sts:GetCallerIdentity", "*", {}),
+    ("cloudfront:CreateDistribution", f"{CF}:distribution/E1ABC", NEW_TAG),
+    ("cloudfront:TagResource", f"{CF}:distribution/E1ABC", NEW_TAG),
+    ("cloudfront:TagResource", f"{CF}:distribution/E1ABC", {**NEW_TAG, **OWN_TAG}),
+    ("cloudfront:UpdateDistribution", f"{CF}:distribution/E1ABC", OWN_TAG),
+    ("cloudfront:CreateInvalidation", f"{CF}:distribution/E1ABC", OWN_TAG),
+    ("cloudfront:DeleteDistribution", f"{CF}:distribution/E1ABC", OWN_TAG),
+    ("cloudfront:GetDistributionConfig", f"{CF}:distribution/E1ABC", {}),
+    ("cloudfront:ListDistributions", "*", {}),
+    ("cloudfront:CreateOriginAccessControl", f"{CF}:origin-access-control/E2OAC", {}),
+    ("s3:PutEncryptionConfiguration", f"arn:aws:s3:::{BUCKET}", {}),
     ("sagemaker:CreateEndpoint", f"{SM}:endpoint/pose-pr-42", {}),
     ("sagemaker:CreateModel", f"{SM}:model/pose-pr-42-model-0123abcd", {}),
     ("sagemaker:DeleteEndpointConfig", f"{SM}:endpoint-config/pose-pr-42-config-0123abcd", {}),
@@ -204,6 +215,13 @@ ALLOWED = [
     ("application-autoscaling:DeregisterScalableTarget", TARGET, {**SCALING, **OWN_TAG}),
 ]
 DENIED = [
+    # CloudFront: only distributions carrying this stage's tag; never re-tagged to another stage.
+    ("cloudfront:CreateDistribution", f"{CF}:distribution/E1ABC", {}),
+    ("cloudfront:CreateDistribution", f"{CF}:distribution/E1ABC", {f"aws:RequestTag/{TAG}": "pose-dev"}),
+    ("cloudfront:UpdateDistribution", f"{CF}:distribution/E9DEV", DEV_TAG),
+    ("cloudfront:DeleteDistribution", f"{CF}:distribution/E9DEV", {}),
+    ("cloudfront:TagResource", f"{CF}:distribution/E9DEV", {**NEW_TAG, **DEV_TAG}),
+    ("cloudfront:UntagResource", f"{CF}:distribution/E9DEV", DEV_TAG),
     # Other stages and projects, by name.
     ("sagemaker:DeleteEndpoint", f"{SM}:endpoint/pose-pr-4", {}),
     ("sagemaker:DeleteEndpoint", f"{SM}:endpoint/pose-dev", {}),
