@@ -153,7 +153,15 @@ class Scenario:
     monitoring_runs: list[Execution]  # the monitoring jobs the run started
 
     def failed(self, what: str) -> str:
-        return f"{what}\n--- act log (last lines, full log in {self.run.log}) ---\n{self.run.tail()}"
+        """The assertion message: which jobs and steps failed, and the end of what they printed."""
+        lines = [f"{what}: jobs {self.run.jobs}; full log {self.run.log}"]
+        for job, result in self.run.jobs.items():
+            if result != "success":
+                steps = [
+                    step for step, outcome in self.run.steps.get(job, {}).items() if outcome != "success"
+                ]
+                lines += [f"--- {job}: failed at {steps}; its last lines:", *self.run.printed(job)[-40:]]
+        return "\n".join(lines)
 
 
 @dataclass

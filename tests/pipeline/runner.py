@@ -64,14 +64,6 @@ class ActRun:
                 lines += entry.get("msg", "").splitlines()
         return lines
 
-    def tail(self, lines: int = 80) -> str:
-        text = [
-            json.loads(line).get("msg", "")
-            for line in self.log.read_text().splitlines()
-            if line.startswith("{")
-        ]
-        return "".join(line if line.endswith("\n") else line + "\n" for line in text[-lines:])
-
 
 @dataclass
 class Runner:
