@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from deployment.naming import content_hash
-from deployment.policies import canonical
+from deployment.policies import canonical, deny_insecure_transport
 
 # BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets: all on.
 PRIVATE = (True, True, True, True)
@@ -94,16 +94,4 @@ def is_stage_rule(rule_id: str, prefix: str, root: str) -> bool:
 
 def tls_only_policy(bucket: str) -> dict:
     """The bucket refuses every request not made over TLS (the IAM policies grant the rest)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
+    return {"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket)]}

@@ -128,19 +128,15 @@ def function_policy(endpoint_arn: str, log_group_arn: str) -> dict:
     }
 
 
-def public_read_policy(bucket: str) -> dict:
-    """Anyone may read the web page's objects, and do nothing else with the bucket."""
+def deny_insecure_transport(bucket: str) -> dict:
+    """The bucket statement refusing every request not made over TLS."""
     return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "PublicReadOfThePage",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/*",
-            }
-        ],
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
 

@@ -16,6 +16,7 @@ from deployment.config import Config
 from deployment.config import Model as ModelSettings
 from deployment.errors import ConfigError
 from deployment.naming import Names
+from deployment.policies import deny_insecure_transport
 from webapp.render import content_type
 
 ORIGIN_ID = "web-bucket"
@@ -217,14 +218,7 @@ def bucket_policy(bucket: str, distribution_arn: str) -> dict:
                 "Resource": f"arn:aws:s3:::{bucket}/*",
                 "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
             },
-            {
-                "Sid": "TlsOnly",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            deny_insecure_transport(bucket),
         ],
     }
 
