@@ -6,6 +6,8 @@ recorded. Later events ask for the earlier ones' fixtures (a push needs the open
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.pipeline.conftest import FORK, PullRequests, Scenario
@@ -85,6 +87,11 @@ def test_an_opened_pull_request_is_tested_built_deployed_monitored_and_commented
     # Credentials only through OIDC: one token per credentialed job, for its environment.
     assert [token["sub"] for token in opened.tokens] == [ENVIRONMENT_SUB] * 2
     assert fake_github.refused_tokens == []  # no job asked without `id-token: write`
+    # Each credentialed job narrowed the role with its session policy: ECR only for the build,
+    # this stage only (as `iam-policy --session` printed it) for the deploy.
+    build_policy, deploy_policy = session_policies(opened)
+    assert [statement["Action"] for statement in json.loads(build_policy)["Statement"]] == ["ecr:*"]
+    assert deploy_policy == opened.run.outputs["deploy/stage"]["session_policy"]
     assert_only_assumed_role_credentials(opened)
     images = opened.run.outputs["build/push"]
     assert_pushed(fake_aws, images, opened.head_sha)
@@ -166,6 +173,15 @@ def test_a_second_push_updates_the_endpoint_blue_green_and_the_same_comment(
     assert synchronized.run.summaries["comment"] == [edited.body["body"]]
 
 
+def session_policies(scenario: Scenario) -> list[str]:
+    """The session policy of each AssumeRoleWithWebIdentity of the run, in order."""
+    return [
+        call.params.get("Policy", "")
+        for call in scenario.calls
+        if call.operation == "AssumeRoleWithWebIdentity"
+    ]
+
+
 def rest_calls(scenario: Scenario) -> list:
     """The GitHub REST requests of a run (the OIDC token requests aside)."""
     return [request for request in scenario.github if not request.path.startswith("/_oidc")]
@@ -217,6 +233,7 @@ def test_closing_the_pull_request_destroys_its_stage(
 ):
     assert (closed.run.returncode, closed.run.jobs) == (0, {"destroy": "success"}), closed.failed("clean-up")
     assert [token["sub"] for token in closed.tokens] == [ENVIRONMENT_SUB]
+    assert session_policies(closed) == [closed.run.outputs["destroy/stage"]["session_policy"]]
     assert_only_assumed_role_credentials(closed)
     assert closed.left == set()
     assert rest_calls(closed) == []
