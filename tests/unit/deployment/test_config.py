@@ -249,7 +249,11 @@ INVALID = {
         "api.log_retention_days",
         "Input should be 1, 3, 5, 7, 14, 30",
     ),
-    "unknown key in webapp": ({"webapp": {"index": "x"}}, "webapp.index", "allowed here: enabled, bucket, price_class"),
+    "unknown key in webapp": (
+        {"webapp": {"index": "x"}},
+        "webapp.index",
+        "allowed here: enabled, bucket, price_class",
+    ),
     "web bucket name": ({"webapp": {"bucket": "My_Page"}}, "webapp.bucket", "is not an S3 bucket name"),
     "default web bucket name too long": (
         {"project": {"name": "p" * 20, "stage": "s" * 14, "region": "ap-southeast-2"}},
