@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: AWS: {error}", file=sys.stderr)
         return DeploymentError.exit_code
+    except BrokenPipeError:
+        # `iam-policy | head` stopped reading: nothing left to say, nor at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _validate(args: argparse.Namespace, config: Config) -> int:
@@ -71,7 +75,11 @@ def _deploy(args: argparse.Namespace, config: Config) -> int:
 
     aws, actions, desired = _prepare(args, config)
     _show(actions, as_json=False)
-    Executor(aws, desired.tags).run(actions)
+    try:
+        Executor(aws, desired.tags).run(actions)
+    except (DeploymentError, ClientError, BotoCoreError):
+        _publish_billed(config, desired.names, aws)
+        raise
     outputs = _outputs(config, desired.names, aws)
     _publish_outputs(outputs, actions)
     for key, value in outputs.items():
@@ -166,7 +174,7 @@ def _monitor(args: argparse.Namespace, config: Config) -> int:
     aws, names = _connect(config)
     status, message = run_now(aws, names)
     print(f"monitoring run: {message if message.startswith(status) else f'{status}: {message}'}")
-    _publish_outputs({"monitoring_status": status, "monitoring_message": message}, [])
+    _publish_outputs({"monitoring_status": status, "monitoring_message": message}, None)
     return 0 if status in {"Completed", "CompletedWithViolations"} else 1
 
 
@@ -258,9 +266,24 @@ def _outputs(config: Config, names: Names, aws) -> dict[str, str]:
     return outputs
 
 
-def _publish_outputs(outputs: dict[str, str], actions: list[Action]) -> None:
-    """GitHub Actions step outputs and job summary, when running there."""
-    write_outputs({**outputs, "plan_changes": str(sum(action.mutates for action in actions))})
+def _publish_billed(config: Config, names: Names, aws) -> None:
+    """After a failed deploy, what stands and bills by the hour: the endpoint's instances, or
+    nothing of note (S3 and IAM cost pennies). The pull-request comment quotes it."""
+    from deployment.costs import hourly_cost
+
+    try:
+        endpoint_stands = aws.sagemaker.describe_endpoint(names.endpoint) is not None
+    except (ClientError, BotoCoreError):
+        endpoint_stands = True  # cannot tell: say what it would cost
+    billed = hourly_cost(config) if endpoint_stands else "nothing by the hour: no endpoint was created"
+    write_outputs({"billed": billed})
+
+
+def _publish_outputs(outputs: dict[str, str], actions: list[Action] | None) -> None:
+    """GitHub Actions step outputs and job summary, when running there (plan_changes for plans)."""
+    if actions is not None:
+        outputs = {**outputs, "plan_changes": str(sum(action.mutates for action in actions))}
+    write_outputs(outputs)
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(path, "a", encoding="utf-8") as stream:
             stream.write("| output | value |\n| --- | --- |\n")

@@ -546,3 +546,44 @@ def test_deploy_does_exactly_what_plan_showed(run):
         for line in planned[:summary]
     ]
     assert executed == shown
+
+
+def _failing_executor(monkeypatch) -> None:
+    from deployment.errors import DeploymentError
+    from deployment.executor import Executor
+
+    def fail(self, actions):
+        raise DeploymentError("the endpoint failed to create", where="endpoint")
+
+    monkeypatch.setattr(Executor, "run", fail)
+
+
+def test_a_failed_deploy_says_what_still_bills_by_the_hour(run, tmp_path, monkeypatch):
+    outputs = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    _failing_executor(monkeypatch)
+    assert run("deploy").code == 1
+    # Nothing was made: no endpoint bills by the hour, whatever the config's instance type costs.
+    assert read_github_output(outputs.read_text())["billed"] == "nothing by the hour: no endpoint was created"
+
+
+def test_a_failed_update_of_a_standing_endpoint_says_it_still_bills(run, tmp_path, monkeypatch):
+    assert run("deploy").code == 0
+    outputs = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    _failing_executor(monkeypatch)
+    assert run("deploy", "--set", "data_capture.sampling_percent=50").code == 1
+    assert read_github_output(outputs.read_text())["billed"].startswith("about $0.115/hour (1 x ml.m5.large")
+
+
+def test_monitor_now_publishes_no_plan_count(run, account, clock, tmp_path, monkeypatch):
+    from tests.moto.deployment.test_monitor import JOB, JOB_ARN, execution
+
+    assert run("deploy").code == 0
+    outputs = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    account.executions["pose-dev-monitor-now"] = [[execution("Completed", ProcessingJobArn=JOB_ARN)]]
+    account.exit_messages[JOB] = "Completed: no violations"
+    assert run("monitor", "--now").code == 0
+    published = read_github_output(outputs.read_text())
+    assert "plan_changes" not in published and published["monitoring_status"] == "Completed"

@@ -207,3 +207,19 @@ def test_usage_errors_exit_2(capsys):
         cli.main(["deploy", "--no-such-flag"])
 
     assert raised.value.code == 2
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`python -m deployment iam-policy | head -3`: the pipe closes under the printing."""
+    import subprocess
+    import sys
+
+    printer = subprocess.Popen(
+        [sys.executable, "-m", "deployment", "iam-policy", "--account-id", "123456789012"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    printer.stdout.close()  # before it prints: as `head -0` does, or `head` once it has its lines
+    error = printer.stderr.read().decode()
+    assert printer.wait(timeout=60) == 0 and "Traceback" not in error, error
