@@ -1,8 +1,8 @@
-"""The Lambda's zip, built in memory from `lambda_proxy.py` alone, byte-for-byte reproducible.
+"""The Lambda's zip, built in memory from the `proxy` package alone, byte-for-byte reproducible.
 
-Fixed timestamps and permissions, and no compression (zlib and zlib-ng deflate the same bytes
-differently), so the same source gives the same zip everywhere and an unchanged handler keeps
-the CodeSha256 Lambda reports: nothing is redeployed.
+Fixed timestamps and permissions, entries in name order, and no compression (zlib and zlib-ng
+deflate the same bytes differently), so the same source gives the same zip everywhere and an
+unchanged handler keeps the CodeSha256 Lambda reports: nothing is redeployed.
 """
 
 from __future__ import annotations
@@ -12,28 +12,37 @@ import functools
 import hashlib
 import io
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
-HANDLER_SOURCE = Path(__file__).resolve().parent / "lambda_proxy.py"
-HANDLER = "lambda_proxy.handler"
+PACKAGE = Path(__file__).resolve().parents[1] / "proxy"
+HANDLER = "proxy.handler.handler"  # module proxy/handler.py, function handler
+# What the function runs: the package's modules only (requirements.txt says there is nothing to add).
+PACKAGED = ("__init__.py", "handler.py")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 FILE_MODE = 0o100644  # a regular file, rw-r--r--
 
 
-def build_zip(source: bytes, name: str = HANDLER_SOURCE.name) -> bytes:
-    entry = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-    entry.create_system = 3  # Unix, so the mode below is read as Unix permissions on every platform
-    entry.external_attr = FILE_MODE << 16
-    entry.compress_type = zipfile.ZIP_STORED
+def package_sources() -> dict[str, bytes]:
+    """Each packaged file's path inside the zip, and its bytes."""
+    return {f"{PACKAGE.name}/{name}": (PACKAGE / name).read_bytes() for name in PACKAGED}
+
+
+def build_zip(sources: Mapping[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(entry, source)
+        for name in sorted(sources):
+            entry = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            entry.create_system = 3  # Unix, so the mode below is read as Unix permissions everywhere
+            entry.external_attr = FILE_MODE << 16
+            entry.compress_type = zipfile.ZIP_STORED
+            archive.writestr(entry, sources[name])
     return buffer.getvalue()
 
 
 @functools.cache
 def handler_zip() -> bytes:
-    return build_zip(HANDLER_SOURCE.read_bytes())
+    return build_zip(package_sources())
 
 
 def code_sha256(zip_bytes: bytes) -> str:

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from deployment.lambda_proxy import MAX_PHOTO_BYTES, too_large
 from deployment.local.capture import CaptureWriter
 from deployment.local.connections import ClientGone, Connection, ConnectionServer, Limits
 from deployment.local.http1 import (
@@ -38,6 +37,7 @@ from deployment.local.http1 import (
 from deployment.local.schedule import latest_run
 from deployment.local.supervisor import Upstream, UpstreamStatus, ping
 from monitoring.capture import Invocation
+from proxy.handler import MAX_PHOTO_BYTES, too_large
 from webapp.render import content_type, render_index, static_file
 
 log = logging.getLogger(__name__)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import zipfile
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 
 import deployment.api_state
 import deployment.website
-from deployment.lambda_package import build_zip, code_sha256, handler_zip
+from deployment.lambda_package import build_zip, code_sha256, handler_zip, package_sources
 from tests.moto.deployment.conftest import ACCOUNT, REGION
 from tests.moto.deployment.inventory import tagged_resources
 
@@ -92,13 +91,13 @@ def test_the_lambda_runs_our_handler_zip_as_its_own_least_privilege_role(run, co
     found = functions.get_function(FunctionName="pose-dev-predict")["Configuration"]
     assert (found["Runtime"], found["Handler"], found["Timeout"], found["MemorySize"]) == (
         "python3.12",
-        "lambda_proxy.handler",
+        "proxy.handler.handler",
         29,
         256,
     )
     assert found["Environment"] == {"Variables": {"ENDPOINT_NAME": "pose-dev"}}
     assert found["CodeSha256"] == code_sha256(handler_zip())
-    assert zipfile.ZipFile(BytesIO(handler_zip())).namelist() == ["lambda_proxy.py"]
+    assert zipfile.ZipFile(BytesIO(handler_zip())).namelist() == ["proxy/__init__.py", "proxy/handler.py"]
     iam = console.client("iam")
     assert found["Role"] == iam.get_role(RoleName="pose-dev-predict-lambda")["Role"]["Arn"]
     policy = iam.get_role_policy(RoleName="pose-dev-predict-lambda", PolicyName="execution")["PolicyDocument"]
@@ -136,9 +135,8 @@ def test_a_second_deploy_reads_the_public_side_and_changes_nothing(run, account)
 
 def test_new_handler_code_is_deployed_as_code_only(run, account, console, monkeypatch):
     assert run("deploy", *NO_MONITORING).code == 0
-    new_zip = build_zip(
-        Path(deployment.api_state.__file__).with_name("lambda_proxy.py").read_bytes() + b"\n#\n"
-    )
+    sources = package_sources()
+    new_zip = build_zip({**sources, "proxy/handler.py": sources["proxy/handler.py"] + b"\n#\n"})
     monkeypatch.setattr(deployment.api_state, "handler_zip", lambda: new_zip)
     mark = account.mark()
 

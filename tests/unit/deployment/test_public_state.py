@@ -6,30 +6,51 @@ import base64
 import hashlib
 import io
 import json
+import subprocess
+import sys
 import zipfile
 
-from deployment.lambda_package import HANDLER_SOURCE, build_zip, code_sha256, handler_zip
+from deployment.lambda_package import HANDLER, PACKAGE, build_zip, code_sha256, handler_zip, package_sources
 from tests.unit.deployment.builders import desired
 
 
-def test_the_zip_holds_only_the_handler_with_fixed_time_and_mode():
+def test_the_zip_holds_only_the_proxy_package_with_fixed_time_and_mode():
     archive = zipfile.ZipFile(io.BytesIO(handler_zip()))
 
-    (entry,) = archive.infolist()
-    assert (entry.filename, entry.date_time, entry.external_attr >> 16) == (
-        "lambda_proxy.py",
-        (1980, 1, 1, 0, 0, 0),
-        0o100644,
-    )
-    assert archive.read(entry) == HANDLER_SOURCE.read_bytes()
+    assert [(entry.filename, entry.date_time, entry.external_attr >> 16) for entry in archive.infolist()] == [
+        ("proxy/__init__.py", (1980, 1, 1, 0, 0, 0), 0o100644),
+        ("proxy/handler.py", (1980, 1, 1, 0, 0, 0), 0o100644),
+    ]
+    assert {name: archive.read(name) for name in archive.namelist()} == {
+        "proxy/__init__.py": (PACKAGE / "__init__.py").read_bytes(),
+        "proxy/handler.py": (PACKAGE / "handler.py").read_bytes(),
+    }
 
 
 def test_the_same_source_gives_the_same_bytes_and_lambdas_code_sha256():
-    source = HANDLER_SOURCE.read_bytes()
+    sources = package_sources()
 
-    assert build_zip(source) == build_zip(source) == handler_zip()
+    assert build_zip(sources) == build_zip(dict(reversed(sources.items()))) == handler_zip()
     assert code_sha256(handler_zip()) == base64.b64encode(hashlib.sha256(handler_zip()).digest()).decode()
-    assert code_sha256(build_zip(source + b"\n")) != code_sha256(handler_zip())
+    changed = {**sources, "proxy/handler.py": sources["proxy/handler.py"] + b"\n"}
+    assert code_sha256(build_zip(changed)) != code_sha256(handler_zip())
+
+
+def test_the_handler_string_names_a_function_the_zip_alone_provides(tmp_path):
+    """As Lambda loads it: the zip's root on sys.path, nothing of this project, the runtime's boto3."""
+    bundle = tmp_path / "function.zip"
+    bundle.write_bytes(handler_zip())
+    module, _, function = HANDLER.rpartition(".")
+    check = (
+        f"import importlib, sys; sys.path.insert(0, {str(bundle)!r}); "
+        f"module = importlib.import_module({module!r}); "
+        f"assert module.__file__.startswith({str(bundle)!r}), module.__file__; "
+        f"assert callable(module.{function})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", check], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_function_calls_this_deployments_endpoint_with_the_lambda_limits_of_an_http_api():
@@ -37,7 +58,7 @@ def test_the_function_calls_this_deployments_endpoint_with_the_lambda_limits_of_
 
     assert (function.runtime, function.handler, function.timeout_seconds, function.memory_mb) == (
         "python3.12",
-        "lambda_proxy.handler",
+        "proxy.handler.handler",
         29,
         256,
     )

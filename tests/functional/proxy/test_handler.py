@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from deployment import lambda_proxy
-from tests.functional.api.events import (
+from proxy import handler as proxy_handler
+from tests.functional.proxy.events import (
     ANSWER,
     PHOTO,
     REQUEST_ID,
@@ -22,7 +22,7 @@ from tests.functional.api.events import (
     with_fields,
 )
 
-INDEX_HTML = Path(lambda_proxy.__file__).resolve().parents[1] / "webapp" / "templates" / "index.html"
+INDEX_HTML = Path(proxy_handler.__file__).resolve().parents[1] / "webapp" / "templates" / "index.html"
 
 
 # ---------------------------------------------------------------- photos that reach the model
@@ -45,7 +45,7 @@ def test_a_json_body_that_api_gateway_did_not_encode_passes_as_text(runtime):
 
 def test_the_largest_photo_accepted_reaches_the_endpoint(runtime):
     client, stubber = runtime
-    photo = b"\xff" * lambda_proxy.MAX_PHOTO_BYTES
+    photo = b"\xff" * proxy_handler.MAX_PHOTO_BYTES
     expect_invoke(stubber, photo)
     assert call(api_event(photo), client)[0] == 200
 
@@ -53,7 +53,7 @@ def test_the_largest_photo_accepted_reaches_the_endpoint(runtime):
 def test_the_largest_photo_accepted_still_fits_lambdas_6_mb_event_with_full_headers():
     """The arithmetic behind MAX_PHOTO_BYTES: a photo of that size, plus the 10,240 bytes of request
     line and headers an HTTP API allows (here all escaped by JSON), is an event Lambda accepts."""
-    event = api_event(b"\xff" * lambda_proxy.MAX_PHOTO_BYTES)
+    event = api_event(b"\xff" * proxy_handler.MAX_PHOTO_BYTES)
     event["headers"]["x-padding"] = "\x01" * 10_240  # each byte becomes \u0001 in the event
     event["rawPath"] = "/predict" + "/" * 10_240
     assert len(json.dumps(event)) < 6 * 1024 * 1024
@@ -92,7 +92,7 @@ def test_an_unusable_request_id_gives_way_to_lambdas(runtime, request_id):
 def test_without_any_usable_request_id_one_is_made(runtime, monkeypatch):
     client, stubber = runtime
     made = uuid.UUID(int=7)
-    monkeypatch.setattr(lambda_proxy.uuid, "uuid4", lambda: made)
+    monkeypatch.setattr(proxy_handler.uuid, "uuid4", lambda: made)
     event = api_event(PHOTO)
     del event["requestContext"]["requestId"]
     expect_invoke(stubber, PHOTO, inference_id=str(made))
@@ -113,7 +113,7 @@ def nested(depth: int) -> list:
 
 NOT_JSON_EVENT = [[], "POST /predict", None, 7, 1.5, True]
 MALFORMED_EVENTS = [
-    pytest.param(event, 400, lambda_proxy.MALFORMED, id=f"event-{type(event).__name__}")
+    pytest.param(event, 400, proxy_handler.MALFORMED, id=f"event-{type(event).__name__}")
     for event in NOT_JSON_EVENT
 ]
 
@@ -121,74 +121,74 @@ MALFORMED_EVENTS = [
 @pytest.mark.parametrize(
     ("event", "status", "message"),
     [
-        pytest.param(api_event(None), 400, lambda_proxy.NO_BODY, id="no-body"),
-        pytest.param(with_fields(api_event(PHOTO), body=""), 400, lambda_proxy.NO_BODY, id="empty-body"),
+        pytest.param(api_event(None), 400, proxy_handler.NO_BODY, id="no-body"),
+        pytest.param(with_fields(api_event(PHOTO), body=""), 400, proxy_handler.NO_BODY, id="empty-body"),
         pytest.param(
             with_fields(api_event(PHOTO), body="%%% not base64"),
             400,
-            lambda_proxy.NOT_BASE64,
+            proxy_handler.NOT_BASE64,
             id="bad-base64",
         ),
         pytest.param(with_fields(api_event(PHOTO), body="Zm9v4pyT"), 200, None, id="valid-base64"),
         pytest.param(
-            with_fields(api_event(PHOTO), body="Zm9vüü=="), 400, lambda_proxy.NOT_BASE64, id="non-ascii"
+            with_fields(api_event(PHOTO), body="Zm9vüü=="), 400, proxy_handler.NOT_BASE64, id="non-ascii"
         ),
         pytest.param(
             api_event("\ud800 lone surrogate", "application/json", base64_encoded=False),
             400,
-            lambda_proxy.NOT_UTF8,
+            proxy_handler.NOT_UTF8,
             id="lone-surrogate",
         ),
         pytest.param(
-            api_event(b"x" * (lambda_proxy.MAX_PHOTO_BYTES + 1)),
+            api_event(b"x" * (proxy_handler.MAX_PHOTO_BYTES + 1)),
             413,
             "the photo is 4,500,001 bytes; the limit is 4,500,000 bytes (4.5 MB)",
             id="photo-over-limit",
         ),
         pytest.param(
-            api_event("x" * (lambda_proxy.MAX_PHOTO_BYTES + 1), "application/json", base64_encoded=False),
+            api_event("x" * (proxy_handler.MAX_PHOTO_BYTES + 1), "application/json", base64_encoded=False),
             413,
             "the photo is 4,500,001 bytes; the limit is 4,500,000 bytes (4.5 MB)",
             id="text-over-limit",
         ),
         *(
             pytest.param(
-                with_fields(api_event(PHOTO), requestContext=value), 400, lambda_proxy.MALFORMED, id=name
+                with_fields(api_event(PHOTO), requestContext=value), 400, proxy_handler.MALFORMED, id=name
             )
             for name, value in [("context-null", None), ("context-string", "abc"), ("context-list", [1])]
         ),
         pytest.param(
             {key: value for key, value in api_event(PHOTO).items() if key != "requestContext"},
             400,
-            lambda_proxy.MALFORMED,
+            proxy_handler.MALFORMED,
             id="context-missing",
         ),
         pytest.param(
-            with_fields(api_event(PHOTO), headers=["a"]), 400, lambda_proxy.MALFORMED, id="headers-list"
+            with_fields(api_event(PHOTO), headers=["a"]), 400, proxy_handler.MALFORMED, id="headers-list"
         ),
         pytest.param(
-            with_fields(api_event(PHOTO), headers="a"), 400, lambda_proxy.MALFORMED, id="headers-str"
+            with_fields(api_event(PHOTO), headers="a"), 400, proxy_handler.MALFORMED, id="headers-str"
         ),
         pytest.param(
             with_fields(api_event(PHOTO), headers=nested(5000)),
             400,
-            lambda_proxy.MALFORMED,
+            proxy_handler.MALFORMED,
             id="headers-deeply-nested",
         ),
         pytest.param(
             with_fields(api_event(PHOTO), headers={"content-type": "image/jpeg", "content-length": 12}),
             400,
-            lambda_proxy.HEADER_NOT_TEXT,
+            proxy_handler.HEADER_NOT_TEXT,
             id="header-int",
         ),
         pytest.param(
             with_fields(api_event(PHOTO), headers={"content-type": None}),
             400,
-            lambda_proxy.HEADER_NOT_TEXT,
+            proxy_handler.HEADER_NOT_TEXT,
             id="header-null",
         ),
         *(
-            pytest.param(with_fields(api_event(PHOTO), body=value), 400, lambda_proxy.MALFORMED, id=name)
+            pytest.param(with_fields(api_event(PHOTO), body=value), 400, proxy_handler.MALFORMED, id=name)
             for name, value in [
                 ("body-int", 5),
                 ("body-dict", {"a": 1}),
@@ -199,29 +199,31 @@ MALFORMED_EVENTS = [
         pytest.param(
             with_fields(api_event(PHOTO), isBase64Encoded="true"),
             400,
-            lambda_proxy.MALFORMED,
+            proxy_handler.MALFORMED,
             id="base64-flag-str",
         ),
         pytest.param(
-            with_fields(api_event(PHOTO), routeKey="GET /predict"), 405, lambda_proxy.NOT_ALLOWED, id="get"
+            with_fields(api_event(PHOTO), routeKey="GET /predict"), 405, proxy_handler.NOT_ALLOWED, id="get"
         ),
         pytest.param(
-            with_fields(api_event(PHOTO), routeKey="POST /other"), 404, lambda_proxy.NO_ROUTE, id="path"
+            with_fields(api_event(PHOTO), routeKey="POST /other"), 404, proxy_handler.NO_ROUTE, id="path"
         ),
         pytest.param(
-            with_fields(api_event(PHOTO), routeKey="$default"), 404, lambda_proxy.NO_ROUTE, id="default"
+            with_fields(api_event(PHOTO), routeKey="$default"), 404, proxy_handler.NO_ROUTE, id="default"
         ),
-        pytest.param(with_fields(api_event(PHOTO), routeKey=5), 400, lambda_proxy.MALFORMED, id="route-int"),
+        pytest.param(with_fields(api_event(PHOTO), routeKey=5), 400, proxy_handler.MALFORMED, id="route-int"),
         pytest.param(
             api_event(PHOTO, "image/jpeg;" + "x" * 1014),
             415,
-            lambda_proxy.BAD_CONTENT_TYPE,
+            proxy_handler.BAD_CONTENT_TYPE,
             id="type-1025-chars",
         ),
         pytest.param(
-            api_event(PHOTO, "image/jpeg\r\nX-Evil: 1"), 415, lambda_proxy.BAD_CONTENT_TYPE, id="type-crlf"
+            api_event(PHOTO, "image/jpeg\r\nX-Evil: 1"), 415, proxy_handler.BAD_CONTENT_TYPE, id="type-crlf"
         ),
-        pytest.param(api_event(PHOTO, "image/jpég"), 415, lambda_proxy.BAD_CONTENT_TYPE, id="type-non-ascii"),
+        pytest.param(
+            api_event(PHOTO, "image/jpég"), 415, proxy_handler.BAD_CONTENT_TYPE, id="type-non-ascii"
+        ),
         *MALFORMED_EVENTS,
     ],
 )
@@ -235,14 +237,14 @@ def test_bad_requests_are_refused_before_calling_sagemaker(runtime, event, statu
 
 def test_a_405_names_the_method_allowed(runtime):
     client, _ = runtime
-    response = lambda_proxy.handler(
+    response = proxy_handler.handler(
         with_fields(api_event(PHOTO), routeKey="PUT /predict"), None, runtime=client
     )
     assert (response["statusCode"], response["headers"]["Allow"]) == (405, "POST")
 
 
 def test_the_page_states_the_photo_limit_the_api_enforces():
-    assert lambda_proxy.MAX_PHOTO_BYTES / 1_000_000 == 4.5
+    assert proxy_handler.MAX_PHOTO_BYTES / 1_000_000 == 4.5
     assert "accepts photos up to 4.5&nbsp;MB" in INDEX_HTML.read_text()
 
 
@@ -253,23 +255,23 @@ def test_the_page_states_the_photo_limit_the_api_enforces():
     ("payload", "answer_type", "status", "message"),
     [
         pytest.param(
-            b'{"a": "\xff\xfe"}', "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="not-utf8"
+            b'{"a": "\xff\xfe"}', "application/json", 502, proxy_handler.UNEXPECTED_ANSWER, id="not-utf8"
         ),
-        pytest.param(b"<html>hi</html>", "text/html", 502, lambda_proxy.UNEXPECTED_ANSWER, id="html"),
+        pytest.param(b"<html>hi</html>", "text/html", 502, proxy_handler.UNEXPECTED_ANSWER, id="html"),
         pytest.param(
-            json.dumps(ANSWER).encode(), "text/plain", 502, lambda_proxy.UNEXPECTED_ANSWER, id="text-type"
+            json.dumps(ANSWER).encode(), "text/plain", 502, proxy_handler.UNEXPECTED_ANSWER, id="text-type"
         ),
         pytest.param(
-            b'{"truncated": ', "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="bad-json"
+            b'{"truncated": ', "application/json", 502, proxy_handler.UNEXPECTED_ANSWER, id="bad-json"
         ),
-        pytest.param(b"[1, 2]", "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="json-list"),
-        pytest.param(b'{"score": NaN}', "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="nan"),
-        pytest.param(b"[" * 100_000, "application/json", 502, lambda_proxy.UNEXPECTED_ANSWER, id="deep"),
+        pytest.param(b"[1, 2]", "application/json", 502, proxy_handler.UNEXPECTED_ANSWER, id="json-list"),
+        pytest.param(b'{"score": NaN}', "application/json", 502, proxy_handler.UNEXPECTED_ANSWER, id="nan"),
+        pytest.param(b"[" * 100_000, "application/json", 502, proxy_handler.UNEXPECTED_ANSWER, id="deep"),
         pytest.param(
             json.dumps({"x": "a" * 7_000_000}).encode(),
             "application/json",
             502,
-            lambda_proxy.ANSWER_TOO_LARGE,
+            proxy_handler.ANSWER_TOO_LARGE,
             id="7mb",
         ),
         pytest.param(
@@ -277,7 +279,7 @@ def test_the_page_states_the_photo_limit_the_api_enforces():
             json.dumps({"keypoints": [""] * 1_050_000}).encode(),
             "application/json",
             502,
-            lambda_proxy.ANSWER_TOO_LARGE,
+            proxy_handler.ANSWER_TOO_LARGE,
             id="escaped-over",
         ),
         pytest.param(
@@ -291,6 +293,6 @@ def test_the_page_states_the_photo_limit_the_api_enforces():
 def test_the_models_answer_is_checked_before_it_is_returned(runtime, payload, answer_type, status, message):
     client, stubber = runtime
     expect_invoke(stubber, PHOTO, payload=payload, answer_type=answer_type)
-    response = lambda_proxy.handler(api_event(PHOTO), None, runtime=client)
-    assert len(json.dumps(response)) <= lambda_proxy.MAX_RESPONSE_BYTES
+    response = proxy_handler.handler(api_event(PHOTO), None, runtime=client)
+    assert len(json.dumps(response)) <= proxy_handler.MAX_RESPONSE_BYTES
     assert (response["statusCode"], json.loads(response["body"]).get("error")) == (status, message)

@@ -1,9 +1,11 @@
 """The Lambda behind `POST /predict`: API Gateway (HTTP API, payload 2.0) to SageMaker InvokeEndpoint.
 
-Browsers cannot sign SageMaker requests, so this function does it for them. It ships alone in
-its zip (stdlib and the runtime's boto3 only). Callers are anonymous: every answer is JSON with a
-short fixed message and the request id, never SageMaker's own text (it names the account, the
-endpoint and its log group); the full detail goes to the function's log, one line per request.
+Browsers cannot sign SageMaker requests, so this function does it for them. It ships with only
+its package in its zip (stdlib and the runtime's boto3; see requirements.txt), and `make demo`
+runs this same code in its local gateway, with a stand-in for the sagemaker-runtime client.
+Callers are anonymous: every answer is JSON with a short fixed message and the request id, never
+SageMaker's own text (it names the account, the endpoint and its log group); the full detail goes
+to the function's log, one line per request.
 CORS is configured on the HTTP API itself, for the web page's origin only.
 """
 
@@ -229,7 +231,8 @@ def _body(raw: object, base64_encoded: object) -> bytes:
 
 
 def too_large(size: int) -> str:
-    """The 413 message for a photo over the API's limit (the local gateway says the same)."""
+    """The 413 message for a photo over the API's limit (the local gateway refuses a declared
+    Content-Length over it early, with the same words)."""
     return (
         f"the photo is {size:,} bytes; the limit is {MAX_PHOTO_BYTES:,} bytes ({MAX_PHOTO_BYTES / 1e6:g} MB)"
     )

@@ -6,13 +6,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from deployment import lambda_proxy
-from tests.functional.api.events import ENDPOINT
+from proxy import handler as proxy_handler
+from tests.functional.proxy.events import ENDPOINT
 
 
 @pytest.fixture
 def runtime(monkeypatch):
-    monkeypatch.setattr(lambda_proxy, "ENDPOINT_NAME", ENDPOINT)
+    monkeypatch.setattr(proxy_handler, "ENDPOINT_NAME", ENDPOINT)
     client = boto3.client(
         "sagemaker-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )

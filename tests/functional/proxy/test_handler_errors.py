@@ -22,8 +22,8 @@ from botocore.exceptions import (
     SSLError,
 )
 
-from deployment import lambda_proxy
-from tests.functional.api.events import (
+from proxy import handler as proxy_handler
+from tests.functional.proxy.events import (
     CLOUDWATCH,
     ENDPOINT,
     ENDPOINT_URL,
@@ -60,7 +60,7 @@ def container(message: object) -> str:
     return json.dumps({"error": message})
 
 
-CONTAINER_400 = lambda_proxy.CONTAINER_4XX[400]
+CONTAINER_400 = proxy_handler.CONTAINER_4XX[400]
 CLIENT_ERRORS = {
     "model-400-shown": (
         model_error(400, container("the body is not a JPEG or PNG image")),
@@ -89,27 +89,27 @@ CLIENT_ERRORS = {
     "model-413-plain-text": (
         model_error(413, "Request Entity Too Large"),
         413,
-        lambda_proxy.CONTAINER_4XX[413],
+        proxy_handler.CONTAINER_4XX[413],
     ),
-    "model-422-unknown": (model_error(422, container(5)), 422, lambda_proxy.CONTAINER_REFUSED),
+    "model-422-unknown": (model_error(422, container(5)), 422, proxy_handler.CONTAINER_REFUSED),
     "model-400-no-original": (model_error(400, None), 400, CONTAINER_400),
     "model-stated-400-only": (
         model_error(None, None, f"Received client error (400) from primary. See {CLOUDWATCH}."),
         400,
         CONTAINER_400,
     ),
-    "model-500": (model_error(500, container("internal error")), 502, lambda_proxy.MODEL_FAILED),
-    "model-503": (model_error(503, container("the model is still loading")), 502, lambda_proxy.MODEL_FAILED),
+    "model-500": (model_error(500, container("internal error")), 502, proxy_handler.MODEL_FAILED),
+    "model-503": (model_error(503, container("the model is still loading")), 502, proxy_handler.MODEL_FAILED),
     "model-stated-500-only": (
         model_error(None, None, f"Received server error (500) from primary with message. See {CLOUDWATCH}."),
         502,
-        lambda_proxy.MODEL_FAILED,
+        proxy_handler.MODEL_FAILED,
     ),
-    "model-no-status": (model_error(None, None, "something odd"), 502, lambda_proxy.MODEL_FAILED),
+    "model-no-status": (model_error(None, None, "something odd"), 502, proxy_handler.MODEL_FAILED),
     "validation-not-found": (
         service_error("ValidationError", "Endpoint pose-pr-1 of account 123456789012 not found."),
         503,
-        lambda_proxy.NOT_DEPLOYED,
+        proxy_handler.NOT_DEPLOYED,
     ),
     "validation-could-not-find": (
         service_error(
@@ -117,17 +117,17 @@ CLIENT_ERRORS = {
             f'Could not find endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}".',
         ),
         503,
-        lambda_proxy.NOT_DEPLOYED,
+        proxy_handler.NOT_DEPLOYED,
     ),
     "validation-not-in-service": (
         service_error("ValidationError", f"Endpoint {ENDPOINT} of account 123456789012 is not in service."),
         503,
-        lambda_proxy.NOT_IN_SERVICE,
+        proxy_handler.NOT_IN_SERVICE,
     ),
     "validation-creating": (
         service_error("ValidationError", f"Endpoint {ENDPOINT} is Creating; it must be InService."),
         503,
-        lambda_proxy.NOT_IN_SERVICE,
+        proxy_handler.NOT_IN_SERVICE,
     ),
     "validation-other": (
         service_error(
@@ -135,24 +135,24 @@ CLIENT_ERRORS = {
             "1 validation error detected: Value at 'inferenceId' failed to satisfy constraint",
         ),
         502,
-        lambda_proxy.UPSTREAM_REFUSED,
+        proxy_handler.UPSTREAM_REFUSED,
     ),
     "throttling": (
         service_error("ThrottlingException", "Rate exceeded for account 123456789012"),
         503,
-        lambda_proxy.BUSY,
+        proxy_handler.BUSY,
     ),
-    "model-not-ready": (service_error("ModelNotReadyException", "not ready", 429), 503, lambda_proxy.BUSY),
-    "service-unavailable": (service_error("ServiceUnavailable", "busy", 503), 503, lambda_proxy.BUSY),
+    "model-not-ready": (service_error("ModelNotReadyException", "not ready", 429), 503, proxy_handler.BUSY),
+    "service-unavailable": (service_error("ServiceUnavailable", "busy", 503), 503, proxy_handler.BUSY),
     "internal-failure": (
         service_error("InternalFailure", f"oops in {ENDPOINT}", 500),
         502,
-        lambda_proxy.UPSTREAM_FAILED,
+        proxy_handler.UPSTREAM_FAILED,
     ),
     "internal-dependency": (
         service_error("InternalDependencyException", "oops", 530),
         502,
-        lambda_proxy.UPSTREAM_FAILED,
+        proxy_handler.UPSTREAM_FAILED,
     ),
     "access-denied": (
         service_error(
@@ -162,12 +162,12 @@ CLIENT_ERRORS = {
             403,
         ),
         502,
-        lambda_proxy.UPSTREAM_REFUSED,
+        proxy_handler.UPSTREAM_REFUSED,
     ),
     "unknown": (
         service_error("SomethingNew", f"account 123456789012 {CLOUDWATCH}", 418),
         502,
-        lambda_proxy.UPSTREAM_REFUSED,
+        proxy_handler.UPSTREAM_REFUSED,
     ),
 }
 
@@ -188,32 +188,36 @@ def test_sagemaker_errors_become_fixed_messages_and_a_one_line_log(runtime, capl
 
 
 BOTOCORE_ERRORS = {
-    "read-timeout": (ReadTimeoutError(endpoint_url=ENDPOINT_URL), 504, lambda_proxy.TIMED_OUT),
-    "connect-timeout": (ConnectTimeoutError(endpoint_url=ENDPOINT_URL), 504, lambda_proxy.TIMED_OUT),
-    "no-connection": (EndpointConnectionError(endpoint_url=ENDPOINT_URL), 503, lambda_proxy.UNREACHABLE),
+    "read-timeout": (ReadTimeoutError(endpoint_url=ENDPOINT_URL), 504, proxy_handler.TIMED_OUT),
+    "connect-timeout": (ConnectTimeoutError(endpoint_url=ENDPOINT_URL), 504, proxy_handler.TIMED_OUT),
+    "no-connection": (EndpointConnectionError(endpoint_url=ENDPOINT_URL), 503, proxy_handler.UNREACHABLE),
     "proxy": (
         ProxyConnectionError(proxy_url="http://proxy:3128", error="refused"),
         503,
-        lambda_proxy.UNREACHABLE,
+        proxy_handler.UNREACHABLE,
     ),
-    "ssl": (SSLError(endpoint_url=ENDPOINT_URL, error="bad certificate"), 503, lambda_proxy.UNREACHABLE),
-    "closed": (ConnectionClosedError(endpoint_url=ENDPOINT_URL), 502, lambda_proxy.CONNECTION_BROKE),
-    "streaming": (ResponseStreamingError(error="reset by peer"), 502, lambda_proxy.CONNECTION_BROKE),
-    "incomplete": (IncompleteReadError(actual_bytes=1, expected_bytes=2), 502, lambda_proxy.CONNECTION_BROKE),
-    "no-credentials": (NoCredentialsError(), 500, lambda_proxy.MISCONFIGURED),
+    "ssl": (SSLError(endpoint_url=ENDPOINT_URL, error="bad certificate"), 503, proxy_handler.UNREACHABLE),
+    "closed": (ConnectionClosedError(endpoint_url=ENDPOINT_URL), 502, proxy_handler.CONNECTION_BROKE),
+    "streaming": (ResponseStreamingError(error="reset by peer"), 502, proxy_handler.CONNECTION_BROKE),
+    "incomplete": (
+        IncompleteReadError(actual_bytes=1, expected_bytes=2),
+        502,
+        proxy_handler.CONNECTION_BROKE,
+    ),
+    "no-credentials": (NoCredentialsError(), 500, proxy_handler.MISCONFIGURED),
     "partial-credentials": (
         PartialCredentialsError(provider="env", cred_var="AWS_SECRET_ACCESS_KEY"),
         500,
-        lambda_proxy.MISCONFIGURED,
+        proxy_handler.MISCONFIGURED,
     ),
-    "param-validation": (ParamValidationError(report=f"bad {ENDPOINT}"), 500, lambda_proxy.MISCONFIGURED),
-    "no-region": (NoRegionError(), 500, lambda_proxy.MISCONFIGURED),
+    "param-validation": (ParamValidationError(report=f"bad {ENDPOINT}"), 500, proxy_handler.MISCONFIGURED),
+    "no-region": (NoRegionError(), 500, proxy_handler.MISCONFIGURED),
     "a-bug": (
         RuntimeError(f"bug near arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"),
         500,
-        lambda_proxy.INTERNAL,
+        proxy_handler.INTERNAL,
     ),
-    "a-key-error": (KeyError("Body"), 500, lambda_proxy.INTERNAL),
+    "a-key-error": (KeyError("Body"), 500, proxy_handler.INTERNAL),
 }
 
 
@@ -253,8 +257,8 @@ def test_a_failure_while_reading_the_answer_is_answered_too(runtime, monkeypatch
 
 def test_an_unset_endpoint_name_is_a_500_without_calling_sagemaker(runtime, monkeypatch):
     client, _ = runtime
-    monkeypatch.setattr(lambda_proxy, "ENDPOINT_NAME", "")
+    monkeypatch.setattr(proxy_handler, "ENDPOINT_NAME", "")
     assert call(api_event(PHOTO), client)[:2] == (
         500,
-        {"error": lambda_proxy.MISCONFIGURED, "request_id": REQUEST_ID},
+        {"error": proxy_handler.MISCONFIGURED, "request_id": REQUEST_ID},
     )

@@ -11,7 +11,7 @@ import re
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from deployment import lambda_proxy
+from proxy import handler as proxy_handler
 
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF a small jpeg"
 ANSWER = {"person_detected": True, "keypoints": [], "timing": {"inference_ms": 20.0}}
@@ -92,7 +92,7 @@ def expect_invoke(stubber: Stubber, body: bytes, content_type: str = "image/jpeg
 
 def call(event: object, client, context: object = None) -> tuple[int, dict, dict]:
     """The handler's answer, checked for what every answer must be: JSON, and no leak."""
-    response = lambda_proxy.handler(event, context, runtime=client)
+    response = proxy_handler.handler(event, context, runtime=client)
     assert response["headers"]["Content-Type"] == "application/json"
     assert response["isBase64Encoded"] is False
     assert_leaks_nothing(response)

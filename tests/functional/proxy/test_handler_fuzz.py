@@ -25,8 +25,8 @@ from botocore.exceptions import (
 from botocore.response import StreamingBody
 from botocore.validate import validate_parameters
 
-from deployment import lambda_proxy
-from tests.functional.api.events import (
+from proxy import handler as proxy_handler
+from tests.functional.proxy.events import (
     ANSWER,
     CLOUDWATCH,
     ENDPOINT,
@@ -98,7 +98,7 @@ def junk(rng: random.Random, depth: int = 0) -> object:
 
 def photo_body(rng: random.Random) -> str:
     """Base64 of random bytes (rarely valid UTF-8), now and then over the limit or broken."""
-    size = rng.choice([1, 100, 4096, 4096, 4096, lambda_proxy.MAX_PHOTO_BYTES + rng.choice([0, 1])])
+    size = rng.choice([1, 100, 4096, 4096, 4096, proxy_handler.MAX_PHOTO_BYTES + rng.choice([0, 1])])
     encoded = base64.b64encode(rng.randbytes(size)).decode()
     return rng.choice([encoded] * 6 + [encoded[:-1], encoded + "!", "=" + encoded])
 
@@ -162,7 +162,7 @@ class FakeRuntime:
             validate_parameters(params, INVOKE_ENDPOINT)
             assert INFERENCE_ID.match(params["InferenceId"]) and len(params["InferenceId"]) <= 64
             assert PRINTABLE_ASCII.fullmatch(params["ContentType"]) and len(params["ContentType"]) <= 1024
-            assert len(params["Body"]) <= lambda_proxy.MAX_PHOTO_BYTES
+            assert len(params["Body"]) <= proxy_handler.MAX_PHOTO_BYTES
         except Exception as error:
             self.bad_requests.append(repr(error)[:300])
             raise
@@ -201,13 +201,13 @@ def check_answer(response: object) -> int:
     assert isinstance(document, dict)
     if status != 200:
         assert isinstance(document.get("error"), str) and document["error"]
-    assert len(json.dumps(response)) <= lambda_proxy.MAX_RESPONSE_BYTES
+    assert len(json.dumps(response)) <= proxy_handler.MAX_RESPONSE_BYTES
     assert_leaks_nothing(response)
     return status
 
 
 def test_any_event_and_any_sagemaker_outcome_get_a_clean_json_answer(monkeypatch):
-    monkeypatch.setattr(lambda_proxy, "ENDPOINT_NAME", ENDPOINT)
+    monkeypatch.setattr(proxy_handler, "ENDPOINT_NAME", ENDPOINT)
     rng = random.Random(SEED)
     runtime = FakeRuntime(rng)
     statuses = []
@@ -215,7 +215,7 @@ def test_any_event_and_any_sagemaker_outcome_get_a_clean_json_answer(monkeypatch
         event = hostile_event(rng)
         runtime.fault = None
         try:
-            status = check_answer(lambda_proxy.handler(event, None, runtime=runtime))
+            status = check_answer(proxy_handler.handler(event, None, runtime=runtime))
             assert status != 500 or runtime.fault, "a 500 for something that is not a fault of ours"
         except AssertionError as failure:
             raise AssertionError(f"event {number} of seed {SEED}: {repr(event)[:500]}") from failure
