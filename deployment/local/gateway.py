@@ -1,8 +1,8 @@
 """The local gateway: API Gateway + Lambda + SageMaker's data capture, played on 127.0.0.1.
 
-`GET /` serves the web page, `POST /predict` forwards the photo to the inference server's
-`/invocations` exactly as the cloud Lambda does, and captures the exchange after answering,
-so capture never adds latency. `GET /monitoring` shows the latest monitoring report, and
+`GET /` serves the web page, `POST /predict` runs the cloud's Lambda handler (`proxy.handler`,
+see `function`) against the inference server's `/invocations`, and captures what the server
+received and answered after answering, so capture never adds latency. `GET /monitoring` shows the latest monitoring report, and
 `GET /healthz` says whether the inference server behind it answers its /ping.
 
 Every request gets an answer: a malformed one a precise 4xx in JSON, a bug a 500 (its
@@ -12,19 +12,18 @@ traceback goes to the log), and a client too slow to send one a 408 (see `connec
 from __future__ import annotations
 
 import html
-import http.client
 import json
 import logging
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from deployment.local.capture import CaptureWriter
 from deployment.local.connections import ClientGone, Connection, ConnectionServer, Limits
+from deployment.local.function import LocalRuntime, call_function, configure_function, http_api_event
 from deployment.local.http1 import (
     HttpError,
     RequestHead,
@@ -35,8 +34,7 @@ from deployment.local.http1 import (
     shown,
 )
 from deployment.local.schedule import latest_run
-from deployment.local.supervisor import Upstream, UpstreamStatus, ping
-from monitoring.capture import Invocation
+from deployment.local.supervisor import UpstreamStatus, ping
 from proxy.handler import MAX_PHOTO_BYTES, too_large
 from webapp.render import content_type, render_index, static_file
 
@@ -62,6 +60,7 @@ class GatewayState:
     model_name: str
     capture: CaptureWriter | None
     monitoring_runs: Path
+    endpoint_name: str = "local"  # the function's ENDPOINT_NAME; the stack passes the endpoint's name
 
 
 class Exchange:
@@ -125,6 +124,7 @@ class GatewayServer(ConnectionServer):
         self, address: tuple[str, int], state: GatewayState, limits: Limits = DEFAULT_LIMITS
     ) -> None:
         self.state = state
+        configure_function(state.endpoint_name)
         super().__init__(address, self._serve_one, limits)
 
     def _serve_one(self, connection: Connection) -> bool:
@@ -211,7 +211,7 @@ class GatewayServer(ConnectionServer):
     def _predict(self, exchange: Exchange, head: RequestHead, length: int | None) -> None:
         if length is None:
             raise HttpError(411, "send the photo with a Content-Length")
-        if length > MAX_PHOTO_BYTES:  # what the cloud API (its Lambda) accepts, less than SageMaker's 6 MB
+        if length > MAX_PHOTO_BYTES:  # the handler's own limit, refused before reading the photo
             raise HttpError(413, too_large(length))
         upstream = self.state.upstream.status()
         if upstream.restarting:
@@ -220,16 +220,16 @@ class GatewayServer(ConnectionServer):
             exchange.connection.send(b"HTTP/1.1 100 Continue\r\n\r\n", self.limits.write_seconds)
         body = self._read_body(exchange.connection, length)
         exchange.unread_body = False
-        request_type = head.header("content-type")
-        inference_id = str(uuid.uuid4())
-        moment = datetime.now(UTC)
-        status, response_type, answer = self._invoke(upstream.address, body, request_type)
-        exchange.send(status, answer, response_type, headers=[("X-Inference-Id", inference_id)])
+        request_id = str(uuid.uuid4())
+        runtime = LocalRuntime(upstream.address, UPSTREAM_TIMEOUT_SECONDS)
+        event = http_api_event(head, body, request_id, exchange.connection.peer)
+        answer = call_function(event, request_id, runtime)
+        if runtime.unreachable and (now := self.state.upstream.status()).restarting:
+            raise _restarting(now)  # it died under this request: say when to retry, as before it
+        exchange.send(answer.status, answer.body, answer.content_type, headers=answer.headers)
         capture = self.state.capture
-        if capture and capture.sampled():
-            capture.write(
-                Invocation(body, request_type, answer, response_type, moment, inference_id=inference_id)
-            )
+        if capture and runtime.invocation and capture.sampled():
+            capture.write(runtime.invocation)
 
     def _read_body(self, connection: Connection, length: int) -> bytes:
         seconds = self.limits.body_seconds(length)
@@ -247,19 +247,6 @@ class GatewayServer(ConnectionServer):
             raise HttpError(400, f"the body ended after {len(body):,} of the {length:,} bytes declared")
         return body
 
-    def _invoke(self, address: Upstream, body: bytes, request_type: str) -> tuple[int, str, bytes]:
-        try:
-            return _invoke(address, body, request_type)
-        except TimeoutError as error:
-            raise HttpError(
-                504, f"the inference server did not answer within {UPSTREAM_TIMEOUT_SECONDS}s"
-            ) from error
-        except (OSError, http.client.HTTPException) as error:
-            now = self.state.upstream.status()
-            if now.restarting:  # it died under this request
-                raise _restarting(now) from error
-            raise HttpError(502, f"the inference server is not reachable ({error})") from error
-
 
 def _methods(path: str) -> tuple[str, ...] | None:
     """The methods a path answers, or None when there is nothing there."""
@@ -275,18 +262,6 @@ def _restarting(upstream: UpstreamStatus) -> HttpError:
     return HttpError(
         503, f"the model server is restarting; retry in {seconds}s", [("Retry-After", str(seconds))]
     )
-
-
-def _invoke(upstream: Upstream, body: bytes, request_type: str) -> tuple[int, str, bytes]:
-    """POST /invocations, as SageMaker's runtime would: the body and its content type untouched."""
-    connection = http.client.HTTPConnection(upstream.host, upstream.port, timeout=UPSTREAM_TIMEOUT_SECONDS)
-    try:
-        headers = {"Content-Type": request_type} if request_type else {}
-        connection.request("POST", "/invocations", body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.getheader("Content-Type", "application/json"), response.read()
-    finally:
-        connection.close()
 
 
 def _monitoring_page(runs: Path) -> bytes:

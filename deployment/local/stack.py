@@ -81,7 +81,7 @@ def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
             timer = MonitorTimer(monitor_settings(config, paths))
             timer.start()
             cleanup.callback(timer.stop)
-        state = GatewayState(supervisor, config.model.name, capture, paths.monitoring)
+        state = GatewayState(supervisor, config.model.name, capture, paths.monitoring, config.prefix)
         try:
             gateway = GatewayServer((config.local.host, config.local.port), state)
         except OSError as error:
