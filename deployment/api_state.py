@@ -123,7 +123,7 @@ def api_state(config: Config, names: Names) -> ApiState | None:
     )
     role = Role(
         names.function_role,
-        f"arn:aws:iam::{names.account_id}:role/{names.function_role}",
+        names.role_arn(names.function_role),
         canonical(policy),
         service=LAMBDA,
         boundary=boundary_arn(config.project.name, names.account_id),

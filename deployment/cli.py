@@ -20,6 +20,7 @@ from deployment.errors import ConfigError, DeploymentError
 from deployment.github_outputs import summary_cell, write_outputs
 from deployment.naming import Names
 from deployment.planner import Action, plan, plan_destroy
+from monitoring.contract import REPORT_FILE
 
 log = logging.getLogger(__name__)
 DIGEST_PINNED = re.compile(r"^\S+@sha256:[0-9a-f]{64}$")
@@ -93,7 +94,7 @@ def _destroy(args: argparse.Namespace, config: Config) -> int:
     from deployment.web_state import web_bucket_name
 
     aws, names = _connect(config)
-    bucket = config.s3.bucket or names.default_bucket()
+    bucket = names.bucket(config.s3.bucket)
     lookup = Lookup(
         names,
         bucket,
@@ -184,7 +185,7 @@ def _monitor_local(args: argparse.Namespace, config: Config) -> int:
 
     run = run_monitoring(monitor_settings(config, LocalPaths(args.state_dir)))
     print(f"monitoring run: {run.message}")
-    print(f"report: {run.directory / 'report.html'}")
+    print(f"report: {run.directory / REPORT_FILE}")
     return 0 if run.exit_code == 0 else 1
 
 
@@ -248,7 +249,7 @@ _SYMBOL = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
 
 def _outputs(config: Config, names: Names, aws) -> dict[str, str]:
     """What CI and people need next; the URLs come from the live API and distribution (absent until made)."""
-    bucket = config.s3.bucket or names.default_bucket()
+    bucket = names.bucket(config.s3.bucket)
     outputs = {"endpoint_name": names.endpoint, "region": config.project.region}
     if config.data_capture.enabled:
         outputs["capture_s3_uri"] = (

@@ -124,7 +124,8 @@ class Endpoint(Strict):
     @field_validator("instance_type")
     @classmethod
     def _guardrails_available(cls, instance_type: str) -> str:
-        # Every update is a blue/green deployment with auto-rollback (CONTRACTS.md section 5).
+        # Every update is a blue/green deployment with auto-rollback:
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails.html
         if instance_type.startswith("ml.inf1."):
             raise ValueError(
                 f"{instance_type}: SageMaker deployment guardrails (blue/green updates with "

@@ -16,10 +16,6 @@ from deployment.naming import Names
 FINISHED = frozenset({"Completed", "CompletedWithViolations", "Failed", "Stopped"})
 
 
-def one_off_name(names: Names) -> str:
-    return f"{names.monitoring_schedule}-now"
-
-
 def run_now(
     aws: Aws,
     names: Names,
@@ -36,7 +32,7 @@ def run_now(
             where=names.monitoring_schedule,
             hint="deploy with monitoring enabled",
         )
-    one_off = replace(deployed, name=one_off_name(names))
+    one_off = replace(deployed, name=names.one_off_schedule)
     if aws.sagemaker.schedule_status(one_off.name) is not None:
         aws.sagemaker.delete_schedule(one_off.name)
     aws.sagemaker.create_one_off_schedule(one_off)

@@ -42,7 +42,12 @@ class Names:
 
     @property
     def monitoring_schedule(self) -> str:
-        return f"{self.prefix}-monitor"
+        return monitoring_schedule(self.prefix)
+
+    @property
+    def one_off_schedule(self) -> str:
+        """`monitor --now`'s schedule: the hourly one's job, run once."""
+        return f"{self.monitoring_schedule}-now"
 
     @property
     def execution_role(self) -> str:
@@ -96,6 +101,13 @@ class Names:
     def default_bucket(self) -> str:
         return f"{self.prefix}-{self.account_id}-{self.region}"
 
+    def bucket(self, configured: str | None) -> str:
+        """The capture and artifact bucket: config.yml's s3.bucket, else the default."""
+        return configured or self.default_bucket()
+
+    def role_arn(self, role_name: str) -> str:
+        return role_arn(self.account_id, role_name)
+
     def default_web_bucket(self) -> str:
         # A suffix, not an infix: no other stage's default bucket can end in "-web" (regions end in a digit).
         return f"{self.prefix}-{self.account_id}-{self.region}-web"
@@ -123,6 +135,16 @@ class Names:
         if len(name) > SAGEMAKER_NAME_LIMIT:
             raise ValueError(f"{name} is longer than SageMaker's {SAGEMAKER_NAME_LIMIT} characters")
         return name
+
+
+def monitoring_schedule(prefix: str) -> str:
+    """The hourly schedule's name; the local stack, which has no account, names its timer the same."""
+    return f"{prefix}-monitor"
+
+
+def role_arn(account_id: str, role_name: str) -> str:
+    """An IAM role's ARN (IAM is global: no region); `account_id` may be `*` in a policy."""
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
 def artifact_key(model_prefix: str, artifact_sha256: str) -> str:

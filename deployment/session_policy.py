@@ -14,7 +14,7 @@ import json
 from deployment.config import Config
 from deployment.deploy_policy import check_isolation
 from deployment.errors import ConfigError
-from deployment.naming import PROJECT_TAG, Names
+from deployment.naming import PROJECT_TAG, Names, role_arn
 from deployment.policies import kms_key_scope
 
 # STS refuses a session policy whose plain text exceeds 2,048 characters.
@@ -82,7 +82,7 @@ def stage_resources(config: Config, names: Names) -> list[str]:
     def arn(service: str, resource: str) -> str:
         return f"arn:aws:{service}:{region}:{account}:{resource}"
 
-    bucket = config.s3.bucket or names.default_bucket()
+    bucket = names.bucket(config.s3.bucket)
     # A bucket shared between stages: only this stage's folder in it.
     objects = f"{bucket}/{names.prefix}/*" if config.s3.bucket else f"{bucket}/*"
     resources = [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{objects}"]
@@ -96,8 +96,8 @@ def stage_resources(config: Config, names: Names) -> list[str]:
         arn("sagemaker", f"*/{names.prefix}-config-*"),
         # The hourly schedule and `monitor --now`'s one-off `{schedule}-now`.
         arn("sagemaker", f"*/{names.monitoring_schedule}*"),
-        f"arn:aws:iam::{account}:role/{names.execution_role}",
-        f"arn:aws:iam::{account}:role/{names.function_role}",
+        role_arn(account, names.execution_role),
+        role_arn(account, names.function_role),
         arn("cloudwatch", f"alarm:{names.error_alarm}"),
         arn("cloudwatch", f"alarm:{names.latency_alarm}"),
         # The function (`...:function:NAME`) and its log group with its streams

@@ -15,6 +15,7 @@ from deployment.naming import PROJECT_TAG, Names, artifact_key
 from deployment.policies import canonical, execution_policy
 from deployment.roles import Role, boundary_arn
 from deployment.web_state import WebState, web_state
+from monitoring.contract import threshold_environment
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class DesiredState:
 
 def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredState:
     names = Names(config.prefix, account_id, config.project.region)
-    bucket_name = config.s3.bucket or names.default_bucket()
+    bucket_name = names.bucket(config.s3.bucket)
     root = names.prefix
     role = _role(config, names, bucket_name, root)
     role_arn = config.iam.execution_role_arn or role.arn
@@ -201,7 +202,7 @@ def _role(config: Config, names: Names, bucket: str, root: str) -> Role | None:
     key = config.data_capture.kms_key_id
     policy = canonical(execution_policy(bucket, root, names.region, names.account_id, key))
     boundary = boundary_arn(config.project.name, names.account_id)
-    return Role(name, f"arn:aws:iam::{names.account_id}:role/{name}", policy, boundary=boundary)
+    return Role(name, names.role_arn(name), policy, boundary=boundary)
 
 
 def _model(config: Config, names: Names, inputs: Inputs, artifact: Artifact, role_arn: str) -> Model:
@@ -288,9 +289,7 @@ def _schedule(
     monitoring = config.monitoring
     if not monitoring.enabled:
         return None
-    environment = {"THRESHOLD": str(monitoring.threshold_seconds)}
-    if monitoring.p99_threshold_seconds:
-        environment["P99_THRESHOLD"] = str(monitoring.p99_threshold_seconds)
+    environment = threshold_environment(monitoring.threshold_seconds, monitoring.p99_threshold_seconds)
     return Schedule(
         name=names.monitoring_schedule,
         endpoint_name=names.endpoint,

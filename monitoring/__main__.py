@@ -17,8 +17,8 @@ from pathlib import Path
 
 from monitoring import config, job, report
 from monitoring.config import MonitorConfig, Thresholds
+from monitoring.contract import MESSAGE_FILE, REPORT_FILE
 from monitoring.errors import MonitoringError
-from monitoring.page import REPORT_FILE
 
 log = logging.getLogger("monitoring")
 FAILED_EXIT = 1
@@ -47,7 +47,7 @@ def container(environ: Mapping[str, str]) -> int:
         # A bug: still tell the operator in the job's ExitMessage, then fail loudly with the traceback.
         _write_failure(output_root, f"internal error: {type(error).__name__}: {error}")
         raise
-    log.info("status written to %s", output_root / report.MESSAGE_FILE)
+    log.info("status written to %s", output_root / MESSAGE_FILE)
     return 0
 
 

@@ -1,4 +1,6 @@
-"""SageMaker's data-capture format both ways: write one capture record, and read one back (CONTRACTS.md §2).
+"""SageMaker's data-capture format both ways: write one capture record, and read one back.
+
+The format: https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html
 
 A capture line is ~55 KB of base64 photo around the ~5 KB monitoring needs. Reading decodes it once
 with msgspec into typed structs that name only what the checks use: the photo stays a zero-copy view
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
+
+from monitoring.contract import format_time
 
 JSON = "JSON"
 CSV = "CSV"
@@ -95,7 +99,7 @@ def capture_record(
     metadata = {"eventId": invocation.event_id}
     if invocation.inference_id is not None:
         metadata["inferenceId"] = invocation.inference_id
-    metadata["inferenceTime"] = invocation.inference_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    metadata["inferenceTime"] = format_time(invocation.inference_time)
     return {
         "captureData": {
             "endpointInput": _captured_data(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitoring import contract
+from monitoring.contract import format_time
 from monitoring.errors import MonitoringError
 
 DEFAULT_DATASET_SOURCE = "/opt/ml/processing/input/endpoint"
@@ -21,9 +23,6 @@ DEFAULT_OUTPUT_PATH = "/opt/ml/processing/resultdata"
 DEFAULT_OUTPUT_ROOT = "/opt/ml/output"
 DEFAULT_JOB_CONFIG = "/opt/ml/config/processingjobconfig.json"
 DEFAULT_THRESHOLD_SECONDS = 1.0
-# Ours, not SageMaker's: move /opt/ml/output and the job description for tests and the local stack.
-OUTPUT_ROOT_VARIABLE = "MONITORING_OUTPUT_ROOT"
-JOB_CONFIG_VARIABLE = "MONITORING_JOB_CONFIG"
 TIME_HINT = "use an ISO-8601 UTC time such as 2026-11-22T18:00:00Z"
 
 
@@ -71,26 +70,31 @@ class MonitorConfig:
 
 def output_root(environ: Mapping[str, str]) -> Path:
     """Where the status message goes; readable even when the rest of the configuration is bad."""
-    return Path(environ.get(OUTPUT_ROOT_VARIABLE) or DEFAULT_OUTPUT_ROOT)
+    return Path(environ.get(contract.OUTPUT_ROOT) or DEFAULT_OUTPUT_ROOT)
 
 
 def load(environ: Mapping[str, str]) -> MonitorConfig:
-    settings = {**job_environment(Path(environ.get(JOB_CONFIG_VARIABLE) or DEFAULT_JOB_CONFIG)), **environ}
+    settings = {**job_environment(Path(environ.get(contract.JOB_CONFIG) or DEFAULT_JOB_CONFIG)), **environ}
     present = {name: value.strip() for name, value in settings.items() if value and value.strip()}
-    window = checked_window(_time(present, "start_time"), _time(present, "end_time"), "start_time, end_time")
-    p99 = present.get("P99_THRESHOLD")
+    window = checked_window(
+        _time(present, contract.START_TIME),
+        _time(present, contract.END_TIME),
+        f"{contract.START_TIME}, {contract.END_TIME}",
+    )
+    mean = present.get(contract.THRESHOLD, str(DEFAULT_THRESHOLD_SECONDS))
+    p99 = present.get(contract.P99_THRESHOLD)
     return MonitorConfig(
-        dataset_source=Path(present.get("dataset_source", DEFAULT_DATASET_SOURCE)),
-        output_path=Path(present.get("output_path", DEFAULT_OUTPUT_PATH)),
+        dataset_source=Path(present.get(contract.DATASET_SOURCE, DEFAULT_DATASET_SOURCE)),
+        output_path=Path(present.get(contract.OUTPUT_PATH, DEFAULT_OUTPUT_PATH)),
         output_root=output_root(environ),
         window=window,
         thresholds=Thresholds(
-            mean_seconds=parse_seconds(present.get("THRESHOLD", str(DEFAULT_THRESHOLD_SECONDS)), "THRESHOLD"),
-            p99_seconds=parse_seconds(p99, "P99_THRESHOLD") if p99 is not None else None,
+            mean_seconds=parse_seconds(mean, contract.THRESHOLD),
+            p99_seconds=parse_seconds(p99, contract.P99_THRESHOLD) if p99 is not None else None,
         ),
-        publish_metrics=_enabled(present.get("publish_cloudwatch_metrics", "Disabled")),
-        endpoint_name=present.get("sagemaker_endpoint_name", ""),
-        schedule_name=present.get("sagemaker_monitoring_schedule_name", ""),
+        publish_metrics=_enabled(present.get(contract.PUBLISH_METRICS, "Disabled")),
+        endpoint_name=present.get(contract.ENDPOINT_NAME, ""),
+        schedule_name=present.get(contract.SCHEDULE_NAME, ""),
     )
 
 
@@ -143,11 +147,6 @@ def parse_seconds(value: str, where: str) -> float:
     return seconds
 
 
-def format_time(moment: datetime) -> str:
-    """SageMaker's own spelling: 2026-11-22T18:25:49Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _time(settings: Mapping[str, str], name: str) -> datetime | None:
     return parse_time(settings[name], name) if name in settings else None
 
@@ -155,4 +154,4 @@ def _time(settings: Mapping[str, str], name: str) -> datetime | None:
 def _enabled(value: str) -> bool:
     if value.lower() in ("enabled", "disabled"):
         return value.lower() == "enabled"
-    raise MonitoringError(f"{value!r} is neither Enabled nor Disabled", where="publish_cloudwatch_metrics")
+    raise MonitoringError(f"{value!r} is neither Enabled nor Disabled", where=contract.PUBLISH_METRICS)

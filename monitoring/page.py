@@ -10,10 +10,10 @@ from monitoring import charts
 from monitoring.aggregates import Summary
 from monitoring.capture import Outcome
 from monitoring.checks import Statistics, Violation
-from monitoring.config import MonitorConfig, format_time
+from monitoring.config import MonitorConfig
+from monitoring.contract import REPORT_FILE, format_time
 from monitoring.report import notes
 
-REPORT_FILE = "report.html"
 ERROR_LABELS = {
     Outcome.ERROR_RESPONSE: 'errors: {"error": …} responses',
     Outcome.NO_TIMING: "errors: no timing.inference_ms",

@@ -1,4 +1,6 @@
-"""Statistics and violations to the files SageMaker reads (CONTRACTS.md §3).
+"""Statistics and violations to the files SageMaker reads.
+
+SageMaker's outputs contract: https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-contract-outputs.html
 
 `output_path`: statistics.json and constraint_violations.json. `/opt/ml/output`: the status message
 (the job's ExitMessage, first 1 KB) and, when enabled, CloudWatch metrics as JSON lines.
@@ -15,14 +17,12 @@ from pathlib import Path
 
 from monitoring.aggregates import Summary
 from monitoring.checks import Statistics, Violation
-from monitoring.config import MonitorConfig, Thresholds, format_time
+from monitoring.config import MonitorConfig, Thresholds
+from monitoring.contract import MESSAGE_FILE, STATISTICS_FILE, VIOLATIONS_FILE, format_time
 from monitoring.dataset import ScanCounts
 
 log = logging.getLogger(__name__)
 
-STATISTICS_FILE = "statistics.json"
-VIOLATIONS_FILE = "constraint_violations.json"
-MESSAGE_FILE = "message"
 METRICS_DIR = Path("metrics") / "cloudwatch"
 METRICS_FILE = "pose-monitor.jsonl"
 MESSAGE_LIMIT_BYTES = 1024  # SageMaker keeps the first 1 KB as the job's ExitMessage

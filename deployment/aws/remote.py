@@ -34,7 +34,7 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
     shared = bool(lookup.destroying and bucket and aws.storage.shared_with_others(bucket.name, names.prefix))
     endpoint = aws.sagemaker.describe_endpoint(names.endpoint)
     has_schedule = lookup.monitoring or (endpoint is not None and endpoint.monitored_by is not None)
-    one_off = f"{names.monitoring_schedule}-now"
+    one_off = names.one_off_schedule
     leftover = lookup.destroying and has_schedule and aws.sagemaker.schedule_status(one_off) is not None
     state = RemoteState(
         bucket=bucket,

@@ -188,7 +188,10 @@ def deployment_config(endpoint: Endpoint) -> dict:
 
 
 def schedule_config(schedule: Schedule, expression: str | None = None) -> dict:
-    """The MonitoringScheduleConfig for our custom image (CONTRACTS.md §4)."""
+    """The MonitoringScheduleConfig for our custom image.
+
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateMonitoringSchedule.html
+    """
     schedule_part = {"ScheduleExpression": expression or schedule.expression}
     if expression == "NOW":
         schedule_part.update(DataAnalysisStartTime="-PT1H", DataAnalysisEndTime="-PT0H")

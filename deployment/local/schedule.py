@@ -1,7 +1,7 @@
 """The local monitoring schedule: the monitoring container's own code, run on a timer.
 
-Each run gets SageMaker's environment variables (dataset_source, output_path, start_time,
-end_time, THRESHOLD, ...) and writes into `.local/monitoring/<run>/`, as the cloud job writes
+Each run gets SageMaker's environment variables (`monitoring.contract`: dataset_source,
+output_path, start_time, end_time, THRESHOLD, ...) and writes into `.local/monitoring/<run>/`, as the cloud job writes
 to its S3 output.
 """
 
@@ -15,6 +15,9 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from monitoring import contract
+from monitoring.contract import threshold_environment
 
 log = logging.getLogger(__name__)
 RUN_NAME = "%Y%m%dT%H%M%SZ"
@@ -46,18 +49,16 @@ def run_monitoring(settings: MonitorSettings, end: datetime | None = None) -> Mo
     directory = settings.runs_root / end.strftime(RUN_NAME)
     directory.mkdir(parents=True, exist_ok=True)
     environment = {
-        "dataset_source": str(settings.capture_root),
-        "output_path": str(directory),
-        "MONITORING_OUTPUT_ROOT": str(directory),
-        "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "publish_cloudwatch_metrics": "Enabled",
-        "sagemaker_endpoint_name": settings.endpoint,
-        "sagemaker_monitoring_schedule_name": settings.schedule_name,
-        "THRESHOLD": str(settings.threshold_seconds),
+        contract.DATASET_SOURCE: str(settings.capture_root),
+        contract.OUTPUT_PATH: str(directory),
+        contract.OUTPUT_ROOT: str(directory),
+        contract.START_TIME: contract.format_time(start),
+        contract.END_TIME: contract.format_time(end),
+        contract.PUBLISH_METRICS: "Enabled",
+        contract.ENDPOINT_NAME: settings.endpoint,
+        contract.SCHEDULE_NAME: settings.schedule_name,
+        **threshold_environment(settings.threshold_seconds, settings.p99_threshold_seconds),
     }
-    if settings.p99_threshold_seconds:
-        environment["P99_THRESHOLD"] = str(settings.p99_threshold_seconds)
     settings.capture_root.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
         [sys.executable, "-m", "monitoring"],
@@ -68,7 +69,7 @@ def run_monitoring(settings: MonitorSettings, end: datetime | None = None) -> Mo
         check=False,
         timeout=3600,
     )
-    message_file = directory / "message"
+    message_file = directory / contract.MESSAGE_FILE
     message = message_file.read_text().strip() if message_file.is_file() else completed.stderr.strip()[-500:]
     log.info("monitoring run %s: %s", directory.name, message)
     return MonitorRun(directory, completed.returncode, message)

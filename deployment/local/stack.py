@@ -18,6 +18,7 @@ from deployment.local.capture import CaptureSettings, CaptureWriter
 from deployment.local.gateway import GatewayServer, GatewayState
 from deployment.local.schedule import MonitorSettings, MonitorTimer
 from deployment.local.supervisor import ServerSupervisor, SupervisorSettings, Upstream
+from deployment.naming import monitoring_schedule
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def monitor_settings(config: Config, paths: LocalPaths) -> MonitorSettings:
         capture_root=paths.capture,
         runs_root=paths.monitoring,
         endpoint=config.prefix,
-        schedule_name=f"{config.prefix}-monitor",
+        schedule_name=monitoring_schedule(config.prefix),
         threshold_seconds=config.monitoring.threshold_seconds,
         p99_threshold_seconds=config.monitoring.p99_threshold_seconds,
         interval_seconds=config.local.monitor_interval_seconds,

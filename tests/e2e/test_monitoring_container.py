@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 ENDPOINT = "pose-prod"
 SCHEDULE = "pose-prod-latency"
 DIMENSIONS = [{"Name": "Endpoint", "Value": ENDPOINT}, {"Name": "MonitoringSchedule", "Value": SCHEDULE}]
-# A Canary line exactly as CONTRACTS.md §2 spells it: compact, SageMaker's key order, eventVersion on top.
+# A capture line exactly as https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html spells it:
+# compact, SageMaker's key order, eventVersion on top.
 CANARY_RAW_LINE = (
     '{"captureData":{"endpointInput":{"observedContentType":"image/jpeg","mode":"INPUT","data":"/9j/4AAQSkZJRg==",'
     '"encoding":"BASE64"},"endpointOutput":{"observedContentType":"application/json","mode":"OUTPUT",'

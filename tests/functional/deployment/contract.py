@@ -1,4 +1,7 @@
-"""SageMaker requests as CONTRACTS.md §4 writes them, by hand rather than by the code under test."""
+"""SageMaker requests as the API reference spells them, by hand rather than by the code under test.
+
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateMonitoringSchedule.html
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ SCHEDULE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/pos
 CONFIG_ARN = "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config"
 TAGS = [{"Key": "owner", "Value": "ml-team"}, {"Key": "pose:deployment", "Value": "pose-dev"}]
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
-# CONTRACTS.md §4, written out by hand rather than by the code under test.
+# The CreateMonitoringSchedule request, written out by hand rather than by the code under test.
 JOB_DEFINITION = {
     "MonitoringInputs": [
         {

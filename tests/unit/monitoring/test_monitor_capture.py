@@ -27,7 +27,8 @@ RESPONSE = (
     b'{"person_detected":true,"keypoints":[{"name":"nose","x":1.0,"y":2.0,"score":0.75}],'
     b'"timing":{"decode_ms":1.2,"inference_ms":18.5,"total_ms":20.1}}'
 )
-# CONTRACTS.md §2, written out by hand: SageMaker's key order, compact, eventVersion at the top level.
+# The capture format (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html),
+# written out by hand: SageMaker's key order, compact, eventVersion at the top level.
 RAW_LINE = (
     '{"captureData":{"endpointInput":{"observedContentType":"image/jpeg","mode":"INPUT","data":"/9j/4AAQ",'
     '"encoding":"BASE64"},"endpointOutput":{"observedContentType":"application/json","mode":"OUTPUT",'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitoring import config
+from monitoring import config, contract
 from monitoring.config import MonitorConfig, Thresholds, Window
 from monitoring.errors import MonitoringError
 
@@ -38,7 +38,7 @@ EXPECTED = MonitorConfig(
 
 @pytest.fixture
 def no_job_file(tmp_path):
-    return {config.JOB_CONFIG_VARIABLE: str(tmp_path / "absent.json")}
+    return {contract.JOB_CONFIG: str(tmp_path / "absent.json")}
 
 
 def job_file(tmp_path, environment) -> dict:
@@ -57,7 +57,7 @@ def job_file(tmp_path, environment) -> dict:
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
     }
     path.write_text(json.dumps(description))
-    return {config.JOB_CONFIG_VARIABLE: str(path)}
+    return {contract.JOB_CONFIG: str(path)}
 
 
 def test_sagemaker_environment_variables(no_job_file):
@@ -84,7 +84,7 @@ def test_a_variable_wins_over_the_job_file(tmp_path):
 
 
 def test_output_root_is_movable_for_tests_and_the_local_stack(no_job_file):
-    loaded = config.load({**no_job_file, config.OUTPUT_ROOT_VARIABLE: "/tmp/run"})
+    loaded = config.load({**no_job_file, contract.OUTPUT_ROOT: "/tmp/run"})
     assert loaded.output_root == Path("/tmp/run")
 
 
@@ -123,7 +123,7 @@ def test_an_unreadable_job_file_fails_naming_the_file(tmp_path):
     with pytest.raises(
         MonitoringError, match=re.escape(f"{path}: cannot read the processing job description")
     ):
-        config.load({config.JOB_CONFIG_VARIABLE: str(path)})
+        config.load({contract.JOB_CONFIG: str(path)})
 
 
 def test_blank_variables_count_as_absent(no_job_file):
