@@ -2,8 +2,9 @@
 
 `GET /` serves the web page, `POST /predict` runs the cloud's Lambda handler (`proxy.handler`,
 see `function`) against the inference server's `/invocations`, and captures what the server
-received and answered after answering, so capture never adds latency. `GET /monitoring` shows the latest monitoring report, and
-`GET /healthz` says whether the inference server behind it answers its /ping.
+received and answered after answering, so capture never adds latency. `GET /monitoring` shows
+the latest monitoring report, and `GET /healthz` says whether the inference server behind it
+answers its /ping.
 
 Every request gets an answer: a malformed one a precise 4xx in JSON, a bug a 500 (its
 traceback goes to the log), and a client too slow to send one a 408 (see `connections`).
