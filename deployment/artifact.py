@@ -11,18 +11,18 @@ from inference.artifact import package
 from inference.catalog import ModelFile, ModelSpec, UrlSource
 from inference.errors import ModelError
 from inference.fetch import fetch
-from inference.manifest import sha256_of
+from inference.manifest import Family, sha256_of
 
 
 def model_spec(model: Model) -> ModelSpec:
     if model.url:
         name = Path(model.url.split("?")[0]).stem or "model"
-        role = "keypoints" if model.family == "movenet" else "landmarks"
+        family = Family(model.family)
         return ModelSpec(
             name=name,
-            family=model.family,
+            family=family,
             version=model.sha256[:12],
-            files=(ModelFile(role, f"{name}.tflite", model.sha256),),
+            files=(ModelFile(family.main_role, f"{name}.tflite", model.sha256),),
             source=UrlSource(urls=(model.url,)),
         )
     try:

@@ -30,6 +30,7 @@ from deployment.config_yaml import apply_override, key_path, read_document
 from deployment.errors import ConfigError
 from deployment.naming import ENGINE_TAGS
 from inference.catalog import CATALOG
+from inference.manifest import Family
 
 # No project's "{name}-" begins another's, and a stage's only '-' comes before a final number
 # (dev, prod, pr-42): so no stage's "{name}-{stage}-{kind}" names begin another stage's, which the
@@ -84,7 +85,8 @@ class Model(Strict):
     path: Annotated[str | None, optional(checks.model_path)] = None
     url: Annotated[str | None, optional(checks.model_url)] = None
     sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
-    family: Literal["movenet", "blazepose"] | None = None
+    # Lax: config.yml spells a family as its string; strict mode would take only a Family.
+    family: Annotated[Family | None, Field(strict=False)] = None
 
     @field_validator("name")
     @classmethod

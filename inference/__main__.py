@@ -11,6 +11,7 @@ from pathlib import Path
 
 from inference import catalog
 from inference.errors import ModelError, RequestError
+from inference.manifest import Family
 
 DEFAULT_MODEL_DIR = "/opt/ml/model"
 
@@ -89,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         if required:
             command.add_argument("model", metavar="MODEL", help=f"{names}, or a path to a .tflite file")
         command.add_argument(
-            "--family", choices=("movenet", "blazepose"), help="family of a local .tflite file"
+            "--family", type=Family, choices=tuple(Family), help="family of a local .tflite file"
         )
         command.add_argument("--dest", type=Path, help="model cache directory (default: POSE_MODEL_CACHE)")
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference.errors import ModelError
-from inference.manifest import FAMILIES, sha256_of
+from inference.manifest import DETECTOR, KEYPOINTS, LANDMARKS, Family, sha256_of
 
 DEFAULT_MODEL = "blazepose-full"
 
 
 @dataclass(frozen=True)
 class ModelFile:
-    role: str  # "keypoints" (MoveNet), "landmarks" and "detector" (BlazePose)
+    role: str  # KEYPOINTS (MoveNet), LANDMARKS and DETECTOR (BlazePose)
     filename: str
     sha256: str
 
@@ -67,7 +67,7 @@ Source = UrlSource | WheelSource | LocalSource
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    family: str
+    family: Family
     version: str
     files: tuple[ModelFile, ...]
     source: Source
@@ -85,17 +85,17 @@ CATALOG: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec(
             name="blazepose-full",
-            family="blazepose",
+            family=Family.BLAZEPOSE,
             version="mediapipe-0.10.14",
             summary="BlazePose GHUM full (33 landmarks), from the mediapipe 0.10.14 wheel",
             files=(
                 ModelFile(
-                    "landmarks",
+                    LANDMARKS,
                     "pose_landmark_full.tflite",
                     "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
                 ),
                 ModelFile(
-                    "detector",
+                    DETECTOR,
                     "pose_detection.tflite",
                     "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
                 ),
@@ -114,12 +114,12 @@ CATALOG: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="movenet-thunder",
-            family="movenet",
+            family=Family.MOVENET,
             version="singlepose-thunder-float16-4",
             summary="MoveNet SinglePose Thunder v4, float16, 256x256 input",
             files=(
                 ModelFile(
-                    "keypoints",
+                    KEYPOINTS,
                     "movenet_singlepose_thunder_float16_4.tflite",
                     "41641538679ec79b07d4101e591dda47d098c09af29607674b2a40b8a3798dd3",
                 ),
@@ -133,12 +133,12 @@ CATALOG: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             name="movenet-lightning",
-            family="movenet",
+            family=Family.MOVENET,
             version="singlepose-lightning-int8-4",
             summary="MoveNet SinglePose Lightning v4, int8, 192x192 input",
             files=(
                 ModelFile(
-                    "keypoints",
+                    KEYPOINTS,
                     "movenet_singlepose_lightning_int8_4.tflite",
                     "cd7cc22fa946e5d146a7b98d496853e1923e22828d3972d579973f27f91bb105",
                 ),
@@ -165,21 +165,21 @@ def resolve(name_or_path: str, family: str | None = None) -> ModelSpec:
             where=name_or_path,
             hint=f"use one of {', '.join(CATALOG)} or a path to a .tflite file with --family",
         )
-    if family not in FAMILIES:
+    if family not in tuple(Family):
         raise ModelError(
-            f"a local model needs its family, one of {', '.join(FAMILIES)}",
+            f"a local model needs its family, one of {Family.listed()}",
             where=name_or_path,
-            hint="pass --family movenet or --family blazepose",
+            hint=" or ".join(f"pass --family {choice}" for choice in Family),
         )
     if not path.is_file():
         raise ModelError("no such file", where=name_or_path)
     digest = sha256_of(path)
-    role = "keypoints" if family == "movenet" else "landmarks"
+    known = Family(family)
     return ModelSpec(
         name=path.stem,
-        family=family,
+        family=known,
         version=digest[:12],
-        files=(ModelFile(role, path.name, digest),),
+        files=(ModelFile(known.main_role, path.name, digest),),
         source=LocalSource(path.resolve()),
         summary=f"local file {path}",
     )

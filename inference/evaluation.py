@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from inference.keypoints import COCO_KEYPOINTS
-from inference.manifest import ModelManifest
+from inference.manifest import LANDMARKS, ModelManifest
 from inference.predictor import Predictor
 
 NEAR = 0.2
@@ -167,10 +167,10 @@ def load_eval_set(eval_dir: Path) -> list[EvalPhoto]:
 def single_stage_dir(blazepose_dir: Path, scratch: Path) -> Path:
     """The same landmark weights without the detector: what the pipeline runs for a bare .tflite."""
     manifest = ModelManifest.read(blazepose_dir)
-    landmarks = manifest.files["landmarks"]
+    landmarks = manifest.files[LANDMARKS]
     (scratch / landmarks).symlink_to(blazepose_dir / landmarks)
     document = json.loads((blazepose_dir / "model.json").read_text())
-    document["files"] = {"landmarks": landmarks}
+    document["files"] = {LANDMARKS: landmarks}
     document["sha256"] = {landmarks: manifest.sha256[landmarks]}
     (scratch / "model.json").write_text(json.dumps(document))
     return scratch

@@ -20,7 +20,7 @@ from pathlib import Path
 from inference.catalog import LocalSource, ModelSpec, UrlSource, WheelSource
 from inference.errors import ModelError
 from inference.keypoints import BLAZEPOSE_LANDMARKS, COCO_KEYPOINTS
-from inference.manifest import MANIFEST_NAME, ModelManifest, sha256_of
+from inference.manifest import MANIFEST_NAME, Family, ModelManifest, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,15 @@ def fetch(spec: ModelSpec, cache_dir: Path | None = None) -> Path:
 
 
 def build_manifest(spec: ModelSpec, model_dir: Path) -> ModelManifest:
-    main_role = "keypoints" if spec.family == "movenet" else "landmarks"
     return ModelManifest(
         name=spec.name,
         family=spec.family,
         version=spec.version,
         files={model_file.role: model_file.filename for model_file in spec.files},
         sha256={model_file.filename: model_file.sha256 for model_file in spec.files},
-        input_size=_input_size(model_dir / spec.file_for(main_role).filename),
+        input_size=_input_size(model_dir / spec.file_for(spec.family.main_role).filename),
         keypoints=COCO_KEYPOINTS,
-        landmarks=BLAZEPOSE_LANDMARKS if spec.family == "blazepose" else (),
+        landmarks=BLAZEPOSE_LANDMARKS if spec.family is Family.BLAZEPOSE else (),
         source=spec.source.describe(),
     )
 

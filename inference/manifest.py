@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 
 from inference.errors import ModelError
 
 MANIFEST_NAME = "model.json"
-FAMILIES = ("movenet", "blazepose")
 MANIFEST_VERSION = 1
+# A file's role in model.json's "files": MoveNet has keypoints, BlazePose landmarks and maybe a detector.
+KEYPOINTS = "keypoints"
+LANDMARKS = "landmarks"
+DETECTOR = "detector"
+
+
+class Family(StrEnum):
+    """A model family, spelled as config.yml, model.json and `--family` spell it."""
+
+    MOVENET = "movenet"
+    BLAZEPOSE = "blazepose"
+
+    @property
+    def main_role(self) -> str:
+        """The role of the file that sees the whole image, and sets the input size."""
+        return KEYPOINTS if self is Family.MOVENET else LANDMARKS
+
+    @classmethod
+    def listed(cls) -> str:
+        return ", ".join(cls)
 
 
 @dataclass(frozen=True)
@@ -23,9 +43,9 @@ class ModelManifest:
     """Everything the server must know about a model directory, written next to the weights."""
 
     name: str
-    family: str
+    family: Family
     version: str
-    files: dict[str, str]  # role ("keypoints", "landmarks", "detector") -> file name
+    files: dict[str, str]  # role (KEYPOINTS, LANDMARKS, DETECTOR) -> file name
     sha256: dict[str, str]  # file name -> hex digest
     input_size: tuple[int, int]  # (width, height) of the main model's input
     keypoints: tuple[str, ...]
@@ -60,10 +80,11 @@ class ModelManifest:
             )
         except (ValueError, TypeError, KeyError) as error:
             raise ModelError(f"unreadable manifest ({error})", where=str(path), hint=hint) from error
-        if manifest.family not in FAMILIES:
+        if manifest.family not in tuple(Family):
             raise ModelError(
-                f"unknown family {manifest.family!r}; expected one of {FAMILIES}", where=str(path)
+                f"unknown family {manifest.family!r}; expected one of {Family.listed()}", where=str(path)
             )
+        manifest = replace(manifest, family=Family(manifest.family))
         for role in manifest.files:
             if not manifest.path_of(model_dir, role).is_file():
                 raise ModelError(f"the {role} file {manifest.files[role]} is missing", where=str(model_dir))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from inference.images import DecodedImage
-from inference.manifest import ModelManifest
+from inference.manifest import DETECTOR, KEYPOINTS, LANDMARKS, Family, ModelManifest
 from inference.pipelines.pose import Pose
 
 
@@ -26,14 +26,12 @@ class Pipeline(Protocol):
 
 def load_pipeline(model_dir: Path, manifest: ModelManifest, threads: int = 1) -> Pipeline:
     """Build the pipeline for the model directory's family."""
-    if manifest.family == "movenet":
+    if manifest.family is Family.MOVENET:
         from inference.pipelines.movenet import MoveNetPipeline
 
-        return MoveNetPipeline(manifest.path_of(model_dir, "keypoints"), threads=threads)
+        return MoveNetPipeline(manifest.path_of(model_dir, KEYPOINTS), threads=threads)
     from inference.pipelines.blazepose import BlazePosePipeline
 
     # A BlazePose directory without the detector (a user's own landmark .tflite) runs single-stage.
-    detector = manifest.path_of(model_dir, "detector") if "detector" in manifest.files else None
-    return BlazePosePipeline(
-        manifest.path_of(model_dir, "landmarks"), threads=threads, detector_path=detector
-    )
+    detector = manifest.path_of(model_dir, DETECTOR) if DETECTOR in manifest.files else None
+    return BlazePosePipeline(manifest.path_of(model_dir, LANDMARKS), threads=threads, detector_path=detector)
