@@ -36,6 +36,7 @@ from deployment.local.http1 import (
 )
 from deployment.local.schedule import latest_run
 from deployment.local.supervisor import UpstreamStatus, ping
+from monitoring.contract import MESSAGE_FILE, REPORT_FILE
 from proxy.handler import MAX_PHOTO_BYTES, too_large
 from webapp.render import content_type, render_index, static_file
 
@@ -267,12 +268,12 @@ def _restarting(upstream: UpstreamStatus) -> HttpError:
 
 def _monitoring_page(runs: Path) -> bytes:
     run = latest_run(runs)
-    report = run / "report.html" if run else None
+    report = run / REPORT_FILE if run else None
     if report and report.is_file():
         return report.read_bytes()
     text = "No monitoring run yet: it runs on its schedule, or now with `python -m deployment monitor --now --local`."
     if run:
-        text = f"The latest run ({run.name}) wrote no report: " + _read(run / "message")
+        text = f"The latest run ({run.name}) wrote no report: " + _read(run / MESSAGE_FILE)
     return f"<!doctype html><title>Monitoring</title><p>{html.escape(text)}</p>".encode()
 
 
