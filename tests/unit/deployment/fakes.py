@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import get_type_hints
 
 from botocore.exceptions import ClientError
 
+from deployment.aws import Aws
 from deployment.aws.functions import FunctionStatus
 from deployment.executor import Clock, Executor, WaitPolicy
 from deployment.planner import RemoteEndpoint as Seen
@@ -34,13 +36,29 @@ class FakeClock:
         return Clock(sleep=self.sleep, now=self.now)
 
 
+# The real wrapper class behind each attribute of `Aws`: a fake method must be one of its methods.
+REAL_SERVICES: dict[str, type] = get_type_hints(Aws)
+
+
+def real_method(service: str, method: str) -> str:
+    """`method`, if the real `service` wrapper has it; a misspelled name fails the test at once."""
+    real = REAL_SERVICES[service]
+    if method.startswith("_") or not callable(getattr(real, method, None)):
+        raise AttributeError(f"{real.__name__} has no method {method!r}")
+    return method
+
+
 class Calls:
     """Records every call made on it; `answers` scripts what a method returns (or raises)."""
 
     def __init__(self, log: list, service: str, **answers) -> None:
+        for method in answers:
+            real_method(service, method)
         self._log, self._service, self._answers = log, service, answers
 
     def __getattr__(self, method: str):
+        real_method(self._service, method)
+
         def call(*args, **kwargs):
             self._log.append((self._service, method, args))
             answer = self._answers.get(method)
