@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from deployment.config import Config
 from deployment.errors import ConfigError
-from deployment.naming import PROJECT_TAG
+from deployment.naming import PROJECT_TAG, role_arn
 from deployment.policies import LAMBDA, SAGEMAKER, ecr_repository_arns, kms_statement
 from deployment.roles import boundary_arn
 
@@ -198,7 +198,7 @@ LOG_ACTIONS = [
 
 def _role_statements(project: Project) -> list[dict]:
     """Roles: made and given policies only under the boundary; passed only to their own service."""
-    roles = f"arn:aws:iam::{project.account_id}:role/{project.name}-*"
+    roles = role_arn(project.account_id, f"{project.name}-*")
     boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(project.name, project.account_id)}}
     sagemaker_roles = [f"{roles}-sagemaker-execution"]
     if project.execution_role_arn:

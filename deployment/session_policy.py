@@ -16,6 +16,7 @@ from deployment.deploy_policy import check_isolation
 from deployment.errors import ConfigError
 from deployment.naming import PROJECT_TAG, Names, role_arn
 from deployment.policies import kms_key_scope
+from deployment.web_state import web_bucket_name
 
 # STS refuses a session policy whose plain text exceeds 2,048 characters.
 SESSION_POLICY_LIMIT = 2048
@@ -87,7 +88,7 @@ def stage_resources(config: Config, names: Names) -> list[str]:
     objects = f"{bucket}/{names.prefix}/*" if config.s3.bucket else f"{bucket}/*"
     resources = [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{objects}"]
     if config.webapp.enabled:
-        web = config.webapp.bucket or names.default_web_bucket()
+        web = web_bucket_name(config, names)
         resources += [f"arn:aws:s3:::{web}", f"arn:aws:s3:::{web}/*"]
     # SageMaker's resource type is left `*`: each name below is one kind's, and saves STS characters.
     resources += [
