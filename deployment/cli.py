@@ -282,9 +282,8 @@ def _publish_billed(config: Config, names: Names, aws) -> None:
 
 def _publish_outputs(outputs: dict[str, str], actions: list[Action] | None) -> None:
     """GitHub Actions step outputs and job summary, when running there (plan_changes for plans)."""
-    if actions is not None:
-        outputs = {**outputs, "plan_changes": str(sum(action.mutates for action in actions))}
-    write_outputs(outputs)
+    plan = {} if actions is None else {"plan_changes": str(sum(action.mutates for action in actions))}
+    write_outputs({**outputs, **plan})
     if path := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(path, "a", encoding="utf-8") as stream:
             stream.write("| output | value |\n| --- | --- |\n")
