@@ -147,7 +147,7 @@ def _download_capture(console, job: Job, region: str, dataset: Path) -> None:
 
 
 def _environment(job: Job) -> dict[str, str]:
-    """What SageMaker sets for a bring-your-own-container monitoring job (CONTRACTS.md §3)."""
+    """What SageMaker sets for a bring-your-own-container monitoring job (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-contract-inputs.html)."""
     definition = job.definition
     endpoint_input = definition["MonitoringInputs"][0]["EndpointInput"]
     output = definition["MonitoringOutputConfig"]["MonitoringOutputs"][0]["S3Output"]
