@@ -261,12 +261,7 @@ class Front:
         self._waiting.append(client)
 
     def _answer_ping(self, client: Client, head_only: bool) -> None:
-        status, document = self.ping()
-        body = codec.encode_json(document)
-        head = (
-            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
+        head, body = json_response(*self.ping())
         try:
             client.sock.send(head if head_only else head + body)  # a few hundred bytes: one send
         except OSError:
@@ -333,6 +328,16 @@ class _Route(enum.Enum):
     PING = "ping"
     PING_HEAD = "ping-head"
     WORKER = "worker"
+
+
+def json_response(status: int, document: dict) -> tuple[bytes, bytes]:
+    """The head and body of a JSON answer after which the connection closes (front and workers)."""
+    body = codec.encode_json(document)
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    return head, body
 
 
 def _route(head: bytes) -> _Route:

@@ -20,8 +20,7 @@ from gunicorn.http import errors as http_errors
 from gunicorn.http import wsgi
 from gunicorn.http.parser import RequestParser
 
-from inference import codec
-from inference.front import CONNECTION, DONE, HEAD_LIMIT_BYTES
+from inference.front import CONNECTION, DONE, HEAD_LIMIT_BYTES, json_response
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("inference.access")
@@ -93,11 +92,7 @@ def serve_connection(connection: socket.socket, head: bytes, app: Callable, sett
 
 
 def _send_error(connection: socket.socket, status: HTTPStatus, message: str) -> int:
-    body = codec.encode_json({"error": message})
-    head = (
-        f"HTTP/1.1 {status.value} {status.phrase}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode()
+    head, body = json_response(status, {"error": message})
     try:
         connection.sendall(head + body)
     except OSError:
