@@ -1,13 +1,15 @@
 """Claim: the monitoring job streams: at least 2x the throughput of a naive reader, peak RSS <= 50 MB.
 
 Generates --size-mb (default 1024) of realistic capture data in SageMaker's layout (~40 KB JPEG
-inputs captured as base64, BlazePose-shaped JSON outputs) in a temporary directory, deleted after.
-Then runs, each in its own process and in one run: the job exactly as the container runs it
-(`python -m monitoring` with SageMaker's environment), and a naive baseline (`json.loads` on every
-line, then on every output, latencies collected in a list). Prints MB/s and peak RSS (the child's
-own VmHWM) of each, and the ratios. Both read from the page cache (the data is read once before timing).
+inputs captured as base64, BlazePose-shaped JSON outputs listing 1-3 people, each with its keypoints
+and landmarks; --without-people: as servers before `people` answered) in a temporary directory,
+deleted after. Then runs, each in its own process and in one run: the job exactly as the container
+runs it (`python -m monitoring` with SageMaker's environment), and a naive baseline (`json.loads` on
+every line, then on every output, latencies collected in a list, people counted). Prints MB/s and peak
+RSS (the child's own VmHWM) of each, and the ratios. Both read from the page cache (the data is read
+once before timing).
 
-    .venv/bin/python benchmarks/monitor_bench.py [--size-mb N] [--repeats N] [--tmp DIR]
+    .venv/bin/python benchmarks/monitor_bench.py [--size-mb N] [--repeats N] [--tmp DIR] [--without-people]
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Measurement:
     cpu_seconds: float  # user + system, of the child alone: steadier than wall on a busy machine
     peak_rss_mb: float
     records: int
+    people: int  # summed over the photos
 
 
 def noise_jpeg(target_bytes: int = JPEG_BYTES) -> bytes:
@@ -68,8 +71,12 @@ def noise_jpeg(target_bytes: int = JPEG_BYTES) -> bytes:
     return best
 
 
-def blazepose_response(rng: random.Random) -> bytes:
-    """What our server answers: 17 keypoints, 33 landmarks, timing (occasionally an error instead)."""
+def blazepose_response(rng: random.Random, with_people: bool = True) -> bytes:
+    """What our server answers: 17 keypoints, 33 landmarks, timing (occasionally an error instead).
+
+    with_people: the best person again in `people` with up to two more (one in two photos with a
+    person has one, one in three two, one in six three), each with its 17 keypoints and 33 landmarks.
+    """
     if rng.random() < ERROR_SHARE:
         return b'{"error": "the body is not a JPEG or PNG image"}'
 
@@ -77,30 +84,48 @@ def blazepose_response(rng: random.Random) -> bytes:
         return {"name": name, "x": round(rng.uniform(0, 640), 2), "y": round(rng.uniform(0, 425), 2),
                 "score": round(rng.random(), 4)}  # fmt: skip
 
+    def found() -> dict:
+        return {
+            "score": round(rng.random(), 4),
+            "box": {"x": 12.5, "y": 30.0, "width": 200.0, "height": 380.0},
+            "keypoints": [point(f"keypoint_{index}") for index in range(17)],
+            "landmarks": [
+                {**point(f"landmark_{index}"), "z": round(rng.uniform(-1, 1), 3)} for index in range(33)
+            ],
+        }
+
     person = rng.random() < 0.9
     inference_ms = round(rng.lognormvariate(3.0, 0.35), 3)
+    people = [found() for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))] if person else [found()]
+    best = people[0]
     document = {
         "model": {"name": "blazepose-full", "family": "blazepose", "version": "mediapipe-0.10.14"},
         "image": {"width": 640, "height": 425},
         "person_detected": person,
-        "score": round(rng.random(), 4),
-        "keypoints": [point(f"keypoint_{index}") for index in range(17)],
-        "landmarks": [
-            {**point(f"landmark_{index}"), "z": round(rng.uniform(-1, 1), 3)} for index in range(33)
-        ],
-        "timing": {"decode_ms": 1.2, "inference_ms": inference_ms, "total_ms": round(inference_ms + 1.7, 3)},
+        "score": best["score"],
+        "keypoints": best["keypoints"],
+        "landmarks": best["landmarks"],
+    }
+    if with_people:
+        document["people"] = people if person else []
+    document["timing"] = {
+        "decode_ms": 1.2,
+        "inference_ms": inference_ms,
+        "total_ms": round(inference_ms + 1.7, 3),
     }
     return json.dumps(document, separators=(",", ":")).encode()  # compact, as inference/codec.py writes it
 
 
-def generate(root: Path, size_bytes: int) -> None:
+def generate(root: Path, size_bytes: int, with_people: bool) -> None:
     """Capture files totalling size_bytes, per variant and hour, a new file every FILE_BYTES."""
     from monitoring.capture import Invocation, capture_line, capture_path
 
     rng = random.Random(7)
     photo = noise_jpeg()
     line_bytes = len(
-        capture_line(Invocation(photo, "image/jpeg", blazepose_response(rng), "application/json", START))
+        capture_line(
+            Invocation(photo, "image/jpeg", blazepose_response(rng, with_people), "application/json", START)
+        )
     )
     records = max(1, size_bytes // line_bytes)
     step = timedelta(seconds=HOURS * 3600 / records)
@@ -112,7 +137,7 @@ def generate(root: Path, size_bytes: int) -> None:
         # Vary the photo cheaply: a different 8-byte counter inside the JPEG body each time.
         varied = photo[:600] + index.to_bytes(8, "big") + photo[608:]
         line = capture_line(
-            Invocation(varied, "image/jpeg", blazepose_response(rng), "application/json", moment)
+            Invocation(varied, "image/jpeg", blazepose_response(rng, with_people), "application/json", moment)
         )
         key = (moment.hour, written[variant] // FILE_BYTES)
         if variant not in streams or streams[variant][0] != key:
@@ -128,8 +153,9 @@ def generate(root: Path, size_bytes: int) -> None:
 
 
 def naive(source: Path) -> None:
-    """The baseline: parse everything, keep every latency."""
+    """The baseline: parse everything, keep every latency, count people (as the job: see monitoring/capture.py)."""
     latencies = []
+    people = 0
     for path in sorted(source.rglob("*.jsonl")):
         with path.open(encoding="utf-8") as lines:
             for text in lines:
@@ -138,8 +164,11 @@ def naive(source: Path) -> None:
                 latency = response.get("timing", {}).get("inference_ms")
                 if latency is not None:
                     latencies.append(latency)
+                    listed = response.get("people")
+                    people += len(listed) if listed is not None else int(response["person_detected"])
     latencies.sort()
-    print(json.dumps({"records": len(latencies), "p99": latencies[int(0.99 * (len(latencies) - 1))]}))
+    p99 = latencies[int(0.99 * (len(latencies) - 1))]
+    print(json.dumps({"records": len(latencies), "people": people, "p99": p99}))
 
 
 def own_peak_rss_mb(pid: int) -> float | None:
@@ -199,13 +228,15 @@ def run_job(source: Path, results: Path) -> Measurement:
     }
     seconds, cpu, rss, _ = measure([sys.executable, "-m", "monitoring"], env)
     statistics = json.loads((results / "statistics.json").read_text())
-    predictions = statistics["features"][0]["numerical_statistics"]["common"]["num_present"]
-    return Measurement(seconds, cpu, rss, predictions)
+    features = {feature["name"]: feature["numerical_statistics"] for feature in statistics["features"]}
+    predictions = features["inference_ms"]["common"]["num_present"]
+    return Measurement(seconds, cpu, rss, predictions, round(features["people_per_photo"]["sum"]))
 
 
 def run_naive(source: Path) -> Measurement:
     seconds, cpu, rss, printed = measure([sys.executable, __file__, "--naive", str(source)])
-    return Measurement(seconds, cpu, rss, json.loads(printed)["records"])
+    counted = json.loads(printed)
+    return Measurement(seconds, cpu, rss, counted["records"], counted["people"])
 
 
 def warm_page_cache(source: Path) -> tuple[int, int, int]:
@@ -240,15 +271,17 @@ def report(size_bytes: int, files: int, records: int, job: Measurement, baseline
     print(
         f"targets: throughput >= {TARGET_SPEEDUP:g}x naive: {'met' if speedup >= TARGET_SPEEDUP else 'MISSED'}; "
         f"job peak RSS <= {TARGET_RSS_MB:g} MB: {'met' if job.peak_rss_mb <= TARGET_RSS_MB else 'MISSED'}; "
-        f"same predictions counted: {'yes' if job.records == baseline.records else 'NO'}"
+        f"same predictions counted: {'yes' if job.records == baseline.records else 'NO'}; "
+        f"same people counted ({job.people:,}): {'yes' if job.people == baseline.people else 'NO'}"
     )
 
 
-def compare(workdir: Path, size_mb: int, repeats: int) -> None:
+def compare(workdir: Path, size_mb: int, repeats: int, with_people: bool) -> None:
     started = time.perf_counter()
     capture = workdir / "capture"
     # In a child, so that numpy and PIL never load into this (measuring) process.
     generator = [sys.executable, __file__, "--generate", str(capture), "--size-mb", str(size_mb)]
+    generator += [] if with_people else ["--without-people"]
     subprocess.run(generator, check=True)
     size, files, records = warm_page_cache(capture)
     print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
@@ -263,7 +296,7 @@ def compare(workdir: Path, size_mb: int, repeats: int) -> None:
         size,
         files,
         records,
-        Measurement(fastest.seconds, fastest.cpu_seconds, peak, fastest.records),
+        Measurement(fastest.seconds, fastest.cpu_seconds, peak, fastest.records, fastest.people),
         baseline,
     )
 
@@ -275,6 +308,9 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=1024, help="capture data to generate (MiB)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each; the fastest counts")
     parser.add_argument("--tmp", type=Path, help="parent of the temporary data directory")
+    parser.add_argument(
+        "--without-people", action="store_true", help="responses without `people`, as older servers wrote"
+    )
     parser.add_argument("--naive", type=Path, help=argparse.SUPPRESS)  # the baseline's own process
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)  # the generator's own process
     args = parser.parse_args()
@@ -282,11 +318,11 @@ def main() -> None:
         naive(args.naive)
         return
     if args.generate:
-        generate(args.generate, args.size_mb << 20)
+        generate(args.generate, args.size_mb << 20, not args.without_people)
         return
     workdir = Path(tempfile.mkdtemp(prefix="monitor-bench-", dir=args.tmp))
     try:
-        compare(workdir, args.size_mb, args.repeats)
+        compare(workdir, args.size_mb, args.repeats, not args.without_people)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

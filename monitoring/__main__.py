@@ -102,6 +102,9 @@ def _summary(result: job.RunResult, settings: MonitorConfig, page: Path) -> str:
             f"  quality    person in {statistics.person_detected_rate:.1%} of predictions"
             + (f", mean keypoint score {score:.3f}" if score is not None else "")
         )
+    people = statistics.people.summary
+    if people.count:
+        lines.append(f"  people     {people.mean:.2f} per photo on average, at most {people.maximum:g}")
     lines.extend(f"  violation  {violation.description}" for violation in result.violations)
     lines.append(f"  report     {page}")
     return "\n".join(lines)

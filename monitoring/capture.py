@@ -5,7 +5,8 @@ The format: https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-c
 A capture line is ~55 KB of base64 photo around the ~5 KB monitoring needs. Reading decodes it once
 with msgspec into typed structs that name only what the checks use: the photo stays a zero-copy view
 (msgspec.Raw) measured by its length, never decoded; the fields not named are skipped, their syntax
-still checked. The response inside is decoded the same way: four of its keys, the landmarks skipped.
+still checked. The response inside is decoded the same way: five of its keys, the landmarks skipped,
+and of `people` only how many there are (each person's keypoints and landmarks are skipped too).
 """
 
 from __future__ import annotations
@@ -73,10 +74,20 @@ class Response:
     inference_ms: float | None = None
     person_detected: bool | None = None
     keypoint_score: float | None = None  # mean of keypoints[*].score: falls when the model degrades
+    people: int | None = None  # entries of `people` that are objects; None: no such entry, or no list
 
     @property
     def is_error(self) -> bool:
         return self.outcome is not Outcome.PREDICTION
+
+    @property
+    def people_count(self) -> int | None:
+        """People in the photo: a server older than `people` found at most one (its person_detected)."""
+        if self.outcome is not Outcome.PREDICTION:
+            return None
+        if self.people is not None:
+            return self.people
+        return 1 if self.person_detected else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,20 +193,33 @@ class _CaptureLine(msgspec.Struct, rename="camel", gc=False):
     capture_data: _CaptureData = msgspec.field(default_factory=_CaptureData)
 
 
-class _ResponseBody(msgspec.Struct, gc=False):
-    """Our server's answer, its four keys monitoring reads; model, image, landmarks, ... are skipped.
+class _Person(msgspec.Struct, gc=False):
+    """One entry of `people`, only counted: its keypoints, landmarks, score and box are skipped."""
 
-    Typed Any, so an odd value is judged by read_response rather than refusing the whole body.
+
+class _ResponseBody(msgspec.Struct, gc=False):
+    """Our server's answer, its five keys monitoring reads; model, image, landmarks, ... are skipped.
+
+    Typed Any, so an odd value is judged by read_response rather than refusing the whole body; all but
+    `people`, typed so that msgspec skips each person instead of building dicts of their 50 points.
     """
 
     error: Any = msgspec.UNSET  # present at all, even null: an error response
     timing: Any = None
     person_detected: Any = None
     keypoints: Any = None
+    people: list[_Person] | msgspec.UnsetType = msgspec.UNSET  # absent from older servers' answers
+
+
+class _LooseResponseBody(_ResponseBody):
+    """The same keys, `people` as any JSON: read only when `people` is not a list of objects."""
+
+    people: Any = msgspec.UNSET
 
 
 _LINE_DECODER = msgspec.json.Decoder(_CaptureLine)
 _RESPONSE_DECODER = msgspec.json.Decoder(_ResponseBody)
+_LOOSE_RESPONSE_DECODER = msgspec.json.Decoder(_LooseResponseBody)
 
 
 def read_record(line: bytes) -> Record:
@@ -239,7 +263,7 @@ def _response_text(output: _CapturedOutput) -> str:
 def read_response(body: str | bytes) -> Response:
     """Classify one response body of our server and take the fields the checks need."""
     try:
-        answer = _RESPONSE_DECODER.decode(body)
+        answer = _decode_response(body)
     except (msgspec.DecodeError, UnicodeEncodeError):  # not JSON, JSON but not an object, a lone surrogate
         return Response(Outcome.NOT_JSON)
     if answer.error is not msgspec.UNSET:
@@ -259,7 +283,29 @@ def read_response(body: str | bytes) -> Response:
         inference_ms=latency,
         person_detected=person if type(person) is bool else None,
         keypoint_score=sum(scores) / len(scores) if scores else None,
+        people=_people(answer.people),
     )
+
+
+def _decode_response(body: str | bytes) -> _ResponseBody:
+    """The typed reading; a `people` of another shape (the only typed key) is read again as any JSON."""
+    try:
+        return _RESPONSE_DECODER.decode(body)
+    except msgspec.ValidationError:
+        return _LOOSE_RESPONSE_DECODER.decode(body)
+
+
+def _people(people: object) -> int | None:
+    """How many people `people` lists; None to fall back to person_detected, as for an older server.
+
+    Judged as the web page judges it: entries that are not objects are not people and are not
+    counted; a `people` that is not a list (null, an object, ...), or lists no object, says nothing,
+    so person_detected decides (0 or 1). Either way the response stays a prediction and its latency
+    counts: a malformed `people` is not a malformed record.
+    """
+    if type(people) is not list:
+        return None
+    return sum(1 for person in people if type(person) in (_Person, dict)) or None
 
 
 def _number(value: object) -> float | None:

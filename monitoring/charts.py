@@ -1,4 +1,4 @@
-"""Two inline SVG charts for report.html, drawn by hand so the page needs no plotting library or network.
+"""Three inline SVG charts for report.html, drawn by hand so the page needs no plotting library or network.
 
 Pure functions: numbers in, SVG text out.
 """
@@ -87,6 +87,25 @@ def latency_over_time(buckets: Sequence[TimeBucket], threshold_ms: float, bucket
         )
     minutes = bucket_seconds / 60
     return _svg(f"Inference time per {minutes:g}-minute bucket (ms, UTC)", parts)
+
+
+def people_histogram(labels: Sequence[str], counts: Sequence[int]) -> str:
+    """Photos by the number of people found in them, one bar per bucket (0, 1, ... 5+)."""
+    if not sum(counts):
+        return _empty("no predictions to count people in")
+    slot = (WIDTH - LEFT - RIGHT) / len(counts)
+    y_of = _linear_scale(0, max(counts))
+    parts = [_axis_line(horizontal=True), *_y_axis(max(counts), y_of, "photos", whole=True)]
+    for index, (label, count) in enumerate(zip(labels, counts, strict=True)):
+        middle = LEFT + slot * (index + 0.5)
+        parts.append(_x_tick(middle, label))
+        if count:
+            parts.append(
+                f'<rect x="{middle - slot * 0.35:.1f}" y="{y_of(count):.1f}" width="{slot * 0.7:.1f}" '
+                f'height="{y_of(0) - y_of(count):.1f}" fill="{BAR}"><title>{count} with {escape(label)} '
+                f"{'person' if label == '1' else 'people'}</title></rect>"
+            )
+    return _svg("Photos by the number of people found in them", parts)
 
 
 def _svg(title: str, parts: list[str]) -> str:

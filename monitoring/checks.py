@@ -16,6 +16,7 @@ from monitoring.dataset import ScanCounts
 LATENCY_CHECK = "latency_threshold_check"
 MEAN_LATENCY_FEATURE = "inference_ms"
 P99_LATENCY_FEATURE = "inference_ms_p99"
+PEOPLE_LABELS = ("0", "1", "2", "3", "4", "5+")  # the people-per-photo histogram's buckets
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,14 @@ class Latency:
 
 
 @dataclass(frozen=True)
+class People:
+    """People found per photo, over the predictions (a response without `people`: its person_detected)."""
+
+    summary: Summary
+    histogram: tuple[int, ...] = (0,) * len(PEOPLE_LABELS)  # photos per PEOPLE_LABELS bucket
+
+
+@dataclass(frozen=True)
 class Statistics:
     window: Window
     scan: ScanCounts
@@ -40,6 +49,7 @@ class Statistics:
     latency: Latency
     request_bytes: Summary
     keypoint_score: Summary
+    people: People
     timeline: tuple[TimeBucket, ...]
     timeline_seconds: int
 
@@ -83,6 +93,8 @@ class Aggregate:
         self.histogram = LogHistogram()
         self.request_bytes = RunningStats()
         self.keypoint_score = RunningStats()
+        self.people = RunningStats()
+        self.people_histogram = [0] * len(PEOPLE_LABELS)
         self.timeline = Timeline()
 
     def add(self, record: Record) -> None:
@@ -103,6 +115,10 @@ class Aggregate:
             self.person_detected += 1
         if response.keypoint_score is not None:
             self.keypoint_score.add(response.keypoint_score)
+        people = response.people_count
+        if people is not None:
+            self.people.add(people)
+            self.people_histogram[min(people, len(PEOPLE_LABELS) - 1)] += 1
 
     def statistics(self, window: Window, scan: ScanCounts) -> Statistics:
         return Statistics(
@@ -115,6 +131,7 @@ class Aggregate:
             latency=self._latency(),
             request_bytes=self.request_bytes.summary(),
             keypoint_score=self.keypoint_score.summary(),
+            people=People(self.people.summary(), tuple(self.people_histogram)),
             timeline=self.timeline.buckets(),
             timeline_seconds=self.timeline.seconds,
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 from monitoring import charts
 from monitoring.aggregates import Summary
 from monitoring.capture import Outcome
-from monitoring.checks import Statistics, Violation
+from monitoring.checks import PEOPLE_LABELS, Statistics, Violation
 from monitoring.config import MonitorConfig
 from monitoring.contract import REPORT_FILE, format_time
 from monitoring.report import notes
@@ -50,6 +50,8 @@ def render_page(
         charts.latency_histogram(statistics.latency.histogram, threshold_ms),
         "<h2>Latency over time</h2>",
         charts.latency_over_time(statistics.timeline, threshold_ms, statistics.timeline_seconds),
+        "<h2>People per photo</h2>",
+        charts.people_histogram(PEOPLE_LABELS, statistics.people.histogram),
         "<h2>Statistics</h2>",
         _table(_statistics_rows(statistics)),
         "<h2>Capture files</h2>",
@@ -97,6 +99,10 @@ def _statistics_rows(statistics: Statistics) -> list[tuple[str, str]]:
             f"{_number(latency.summary.minimum)} / {_number(latency.summary.maximum)}",
         ),
         ("person detected", _percent(statistics.person_detected_rate)),
+        (
+            "people per photo: mean / max",
+            f"{_number(statistics.people.summary.mean, 2)} / {_number(statistics.people.summary.maximum, 0)}",
+        ),
         ("mean keypoint score", _number(statistics.keypoint_score.mean, 3)),
         ("request size: mean / max", _bytes(statistics.request_bytes)),
     ]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitoring.aggregates import Summary
-from monitoring.checks import Statistics, Violation
+from monitoring.checks import PEOPLE_LABELS, Statistics, Violation
 from monitoring.config import MonitorConfig, Thresholds
 from monitoring.contract import MESSAGE_FILE, STATISTICS_FILE, VIOLATIONS_FILE, format_time
 from monitoring.dataset import ScanCounts
@@ -94,6 +94,7 @@ def statistics_document(statistics: Statistics, thresholds: Thresholds) -> dict:
             _latency_feature(statistics),
             _feature("keypoint_score", "Fractional", statistics.keypoint_score, statistics.predictions, 4),
             _feature("request_bytes", "Integral", statistics.request_bytes, statistics.records, 1),
+            _people_feature(statistics),
         ],
         "latency_over_time": _timeline_section(statistics),
         "notes": notes(statistics),
@@ -150,6 +151,8 @@ def metrics(statistics: Statistics) -> list[Metric]:
         found.append(Metric("keypoint_score", "None", statistic=statistics.keypoint_score))
     if statistics.request_bytes.count:
         found.append(Metric("request_bytes", "Bytes", statistic=statistics.request_bytes))
+    if statistics.people.summary.count:
+        found.append(Metric("people_per_photo", "Count", statistic=statistics.people.summary))
     return found
 
 
@@ -239,6 +242,21 @@ def _latency_feature(statistics: Statistics) -> dict:
                     "count": count,
                 }
                 for lower, upper, count in latency.histogram
+            ]
+        }
+    }
+    return feature
+
+
+def _people_feature(statistics: Statistics) -> dict:
+    """People per photo: mean, max, ... and how many photos had 0, 1, 2, 3, 4, 5 or more people."""
+    people = statistics.people
+    feature = _feature("people_per_photo", "Integral", people.summary, statistics.predictions, 3)
+    feature["numerical_statistics"]["distribution"] = {
+        "histogram": {
+            "buckets": [
+                {"people": label, "count": count}
+                for label, count in zip(PEOPLE_LABELS, people.histogram, strict=True)
             ]
         }
     }

@@ -35,12 +35,19 @@ CANARY_RAW_LINE = (
 
 @pytest.fixture
 def dataset(tmp_path) -> Path:
-    """Three hours of two variants; the window is 19:00-20:00. Seven records fall in it, one of them an error."""
+    """Three hours of two variants; the window is 19:00-20:00. Seven records fall in it, one of them an error.
+
+    People per photo in the window: 1 (no `people`, a person), 3, 2, 6, 0 (CANARY_RAW_LINE: no `people`,
+    no person), 1 (no `people`).
+    """
     root = tmp_path / "endpoint"
     write_capture(root, "AllTraffic", [line(at(18, 59, 59), 5.0)], ENDPOINT)
     truncated = line(at(19, 50), 999.0)[:300]
     error = invocation(at(19, 40), b'{"error": "the body is not a JPEG or PNG image"}')
-    hour_19 = [line(at(19, minute), ms) for minute, ms in ((0, 10.0), (10, 20.0), (20, 30.0), (30, 40.0))]
+    hour_19 = [
+        line(at(19, minute), ms, people=people)
+        for minute, ms, people in ((0, 10.0, None), (10, 20.0, 3), (20, 30.0, 2), (30, 40.0, 6))
+    ]
     write_capture(root, "AllTraffic", [*hour_19, capture_line(error), truncated], ENDPOINT)
     write_capture(root, "AllTraffic", [line(at(20), 7.0)], ENDPOINT)
     as_base64 = CaptureContentTypes(json_types=())  # the response JSON captured base64-encoded
@@ -130,6 +137,18 @@ def assert_expected_statistics(statistics: dict) -> None:
     assert latency["percentiles"]["p99"] == 60.0  # clamped to the exact maximum
     keypoints = statistics["features"][1]["numerical_statistics"]
     assert (keypoints["mean"], keypoints["min"], keypoints["max"]) == (0.6667, 0.25, 0.75)
+    people = statistics["features"][3]
+    assert (
+        people["name"],
+        people["numerical_statistics"]["mean"],
+        people["numerical_statistics"]["max"],
+    ) == (
+        "people_per_photo",
+        2.167,
+        6.0,
+    )
+    histogram = people["numerical_statistics"]["distribution"]["histogram"]["buckets"]
+    assert [bucket["count"] for bucket in histogram] == [1, 2, 1, 1, 0, 1]
     assert statistics["notes"] == ["1 unreadable capture line skipped"]
 
 
@@ -159,6 +178,12 @@ def test_cloudwatch_metrics_are_json_lines_in_putmetricdata_shape(dataset, tmp_p
     }
     assert (by_name["record_count"]["Value"], by_name["error_count"]["Value"]) == (7.0, 1.0)
     assert by_name["request_bytes"]["Unit"] == "Bytes"
+    assert by_name["people_per_photo"]["StatisticValues"] == {
+        "SampleCount": 6.0,
+        "Sum": 13.0,
+        "Minimum": 0.0,
+        "Maximum": 6.0,
+    }
 
 
 def test_an_average_above_the_threshold_completes_with_violations(dataset, tmp_path):
@@ -253,4 +278,6 @@ def test_analyze_cli_prints_a_summary_and_writes_report_html(dataset, tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("Completed\n  records    9 over all time")
     page = (output / "report.html").read_text()
-    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 2
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 3
+    # Over all time: the window's six predictions plus 18:59:59 and 20:00, each one person (no `people`).
+    assert "  people     1.88 per photo on average, at most 6\n" in completed.stdout

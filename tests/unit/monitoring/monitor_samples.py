@@ -29,8 +29,17 @@ def at(hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 11, 22, hour, minute, second, tzinfo=UTC)
 
 
-def prediction(inference_ms: float, person: bool = True, score: float = 0.75, landmarks: bool = True) -> dict:
-    """A response shaped like our server's (BlazePose: 17 keypoints plus 33 landmarks)."""
+def prediction(
+    inference_ms: float,
+    person: bool = True,
+    score: float = 0.75,
+    landmarks: bool = True,
+    people: int | None = None,
+) -> dict:
+    """A response shaped like our server's (BlazePose: 17 keypoints plus 33 landmarks).
+
+    `people`: how many entries the response's `people` list holds; None leaves it out, as older servers did.
+    """
     document = {
         "model": {"name": "blazepose-full", "family": "blazepose", "version": "mediapipe-0.10.14"},
         "image": {"width": 640, "height": 425},
@@ -43,8 +52,27 @@ def prediction(inference_ms: float, person: bool = True, score: float = 0.75, la
             {"name": f"landmark_{index}", "x": 1.5, "y": 2.5, "z": -0.1, "visibility": 0.9, "score": 0.5}
             for index in range(33)
         ]
+    if people is not None:
+        document["people"] = [person_entry(rank, score, landmarks) for rank in range(people)]
     document["timing"] = {"decode_ms": 1.2, "inference_ms": inference_ms, "total_ms": inference_ms + 1.6}
     return document
+
+
+def person_entry(rank: int, score: float = 0.75, landmarks: bool = True) -> dict:
+    """One entry of `people`: the rank-th best person, with its box, keypoints and (BlazePose) landmarks."""
+    entry = {
+        "score": round(0.97 - 0.1 * rank, 2),
+        "box": {"x": 12.5 + 100 * rank, "y": 30.0, "width": 90.0, "height": 300.0},
+        "keypoints": [
+            {"name": name, "x": 50.0 + 100 * rank, "y": 86.74, "score": score} for name in KEYPOINT_NAMES
+        ],
+    }
+    if landmarks:
+        entry["landmarks"] = [
+            {"name": f"landmark_{index}", "x": 1.5, "y": 2.5, "z": -0.1, "visibility": 0.9, "score": 0.5}
+            for index in range(33)
+        ]
+    return entry
 
 
 def invocation(

@@ -237,11 +237,15 @@ def plain_reading(body: str) -> Response:
     scores = [number(point.get("score")) for point in points if isinstance(point, dict)]
     scores = [score for score in scores if score is not None]
     person = document.get("person_detected")
+    people = document.get("people")
     return Response(
         Outcome.PREDICTION,
         inference_ms=latency,
         person_detected=person if isinstance(person, bool) else None,
         keypoint_score=sum(scores) / len(scores) if scores else None,
+        people=(
+            (sum(isinstance(entry, dict) for entry in people) or None) if isinstance(people, list) else None
+        ),
     )
 
 
@@ -255,6 +259,10 @@ RESPONSE_CASES = [
         **prediction(7.0),
         "note": 'fake keys in a string: "error": "x", "timing": {"inference_ms": 9}, "keypoints": [',
     },
+    prediction(18.5, people=1),
+    prediction(18.5, people=3, landmarks=False),  # MoveNet: no landmarks
+    prediction(18.5, person=False, people=0),
+    {**prediction(7.0, people=2), "note": 'a string that looks like people: "people": [{}, {}, {}]'},
 ]
 # Shapes our server never writes: each field is judged on its own, none refuses the whole body.
 ODD_CASES = [
@@ -267,6 +275,11 @@ ODD_CASES = [
     {**prediction(7.0), "timing": {"inference_ms": 10**400}},  # past a float's range
     {**prediction(7.0), "timing": [12.0]},
     {**prediction(7.0), "error": None},  # the key alone makes an error response
+    {**prediction(7.0), "people": None},
+    {**prediction(7.0), "people": {"0": {"score": 0.9}}},
+    {**prediction(7.0), "people": "two"},
+    {**prediction(7.0), "people": [1, None, "x", [], {"score": 0.9}, {}]},
+    {**prediction(7.0, person=False), "people": [[{"score": 0.9}]]},
     {"timing": {"inference_ms": 12.0}},
     {},
 ]
@@ -309,6 +322,48 @@ def test_a_captured_response_reads_as_its_plain_json_reading(document, content_t
 )
 def test_numbers_json_cannot_hold_make_a_body_not_json(body):
     assert read_response(body) == plain_reading(body) == Response(Outcome.NOT_JSON)
+
+
+@pytest.mark.parametrize(
+    ("people", "person", "counted"),
+    [
+        (None, True, 1),  # an older server's answer: at most one person, its person_detected
+        (None, False, 0),
+        (0, False, 0),
+        (0, True, 1),  # an empty list cannot contradict person_detected
+        (1, True, 1),
+        (4, True, 4),
+        (7, True, 7),
+    ],
+)
+def test_people_in_a_photo_are_counted_from_the_people_list(people, person, counted):
+    response = read_response(json.dumps(prediction(18.5, person=person, people=people)))
+    assert (response.outcome, response.people_count) == (Outcome.PREDICTION, counted)
+
+
+@pytest.mark.parametrize(
+    ("people", "counted"),
+    [
+        (None, 1),  # null, a dict or a string say nothing: person_detected (true here) stands
+        ({"0": {"score": 0.9}}, 1),
+        ("two", 1),
+        ([1, None, "x", [], {"score": 0.9}, {}], 2),  # only objects are people
+        ([[{"score": 0.9}]], 1),  # no object at all: person_detected decides
+        ([], 1),  # empty, though a person was detected: person_detected decides
+    ],
+)
+def test_a_malformed_people_keeps_the_prediction_and_counts_what_it_can(people, counted):
+    response = read_response(json.dumps({**prediction(18.5), "people": people}))
+    assert (response.outcome, response.inference_ms, response.people_count) == (
+        Outcome.PREDICTION,
+        18.5,
+        counted,
+    )
+
+
+def test_errors_and_bodies_that_are_not_json_count_no_people():
+    assert read_response('{"error": "x", "people": [{}]}').people_count is None
+    assert read_response('{"timing": {"inference_ms": 5}, "people": [{}, ').people_count is None
 
 
 def test_a_negative_latency_is_no_timing():

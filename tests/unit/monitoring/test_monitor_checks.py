@@ -139,3 +139,25 @@ def test_latency_over_time_is_per_minute():
         (at(19, 0), 2, 0.0),
         (at(19, 2), 1, 20.0),
     ]
+
+
+def test_people_per_photo_mean_max_and_histogram_with_a_five_or_more_bucket():
+    def photo(people, person=True):
+        return Record(at(19), 1000, Response(Outcome.PREDICTION, 20.0, person, 0.5, people))
+
+    records = [
+        photo(0, person=False),
+        photo(1),
+        photo(1),
+        photo(3),
+        photo(5),
+        photo(9),
+        photo(None),  # an older server's answer with a person: one
+        photo(None, person=False),  # ... and without: none
+        Record(at(19), 1000, Response(Outcome.ERROR_RESPONSE)),  # no photo to count people in
+        Record(at(19), 1000, None),
+    ]
+    people = summarize(records).people
+    assert (people.summary.count, people.summary.total, people.summary.maximum) == (8, 20.0, 9.0)
+    assert people.summary.mean == pytest.approx(2.5)
+    assert people.histogram == (2, 3, 0, 1, 0, 2)

@@ -27,8 +27,9 @@ def test_analyze_prints_a_summary_and_writes_the_report(tmp_path, capsys):
     assert printed.splitlines()[0] == "Completed"
     assert "records    3 over all time" in printed
     assert "latency    mean 20.0 ms" in printed
+    assert "people     1.00 per photo on average, at most 1" in printed
     page = (output / "report.html").read_text()
-    assert page.count("<svg") == 2 and "Latency distribution" in page
+    assert page.count("<svg") == 3 and "Latency distribution" in page and "People per photo" in page
     assert sorted(path.name for path in output.iterdir()) == [
         "constraint_violations.json",
         "message",

@@ -128,6 +128,7 @@ def test_metric_lines_follow_cloudwatchs_shape():
         "person_detected_rate",
         "keypoint_score",
         "request_bytes",
+        "people_per_photo",
     }
 
 
@@ -157,6 +158,41 @@ def test_page_shows_violations_and_escapes_names():
     violations = find_violations(statistics, CONFIG.thresholds)
     config = MonitorConfig(Path("/in"), Path("/out"), Path("/opt"), WINDOW, endpoint_name="<pose>")
     page = render_page(config, statistics, violations, "CompletedWithViolations: slow")
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3
     assert "&lt;pose&gt;" in page and "<pose>" not in page
     assert "latency_threshold_check" in page and 'class="status violations"' in page
+
+
+def test_people_per_photo_feature_and_chart():
+    records = [
+        Record(at(19, 1), 3000, Response(Outcome.PREDICTION, 10.0, True, 0.5, n)) for n in (0, 2, 2, 6)
+    ]
+    records.append(Record(at(19, 2), 100, Response(Outcome.ERROR_RESPONSE)))
+    statistics = summarize(records, WINDOW)
+    (feature,) = [
+        f
+        for f in report.statistics_document(statistics, CONFIG.thresholds)["features"]
+        if f["name"] == "people_per_photo"
+    ]
+    numbers = feature["numerical_statistics"]
+    assert (numbers["common"], numbers["mean"], numbers["max"]) == (
+        {"num_present": 4, "num_missing": 0},
+        2.5,
+        6.0,
+    )
+    assert numbers["distribution"]["histogram"]["buckets"] == [
+        {"people": "0", "count": 1},
+        {"people": "1", "count": 0},
+        {"people": "2", "count": 2},
+        {"people": "3", "count": 0},
+        {"people": "4", "count": 0},
+        {"people": "5+", "count": 1},
+    ]
+    svg = charts.people_histogram(("0", "1", "2", "3", "4", "5+"), statistics.people.histogram)
+    assert svg.count("<rect") == 3 and "<title>2 with 2 people</title>" in svg
+    page = render_page(CONFIG, statistics, (), "Completed")
+    assert '<th>people per photo: mean / max</th><td class="number">2.50 / 6</td>' in page
+
+
+def test_people_chart_without_predictions_says_so():
+    assert "no predictions to count people in" in charts.people_histogram(("0", "5+"), (0, 0))
