@@ -506,3 +506,254 @@ def test_the_page_and_its_static_files_reference_nothing_outside():
     for path in files:
         text = path.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, not a fetch
         assert not re.search(r"https?:|//[a-z0-9-]+\.[a-z]", text), path.name
+
+
+# ---------------------------------------------------------------- several people
+
+PERSON_CENTRES = (110, 320, 530)  # x of each synthetic person on a 640 x 425 photo
+LEFT_HIP = 11
+POSE = [
+    (320, 60), (335, 50), (305, 50), (355, 58), (285, 58), (380, 120), (260, 120), (420, 190),
+    (220, 190), (450, 260), (190, 260), (360, 250), (280, 250), (370, 330), (270, 330), (375, 400),
+    (265, 400),
+]  # fmt: skip
+PEOPLE_LIST = "[data-testid=people-list]"
+# A joint's centre pixel: the selected person's colour itself, the others' faded over the grey photo.
+SELECTED = 6
+FADED = 15
+
+
+def _person(centre: float, score: float) -> dict:
+    """A standing person around x = centre, as the server lists one in `people`."""
+    keypoints = [
+        {"name": name.lower().replace(" ", "_"), "x": centre + (x - 320) * 0.4, "y": y, "score": 0.95}
+        for name, (x, y) in zip(COCO_NAMES, POSE, strict=True)
+    ]
+    box = {"x": centre - 70.0, "y": 35.0, "width": 140.0, "height": 380.0}
+    return {"score": score, "box": box, "keypoints": keypoints}
+
+
+def _answer(people: list | None = None, **top: object) -> dict:
+    """A 200 answer: top-level fields from the best person, plus `people` unless None (an older server)."""
+    best = _person(PERSON_CENTRES[0], 0.97)
+    document = {
+        "model": {"name": "blazepose-full", "family": "blazepose", "version": "test"},
+        "image": {"width": 640, "height": 425},
+        "person_detected": True,
+        "score": best["score"],
+        "keypoints": best["keypoints"],
+        "timing": {"decode_ms": 1.0, "inference_ms": 12.5, "total_ms": 14.0},
+        **top,
+    }
+    if people is not None:
+        document["people"] = people
+    return document
+
+
+THREE_PEOPLE = [
+    _person(centre, score) for centre, score in zip(PERSON_CENTRES, (0.97, 0.87, 0.62), strict=True)
+]
+
+
+@pytest.fixture
+def grey_photo(tmp_path: Path) -> Path:
+    """A flat grey 640 x 425 photo: whatever colour a pixel has on the canvas, the drawing gave it."""
+    path = tmp_path / "grey.jpg"
+    path.write_bytes(_jpeg(Image.new("RGB", (640, 425), (128, 128, 128)), quality=95))
+    return path
+
+
+def _canvas_colours(page: Page, points: list[tuple[float, float]]) -> list[tuple[int, int, int]]:
+    """RGB of the pose canvas at each point given in pixels of the (640 px wide) answer's image."""
+    return [
+        tuple(colour)
+        for colour in page.evaluate(
+            """({points, selector}) => {
+                const canvas = document.querySelector(selector);
+                const scale = canvas.width / 640;
+                const context = canvas.getContext("2d");
+                return points.map(([x, y]) => Array.from(
+                    context.getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data.slice(0, 3)));
+            }""",
+            {"points": points, "selector": CANVAS},
+        )
+    ]
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _distance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5
+
+
+def _hips(people: list[dict]) -> list[tuple[float, float]]:
+    return [(person["keypoints"][LEFT_HIP]["x"], person["keypoints"][LEFT_HIP]["y"]) for person in people]
+
+
+def _show(page: Page, photo: Path, document: dict) -> None:
+    page.route("**/predict", _fulfil_json(200, document))
+    page.set_input_files("[data-testid=image-input]", photo)
+    expect(page.locator(STATUS)).to_have_attribute("data-state", re.compile("^(ok|warn)$"))
+
+
+def test_every_person_is_drawn_in_a_colour_of_their_own(page: Page, grey_photo: Path):
+    _show(page, grey_photo, _answer(THREE_PEOPLE))
+    buttons = page.locator(f"{PEOPLE_LIST} button")
+    expect(buttons).to_have_text(["Person 1 (0.97)", "Person 2 (0.87)", "Person 3 (0.62)"])
+    assert [buttons.nth(i).get_attribute("aria-pressed") for i in range(3)] == ["true", "false", "false"]
+    expect(page.locator(STATUS)).to_contain_text("3 people found. Person 1 (0.97): 17 of 17 keypoints")
+    colours = [_hex(buttons.nth(i).get_attribute("data-color")) for i in range(3)]
+    assert len(set(colours)) == 3
+    drawn = _canvas_colours(page, _hips(THREE_PEOPLE))
+    for person, pixel in enumerate(drawn):  # each joint is nearest its own person's colour
+        nearest = min(range(3), key=lambda other, pixel=pixel: _distance(pixel, colours[other]))
+        assert nearest == person, (drawn, colours)
+    assert _distance(drawn[0], colours[0]) <= SELECTED  # the selected person at full strength
+    assert all(
+        _distance(pixel, colours[i]) >= FADED for i, pixel in enumerate(drawn) if i
+    )  # the others faded
+    # The keypoint table is the selected (best) person's.
+    expect(page.locator(ROWS)).to_have_count(17)
+    expect(page.locator(ROWS).nth(0).locator("td").nth(0)).to_have_text(
+        f"{THREE_PEOPLE[0]['keypoints'][0]['x']:.1f}"
+    )
+    expect(page.get_by_test_id("keypoint-person")).to_have_text(" · Person 1")
+
+
+def test_clicking_a_person_or_using_the_keyboard_selects_them(page: Page, grey_photo: Path):
+    _show(page, grey_photo, _answer(THREE_PEOPLE))
+    buttons = page.locator(f"{PEOPLE_LIST} button")
+    colours = [_hex(buttons.nth(i).get_attribute("data-color")) for i in range(3)]
+    hips = _hips(THREE_PEOPLE)
+    before = _canvas_colours(page, hips)
+
+    def assert_selected(index: int) -> None:
+        pressed = ["true" if i == index else "false" for i in range(3)]
+        for i in range(3):
+            expect(buttons.nth(i)).to_have_attribute("aria-pressed", pressed[i])
+        nose_x = THREE_PEOPLE[index]["keypoints"][0]["x"]
+        expect(page.locator(ROWS).nth(0).locator("td").nth(0)).to_have_text(f"{nose_x:.1f}")
+        expect(page.get_by_test_id("keypoint-person")).to_have_text(f" · Person {index + 1}")
+        expect(page.locator(STATUS)).to_contain_text(f"Person {index + 1} (")
+        drawn = _canvas_colours(page, hips)
+        assert _distance(drawn[index], colours[index]) <= SELECTED, drawn
+        assert all(_distance(drawn[i], colours[i]) >= FADED for i in range(3) if i != index), drawn
+
+    # A click on person 3's hip, in page coordinates: the canvas shows the 640 px image scaled.
+    frame = page.locator(CANVAS).bounding_box()
+    scale = frame["width"] / 640
+    page.mouse.click(frame["x"] + hips[2][0] * scale, frame["y"] + hips[2][1] * scale)
+    assert_selected(2)
+    assert _canvas_colours(page, hips)[0] != before[0]  # person 1 faded when no longer selected
+    # A click inside person 2's box but away from the skeleton selects them too; one on no one changes nothing.
+    box = THREE_PEOPLE[1]["box"]
+    page.mouse.click(frame["x"] + (box["x"] + 8) * scale, frame["y"] + (box["y"] + box["height"] - 8) * scale)
+    assert_selected(1)
+    page.mouse.click(frame["x"] + 215 * scale, frame["y"] + 20 * scale)
+    assert_selected(1)
+
+    # Keyboard: Tab reaches the person buttons; Space presses one; the arrow keys move the selection.
+    page.locator("body").focus()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement?.dataset?.person !== undefined"):
+            break
+    expect(buttons.nth(0)).to_be_focused()
+    page.keyboard.press("Space")
+    assert_selected(0)
+    page.keyboard.press("ArrowLeft")
+    assert_selected(2)
+    expect(buttons.nth(2)).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    assert_selected(0)
+
+
+def test_an_answer_without_people_draws_exactly_as_one_listing_its_best_person(page: Page, grey_photo: Path):
+    """Servers before `people` answered with the top-level fields only: one person, drawn as always."""
+    _show(page, grey_photo, _answer(None))
+    expect(page.locator(STATUS)).to_have_text("Person found (score 0.97): 17 of 17 keypoints are confident.")
+    expect(page.locator(ROWS)).to_have_count(17)
+    expect(page.locator(PEOPLE_LIST)).to_be_hidden()
+    expect(page.get_by_text("left side")).to_be_visible()
+    expect(page.get_by_text("selected person: bold, boxed")).to_be_hidden()
+    old = page.locator(CANVAS).evaluate("canvas => canvas.toDataURL()")
+    _show(page, grey_photo, _answer([THREE_PEOPLE[0]]))
+    expect(page.locator(STATUS)).to_have_text("Person found (score 0.97): 17 of 17 keypoints are confident.")
+    expect(page.locator(PEOPLE_LIST)).to_be_hidden()
+    assert page.locator(CANVAS).evaluate("canvas => canvas.toDataURL()") == old
+
+
+@pytest.mark.parametrize(
+    ("people", "top", "buttons", "rows", "status"),
+    [
+        (  # entries that are not objects are skipped; odd fields of an object are dropped one by one
+            [
+                None,
+                3,
+                "x",
+                [],
+                {
+                    "score": "high",
+                    "box": {"x": "a"},
+                    "keypoints": [None, {"x": "1"}, 5, {"name": "nose", "x": 100.0, "y": 90.0, "score": 0.9}],
+                },
+                THREE_PEOPLE[1],
+            ],
+            {},
+            ["Person 1", "Person 2 (0.87)"],
+            1,
+            "2 people found. Person 1: 1 of 1 keypoints",
+        ),
+        ("two people", {}, [], 17, "Person found (score 0.97)"),  # not a list: the top-level person
+        ([None, 7], {}, [], 17, "Person found (score 0.97)"),  # no object in it: likewise
+        ([], {"person_detected": False}, [], 0, "No person found"),
+        (
+            [{"keypoints": "none", "box": {"x": 1, "y": 2, "width": -5, "height": 9}}, {"keypoints": {}}],
+            {"image": {"width": "wide"}},  # the photo's own size then
+            ["Person 1", "Person 2"],
+            0,
+            "2 people found. Person 1: 0 of 0 keypoints",
+        ),
+    ],
+)
+def test_malformed_people_are_skipped_without_breaking_the_page(
+    page: Page, grey_photo: Path, people, top: dict, buttons: list[str], rows: int, status: str
+):
+    _show(page, grey_photo, _answer(people, **top))
+    expect(page.locator(STATUS)).to_contain_text(status)
+    expect(page.locator(f"{PEOPLE_LIST} button")).to_have_text(buttons)
+    expect(page.locator(ROWS)).to_have_count(rows)
+    if len(buttons) > 1:  # every person can still be selected
+        page.locator(f"{PEOPLE_LIST} button").nth(1).click()
+        expect(page.get_by_test_id("keypoint-person")).to_have_text(" · Person 2")
+    # The page fixture fails the test on any script error.
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport"),
+    [("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1366, "height": 900})],
+)
+def test_several_people_fit_the_screen(
+    browser: Browser, stack: str, grey_photo: Path, tmp_path: Path, name: str, viewport: dict
+):
+    """The person buttons wrap rather than scroll sideways; screenshots into $WEBAPP_SHOTS_DIR when set."""
+    context = browser.new_context(viewport=viewport, device_scale_factor=2 if name == "phone" else 1)
+    try:
+        page = context.new_page()
+        page.goto(f"{stack}/")
+        _show(page, grey_photo, _answer([*THREE_PEOPLE, _person(420, 0.41), _person(220, 0.33)]))
+        buttons = page.locator(f"{PEOPLE_LIST} button")
+        expect(buttons).to_have_count(5)
+        buttons.nth(1).click()
+        expect(page.get_by_test_id("keypoint-person")).to_have_text(" · Person 2")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        for index in range(5):
+            box = buttons.nth(index).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] and box["height"] >= 44
+        shots = Path(os.environ.get("WEBAPP_SHOTS_DIR") or tmp_path)
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=shots / f"people-{name}.png", full_page=True)
+    finally:
+        context.close()

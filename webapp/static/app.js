@@ -1,7 +1,8 @@
-// The page: pick, drop, paste or snap a photo -> shrink it -> POST it -> draw the pose and list it.
+// The page: pick, drop, paste or snap a photo -> shrink it -> POST it -> draw every pose, list the selected one.
 
 import { ApiError, predict } from "./api.js";
-import { LOW_SCORE, drawPhoto, drawSkeleton, prettyName } from "./pose.js";
+import { boxOf, peopleOf, personAt, personColor } from "./people.js";
+import { LIMBS, LOW_SCORE, drawPersonTag, drawPhoto, drawSkeleton, prettyName } from "./pose.js";
 import { PhotoError, decodePhoto, looksLikeImage, shrinkToJpeg, sizeOf } from "./photo.js";
 
 const $ = (id) => document.getElementById(id);
@@ -25,11 +26,17 @@ const ui = {
   kpBody: $("kp-body"),
   kpCount: $("kp-count"),
   kpEmpty: $("kp-empty"),
+  kpPerson: $("kp-person"),
+  peopleList: $("people-list"),
 };
 const apiUrl = document.body.dataset.apiUrl || "/predict";
+const TAP_REACH_PX = 24; // how far (CSS pixels) from a skeleton a click or tap still selects it
 
 let current = null; // the AbortController of the photo being analysed
 let cameraStream = null;
+// The answer on screen: its people, the selected one, the image size their pixels refer to, and the
+// photo alone (a canvas) to redraw them over when the selection changes. Null when nobody is shown.
+let shown = null;
 
 // ------------------------------------------------------------------ status and results
 
@@ -55,6 +62,12 @@ function formatBytes(bytes) {
 }
 
 function clearResults() {
+  shown = null;
+  ui.peopleList.replaceChildren();
+  ui.peopleList.hidden = true;
+  ui.kpPerson.textContent = "";
+  delete ui.results.dataset.people;
+  delete ui.canvas.dataset.selected;
   ui.kpBody.replaceChildren();
   ui.kpCount.textContent = "";
   ui.kpEmpty.hidden = false;
@@ -72,7 +85,7 @@ function showTimings(result, roundTripMs) {
 }
 
 function showKeypoints(keypoints) {
-  const rows = keypoints.map((point) => {
+  const rows = keypoints.filter(Boolean).map((point) => {
     const row = document.createElement("tr");
     const low = point.score < LOW_SCORE;
     if (low) row.classList.add("is-low");
@@ -107,9 +120,115 @@ function showKeypoints(keypoints) {
     return row;
   });
   ui.kpBody.replaceChildren(...rows);
-  const confident = keypoints.filter((point) => point.score >= LOW_SCORE).length;
-  ui.kpCount.textContent = `${confident} of ${keypoints.length} confident`;
-  ui.kpEmpty.hidden = true;
+  ui.kpCount.textContent = `${confidentCount(keypoints)} of ${rows.length} confident`;
+  ui.kpEmpty.hidden = rows.length > 0;
+  ui.kpEmpty.textContent = "No usable keypoints for this person.";
+}
+
+function confidentCount(keypoints) {
+  return keypoints.filter((point) => point && point.score >= LOW_SCORE).length;
+}
+
+// ------------------------------------------------------------------ several people
+
+const personName = (index) => `Person ${index + 1}`;
+const scoreText = (someone) => (someone.score === null ? "" : ` (${someone.score.toFixed(2)})`);
+
+function showPeople(people, image) {
+  const photo = document.createElement("canvas"); // the photo alone, to redraw the skeletons over
+  photo.width = ui.canvas.width;
+  photo.height = ui.canvas.height;
+  photo.getContext("2d").drawImage(ui.canvas, 0, 0);
+  shown = { people, image, photo, selected: 0 };
+  ui.results.dataset.people = people.length > 1 ? "several" : "one";
+  const buttons = people.length < 2 ? [] : people.map((someone, index) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "person-button";
+    button.dataset.person = String(index);
+    button.dataset.color = personColor(index);
+    button.style.setProperty("--person-color", personColor(index));
+    const swatch = document.createElement("i");
+    swatch.className = "person-swatch";
+    swatch.setAttribute("aria-hidden", "true");
+    button.append(swatch, `${personName(index)}${scoreText(someone)}`);
+    return button;
+  });
+  ui.peopleList.replaceChildren(...buttons); // one person: nobody else to choose
+  ui.peopleList.hidden = buttons.length === 0;
+  selectPerson(0);
+}
+
+function selectPerson(index) {
+  if (!shown || index < 0 || index >= shown.people.length) return;
+  shown.selected = index;
+  const { people, image, photo } = shown;
+  const several = people.length > 1;
+  drawPhoto(ui.canvas, photo);
+  const order = [...people.keys()].filter((other) => other !== index).concat(index); // selected on top
+  for (const other of order) {
+    const emphasis = !several ? "only" : other === index ? "selected" : "dimmed";
+    const color = several ? personColor(other) : null;
+    drawSkeleton(ui.canvas, people[other].keypoints, image.width, image.height, { color, emphasis });
+  }
+  for (const other of several ? order : []) {
+    const box = boxOf(people[other]);
+    if (!box) continue;
+    const tag = { color: personColor(other), label: String(other + 1), selected: other === index };
+    drawPersonTag(ui.canvas, box, image.width, image.height, tag);
+  }
+  for (const button of ui.peopleList.children) {
+    button.setAttribute("aria-pressed", String(button.dataset.person === String(index)));
+  }
+  ui.canvas.dataset.selected = String(index);
+  const someone = people[index];
+  showKeypoints(someone.keypoints);
+  ui.kpPerson.textContent = several ? ` · ${personName(index)}` : "";
+  const drawn = someone.keypoints.filter(Boolean).length;
+  const confident = confidentCount(someone.keypoints);
+  if (several) {
+    ui.canvas.setAttribute("aria-label",
+      `Your photo with ${people.length} detected skeletons; ${personName(index)} is highlighted`);
+    setStatus("ok", `${people.length} people found. ${personName(index)}${scoreText(someone)}: `
+      + `${confident} of ${drawn} keypoints are confident. Click a person, or use the buttons, to see theirs.`);
+  } else {
+    ui.canvas.setAttribute("aria-label", `Your photo with the detected skeleton: ${drawn} keypoints`);
+    const score = someone.score === null ? "" : ` (score ${someone.score.toFixed(2)})`;
+    setStatus("ok", `Person found${score}: ${confident} of ${drawn} keypoints are confident.`);
+  }
+}
+
+ui.peopleList.addEventListener("click", (event) => {
+  const button = event.target.closest?.("button[data-person]");
+  if (button) selectPerson(Number(button.dataset.person));
+});
+
+ui.peopleList.addEventListener("keydown", (event) => {
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  if (!step || !shown) return;
+  event.preventDefault();
+  const count = shown.people.length;
+  const index = (shown.selected + step + count) % count;
+  selectPerson(index);
+  ui.peopleList.children[index]?.focus();
+});
+
+ui.canvas.addEventListener("click", (event) => {
+  if (!shown || shown.people.length < 2) return;
+  const frame = ui.canvas.getBoundingClientRect();
+  if (!frame.width || !frame.height) return;
+  const scale = shown.image.width / frame.width;
+  const x = (event.clientX - frame.left) * scale;
+  const y = (event.clientY - frame.top) * (shown.image.height / frame.height);
+  const index = personAt(shown.people, x, y, LIMBS, TAP_REACH_PX * scale);
+  if (index >= 0) selectPerson(index);
+});
+
+/** The size the answer's pixels refer to: its `image`, else the photo as uploaded. */
+function imageSizeOf(result, upload) {
+  const { width, height } = result.image || {};
+  const usable = [width, height].every((side) => typeof side === "number" && Number.isFinite(side) && side > 0);
+  return usable ? { width, height } : { width: upload.width, height: upload.height };
 }
 
 // ------------------------------------------------------------------ the flow
@@ -177,18 +296,14 @@ async function analyse(blob, label) {
     ui.modelMeta.textContent = `Model ${result.model.name}${version}`;
   }
 
-  if (!result.person_detected) {
+  const people = peopleOf(result);
+  if (!people.length) {
     ui.canvas.setAttribute("aria-label", "Your photo: no person found");
     ui.kpEmpty.textContent = "No person, so no keypoints.";
     setStatus("warn", "No person found in this photo. Try one where a person is clearly visible, ideally full length.");
     return;
   }
-  drawSkeleton(ui.canvas, result.keypoints, result.image.width, result.image.height);
-  ui.canvas.setAttribute("aria-label", `Your photo with the detected skeleton: ${result.keypoints.length} keypoints`);
-  showKeypoints(result.keypoints);
-  const confident = result.keypoints.filter((point) => point.score >= LOW_SCORE).length;
-  const score = typeof result.score === "number" ? ` (score ${result.score.toFixed(2)})` : "";
-  setStatus("ok", `Person found${score}: ${confident} of ${result.keypoints.length} keypoints are confident.`);
+  showPeople(people, imageSizeOf(result, upload));
 }
 
 function fail(message, keepPhoto = false) {

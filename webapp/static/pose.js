@@ -1,4 +1,4 @@
-// Drawing a COCO-17 pose over a photo on a canvas. No DOM lookups here: the caller passes the canvas.
+// Drawing COCO-17 poses over a photo on a canvas. No DOM lookups here: the caller passes the canvas.
 
 export const COCO_KEYPOINTS = [
   "nose", "left_eye", "right_eye", "left_ear", "right_ear",
@@ -57,15 +57,33 @@ export function drawPhoto(canvas, source) {
   return context;
 }
 
-export function drawSkeleton(canvas, keypoints, imageWidth, imageHeight) {
+// How one person is drawn among several: the selected one thicker and opaque, the others dimmed.
+const EMPHASIS = {
+  only: { width: 1, alpha: 1 }, // the only person: coloured by side, as a single pose always was
+  selected: { width: 1.5, alpha: 1 },
+  dimmed: { width: 0.8, alpha: 0.5 },
+};
+
+function lineWidthFor(canvas) {
+  return Math.max(2, Math.round(Math.max(canvas.width, canvas.height) / 200));
+}
+
+/**
+ * Draw one person's keypoints (null entries are skipped). `color`: one colour for the whole person
+ * (when several are shown), else left/right/centre colours; `emphasis`: "only", "selected" or "dimmed".
+ */
+export function drawSkeleton(canvas, keypoints, imageWidth, imageHeight, { color = null, emphasis = "only" } = {}) {
   const context = canvas.getContext("2d");
   const sx = canvas.width / imageWidth;
   const sy = canvas.height / imageHeight;
-  const points = keypoints.map((point) => ({ x: point.x * sx, y: point.y * sy, score: point.score }));
-  const line = Math.max(2, Math.round(Math.max(canvas.width, canvas.height) / 200));
+  const points = keypoints.map((point) => point && { x: point.x * sx, y: point.y * sy, score: point.score });
+  const style = EMPHASIS[emphasis] || EMPHASIS.only;
+  const line = lineWidthFor(canvas) * style.width;
   const radius = Math.max(3.5, line * 1.6);
+  const colorOf = (side) => color || COLORS[side];
 
   context.save();
+  context.globalAlpha = style.alpha;
   context.lineCap = "round";
   context.lineJoin = "round";
 
@@ -82,7 +100,7 @@ export function drawSkeleton(canvas, keypoints, imageWidth, imageHeight) {
       strokeLine(context, from, to, Math.max(1.5, line * 0.6), COLORS.low, [line * 2, line * 2]);
     } else {
       strokeLine(context, p, q, line + 2.5, COLORS.outline, []);
-      strokeLine(context, p, q, line, COLORS[limbSide(a, b)], []);
+      strokeLine(context, p, q, line, colorOf(limbSide(a, b)), []);
     }
   }
 
@@ -100,7 +118,7 @@ export function drawSkeleton(canvas, keypoints, imageWidth, imageHeight) {
       context.strokeStyle = COLORS.low;
       context.stroke();
     } else {
-      context.fillStyle = COLORS[sideOf(index)];
+      context.fillStyle = colorOf(sideOf(index));
       context.fill();
       context.lineWidth = Math.max(1.5, line * 0.6);
       context.strokeStyle = "#ffffff";
@@ -108,6 +126,55 @@ export function drawSkeleton(canvas, keypoints, imageWidth, imageHeight) {
     }
   });
   context.restore();
+}
+
+/**
+ * Label a person on the photo with `label` (e.g. "2") at the top-left of `box` (image pixels); the
+ * selected person's box is drawn too, dashed. Text is black or white, whichever reads on `color`.
+ */
+export function drawPersonTag(canvas, box, imageWidth, imageHeight, { color, label, selected }) {
+  const context = canvas.getContext("2d");
+  const sx = canvas.width / imageWidth;
+  const sy = canvas.height / imageHeight;
+  const line = lineWidthFor(canvas);
+  const x = box.x * sx;
+  const y = box.y * sy;
+  context.save();
+  if (selected) {
+    context.setLineDash([line * 3, line * 2]);
+    context.lineWidth = line + 2;
+    context.strokeStyle = COLORS.outline;
+    context.strokeRect(x, y, box.width * sx, box.height * sy);
+    context.lineWidth = line;
+    context.strokeStyle = color;
+    context.strokeRect(x, y, box.width * sx, box.height * sy);
+    context.setLineDash([]);
+  }
+  const size = Math.max(12, line * (selected ? 7 : 5.5));
+  context.font = `700 ${size}px system-ui, sans-serif`;
+  const padding = size * 0.35;
+  const width = context.measureText(label).width + 2 * padding;
+  const height = size + padding;
+  const left = Math.min(Math.max(0, x), canvas.width - width);
+  const top = Math.min(Math.max(0, y - height), canvas.height - height);
+  context.globalAlpha = selected ? 1 : 0.8;
+  context.fillStyle = color;
+  context.fillRect(left, top, width, height);
+  context.lineWidth = selected ? 3 : 1.5;
+  context.strokeStyle = selected ? "#ffffff" : COLORS.outline;
+  context.strokeRect(left, top, width, height);
+  context.fillStyle = readableOn(color);
+  context.textBaseline = "middle";
+  context.fillText(label, left + padding, top + height / 2);
+  context.restore();
+}
+
+/** "#000000" or "#ffffff", whichever contrasts more with a "#rrggbb" colour (WCAG luminance). */
+export function readableOn(color) {
+  const channels = [1, 3, 5].map((at) => parseInt(color.slice(at, at + 2), 16) / 255);
+  const [r, g, b] = channels.map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? "#000000" : "#ffffff";
 }
 
 function shorten(p, q, by) {
