@@ -141,52 +141,41 @@ function showPeople(people, image) {
   photo.getContext("2d").drawImage(ui.canvas, 0, 0);
   shown = { people, image, photo, selected: 0 };
   ui.results.dataset.people = people.length > 1 ? "several" : "one";
-  const buttons = people.length < 2 ? [] : people.map((someone, index) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "person-button";
-    button.dataset.person = String(index);
-    button.dataset.color = personColor(index);
-    button.style.setProperty("--person-color", personColor(index));
-    const swatch = document.createElement("i");
-    swatch.className = "person-swatch";
-    swatch.setAttribute("aria-hidden", "true");
-    button.append(swatch, `${personName(index)}${scoreText(someone)}`);
-    return button;
-  });
-  ui.peopleList.replaceChildren(...buttons); // one person: nobody else to choose
+  const buttons = people.length > 1 ? people.map(personButton) : []; // one person: nobody else to choose
+  ui.peopleList.replaceChildren(...buttons);
   ui.peopleList.hidden = buttons.length === 0;
   selectPerson(0);
+}
+
+function personButton(someone, index) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "person-button";
+  button.dataset.person = String(index);
+  button.dataset.color = personColor(index);
+  button.style.setProperty("--person-color", personColor(index));
+  const swatch = document.createElement("i");
+  swatch.className = "person-swatch";
+  swatch.setAttribute("aria-hidden", "true");
+  button.append(swatch, `${personName(index)}${scoreText(someone)}`);
+  return button;
 }
 
 function selectPerson(index) {
   if (!shown || index < 0 || index >= shown.people.length) return;
   shown.selected = index;
-  const { people, image, photo } = shown;
-  const several = people.length > 1;
-  drawPhoto(ui.canvas, photo);
-  const order = [...people.keys()].filter((other) => other !== index).concat(index); // selected on top
-  for (const other of order) {
-    const emphasis = !several ? "only" : other === index ? "selected" : "dimmed";
-    const color = several ? personColor(other) : null;
-    drawSkeleton(ui.canvas, people[other].keypoints, image.width, image.height, { color, emphasis });
-  }
-  for (const other of several ? order : []) {
-    const box = boxOf(people[other]);
-    if (!box) continue;
-    const tag = { color: personColor(other), label: String(other + 1), selected: other === index };
-    drawPersonTag(ui.canvas, box, image.width, image.height, tag);
-  }
+  drawPeople(shown);
   for (const button of ui.peopleList.children) {
     button.setAttribute("aria-pressed", String(button.dataset.person === String(index)));
   }
   ui.canvas.dataset.selected = String(index);
+  const { people } = shown;
   const someone = people[index];
   showKeypoints(someone.keypoints);
-  ui.kpPerson.textContent = several ? ` · ${personName(index)}` : "";
+  ui.kpPerson.textContent = people.length > 1 ? ` · ${personName(index)}` : "";
   const drawn = someone.keypoints.filter(Boolean).length;
   const confident = confidentCount(someone.keypoints);
-  if (several) {
+  if (people.length > 1) {
     ui.canvas.setAttribute("aria-label",
       `Your photo with ${people.length} detected skeletons; ${personName(index)} is highlighted`);
     setStatus("ok", `${people.length} people found. ${personName(index)}${scoreText(someone)}: `
@@ -196,6 +185,35 @@ function selectPerson(index) {
     const score = someone.score === null ? "" : ` (score ${someone.score.toFixed(2)})`;
     setStatus("ok", `Person found${score}: ${confident} of ${drawn} keypoints are confident.`);
   }
+}
+
+/** The photo, then every skeleton: the selected one last (on top), then the numbered tags. */
+function drawPeople({ people, image, photo, selected }) {
+  drawPhoto(ui.canvas, photo);
+  if (people.length === 1) {
+    drawSkeleton(ui.canvas, people[0].keypoints, image.width, image.height); // as a single pose always was
+    return;
+  }
+  const order = [...people.keys()].filter((other) => other !== selected).concat(selected);
+  for (const other of order) {
+    const style = { color: personColor(other), emphasis: other === selected ? "selected" : "dimmed" };
+    drawSkeleton(ui.canvas, people[other].keypoints, image.width, image.height, style);
+  }
+  for (const other of order) {
+    const box = boxOf(people[other]);
+    const tag = { color: personColor(other), label: String(other + 1), selected: other === selected };
+    if (box) drawPersonTag(ui.canvas, box, image.width, image.height, tag);
+  }
+}
+
+/** Where a click lands in the answer's image pixels: the canvas keeps its aspect (object-fit: contain). */
+function imagePointOf(event, image) {
+  const frame = ui.canvas.getBoundingClientRect();
+  const scale = Math.min(frame.width / image.width, frame.height / image.height);
+  if (!(scale > 0)) return null;
+  const left = frame.left + (frame.width - image.width * scale) / 2;
+  const top = frame.top + (frame.height - image.height * scale) / 2;
+  return { x: (event.clientX - left) / scale, y: (event.clientY - top) / scale, perPixel: 1 / scale };
 }
 
 ui.peopleList.addEventListener("click", (event) => {
@@ -215,12 +233,9 @@ ui.peopleList.addEventListener("keydown", (event) => {
 
 ui.canvas.addEventListener("click", (event) => {
   if (!shown || shown.people.length < 2) return;
-  const frame = ui.canvas.getBoundingClientRect();
-  if (!frame.width || !frame.height) return;
-  const scale = shown.image.width / frame.width;
-  const x = (event.clientX - frame.left) * scale;
-  const y = (event.clientY - frame.top) * (shown.image.height / frame.height);
-  const index = personAt(shown.people, x, y, LIMBS, TAP_REACH_PX * scale);
+  const point = imagePointOf(event, shown.image);
+  if (!point) return;
+  const index = personAt(shown.people, point.x, point.y, LIMBS, TAP_REACH_PX * point.perPixel);
   if (index >= 0) selectPerson(index);
 });
 
