@@ -1,104 +1,28 @@
 """Desired state of the public side: the HTTP API and its Lambda (the web page: web_state.py).
 
-Like state.py, each resource is a frozen dataclass that the AWS layer reads back into the same
-type; fields AWS assigns (ids) or that only the upload needs (bytes, paths) are not compared.
+Each resource is a frozen dataclass of its kind's module in deployment/resources/; what only this
+run can learn (the new API's id in the invoke permission, the page's origin in CORS) is a placeholder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from deployment.config import Config
 from deployment.lambda_package import HANDLER, code_sha256, handler_zip
 from deployment.naming import Names
 from deployment.policies import LAMBDA, canonical, function_policy
-from deployment.roles import Role, boundary_arn
+from deployment.resources.distribution import WEB_ORIGIN
+from deployment.resources.function import Function
+from deployment.resources.http_api import API_ID, Cors, HttpApi, Integration, Route, Stage
+from deployment.resources.lambda_permission import Permission
+from deployment.resources.log_group import LogGroup
+from deployment.resources.placeholders import Template
+from deployment.resources.role import Role, boundary_arn
 
 RUNTIME = "python3.12"
 FUNCTION_TIMEOUT_SECONDS = 29  # an HTTP API gives its integration 30 s
 FUNCTION_MEMORY_MB = 256
-INTEGRATION_TIMEOUT_MS = 29000
-ROUTE_KEY = "POST /predict"
-STAGE = "$default"
-PERMISSION_STATEMENT = "invoke-from-http-api"
-CORS_MAX_AGE_SECONDS = 3600  # browsers cache the preflight answer this long (Chrome caps it at 2 h)
-
-
-@dataclass(frozen=True)
-class LogGroup:
-    name: str
-    retention_days: int
-
-
-@dataclass(frozen=True)
-class Function:
-    name: str
-    role_arn: str
-    runtime: str
-    handler: str
-    timeout_seconds: int
-    memory_mb: int
-    environment: tuple[tuple[str, str], ...]
-    code_sha256: str  # base64 SHA-256 of the zip, as Lambda reports it
-    zip_file: bytes = field(default=b"", compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Cors:
-    allow_origins: tuple[str, ...]
-    allow_methods: tuple[str, ...] = ("OPTIONS", "POST")
-    allow_headers: tuple[str, ...] = ("content-type",)
-    max_age_seconds: int = CORS_MAX_AGE_SECONDS
-    # The web page's HTTPS origin is still to be added: its CloudFront domain is known once the
-    # distribution exists (web_plan.with_page_origin), or once the executor has created it.
-    page_origin_pending: bool = False
-
-
-@dataclass(frozen=True)
-class HttpApi:
-    name: str
-    cors: Cors | None  # None: no browser origin may call it
-    api_id: str = field(default="", compare=False)  # assigned by API Gateway
-    endpoint: str = field(default="", compare=False)  # https://{api id}.execute-api.{region}.amazonaws.com
-
-    @property
-    def predict_url(self) -> str:
-        return f"{self.endpoint}/predict"
-
-
-@dataclass(frozen=True)
-class Integration:
-    function_arn: str
-    payload_format_version: str = "2.0"
-    timeout_ms: int = INTEGRATION_TIMEOUT_MS
-    api_id: str = field(default="", compare=False)
-    integration_id: str = field(default="", compare=False)
-
-
-@dataclass(frozen=True)
-class Route:
-    route_key: str = ROUTE_KEY
-    integration_id: str = field(default="", compare=False)  # "": the integration for our function
-    api_id: str = field(default="", compare=False)
-    route_id: str = field(default="", compare=False)
-
-
-@dataclass(frozen=True)
-class Stage:
-    throttle_rate_limit: float
-    throttle_burst_limit: int
-    name: str = STAGE
-    auto_deploy: bool = True
-    api_id: str = field(default="", compare=False)
-
-
-@dataclass(frozen=True)
-class Permission:
-    """API Gateway may invoke the function, from this API's `POST /predict` only."""
-
-    function_name: str
-    source_arn: str  # needs the API's id; "" until it exists
-    statement_id: str = PERMISSION_STATEMENT
 
 
 @dataclass(frozen=True)
@@ -149,7 +73,7 @@ def api_state(config: Config, names: Names) -> ApiState | None:
         integration=Integration(names.function_arn),
         route=Route(),
         stage=Stage(float(config.api.throttle_rate_limit), config.api.throttle_burst_limit),
-        permission=Permission(names.function, source_arn=""),
+        permission=Permission(names.function, Template.of(names.api_source_arn("{api_id}"), api_id=API_ID)),
     )
 
 
@@ -158,4 +82,5 @@ def _cors(config: Config) -> Cors | None:
     origins = tuple(sorted(set(config.api.extra_allowed_origins)))
     if not (origins or config.webapp.enabled):
         return None  # no browser origin may call it
-    return Cors(origins, page_origin_pending=config.webapp.enabled)
+    # The page's HTTPS origin: its CloudFront domain is known once the distribution exists.
+    return Cors((*origins, WEB_ORIGIN) if config.webapp.enabled else origins)

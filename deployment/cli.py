@@ -16,15 +16,13 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deployment.config import Config, load_config
+from deployment.deployer import Deployer, Images
 from deployment.errors import ConfigError, DeploymentError
 from deployment.github_outputs import summary_cell, write_outputs
-from deployment.naming import Names
-from deployment.planner import Action, plan, plan_destroy
+from deployment.resources.base import Action
 from monitoring.contract import REPORT_FILE
 
 log = logging.getLogger(__name__)
-DIGEST_PINNED = re.compile(r"^\S+@sha256:[0-9a-f]{64}$")
-ARTIFACT_CACHE = Path(".cache/artifacts")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,47 +63,34 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
 
 
 def _plan(args: argparse.Namespace, config: Config) -> int:
-    aws, actions, desired = _prepare(args, config)
-    _show(actions, as_json=args.json)
-    _publish_outputs(_outputs(config, desired.names, aws), actions)
+    deployer = Deployer(config)
+    planned = deployer.plan(_images(args), _artifact(args))
+    _show(planned.actions, as_json=args.json)
+    _publish_outputs(deployer.outputs(), planned.actions)
     return 0
 
 
 def _deploy(args: argparse.Namespace, config: Config) -> int:
-    from deployment.executor import Executor
-
-    aws, actions, desired = _prepare(args, config)
-    _show(actions, as_json=False)
+    deployer = Deployer(config)
+    planned = deployer.plan(_images(args), _artifact(args))
+    _show(planned.actions, as_json=False)
     try:
-        Executor(aws, desired.tags).run(actions)
+        deployer.apply(planned)
     except (DeploymentError, ClientError, BotoCoreError):
-        _publish_billed(config, desired.names, aws)
+        write_outputs({"billed": deployer.billed()})
         raise
-    outputs = _outputs(config, desired.names, aws)
-    _publish_outputs(outputs, actions)
+    outputs = deployer.outputs()
+    _publish_outputs(outputs, planned.actions)
     for key, value in outputs.items():
         print(f"{key}={value}")
     return 0
 
 
 def _destroy(args: argparse.Namespace, config: Config) -> int:
-    from deployment.aws.remote import Lookup, read_remote_state
-    from deployment.executor import Executor
-    from deployment.web_state import web_bucket_name
-
-    aws, names = _connect(config)
-    bucket = names.bucket(config.s3.bucket)
-    lookup = Lookup(
-        names,
-        bucket,
-        config.endpoint.variant_name,
-        monitoring=config.monitoring.enabled,
-        web_bucket=web_bucket_name(config, names),
-        destroying=True,
-    )
-    actions = plan_destroy(names, read_remote_state(aws, lookup))
+    deployer = Deployer(config)
+    actions = deployer.plan_destroy()
     _show(actions, as_json=False)
-    Executor(aws, ()).run(actions)
+    deployer.destroy(actions)
     print(f"destroyed {config.prefix}: {len(actions)} resources removed")
     return 0
 
@@ -142,7 +127,8 @@ def _iam_policy(args: argparse.Namespace, config: Config) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
-    aws, names = _connect(config)
+    deployer = Deployer(config)
+    aws, names = deployer.connect()
     endpoint = aws.sagemaker.describe_endpoint(names.endpoint)
     print(
         f"endpoint {names.endpoint}: {endpoint.status + ' on ' + endpoint.config_name if endpoint else 'absent'}"
@@ -152,7 +138,7 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     if schedule:
         latest = aws.sagemaker.latest_execution(names.monitoring_schedule)
         print(f"latest monitoring run: {latest['MonitoringExecutionStatus'] if latest else 'none yet'}")
-    outputs = _outputs(config, names, aws)
+    outputs = deployer.outputs()
     for key in ("api_url", "web_url"):
         print(f"{key}: {outputs.get(key, 'absent')}")
     return 0 if endpoint and endpoint.status == "InService" else 1
@@ -166,14 +152,11 @@ def _local(args: argparse.Namespace, config: Config) -> int:
 
 
 def _monitor(args: argparse.Namespace, config: Config) -> int:
-    from deployment.monitor_now import run_now
-
     if not args.now:
         raise ConfigError("only --now is supported: the schedule runs hourly by itself", where="monitor")
     if args.local:
         return _monitor_local(args, config)
-    aws, names = _connect(config)
-    status, message = run_now(aws, names)
+    status, message = Deployer(config).monitor_now()
     print(f"monitoring run: {message if message.startswith(status) else f'{status}: {message}'}")
     _publish_outputs({"monitoring_status": status, "monitoring_message": message}, None)
     return 0 if status in {"Completed", "CompletedWithViolations"} else 1
@@ -189,48 +172,12 @@ def _monitor_local(args: argparse.Namespace, config: Config) -> int:
     return 0 if run.exit_code == 0 else 1
 
 
-def _connect(config: Config):
-    from deployment.aws import connect
-
-    aws = connect(config.project.region)
-    return aws, Names(config.prefix, aws.identity.account_id(), config.project.region)
+def _images(args: argparse.Namespace) -> Images:
+    return Images(args.inference_image, args.monitoring_image)
 
 
-def _prepare(args: argparse.Namespace, config: Config):
-    """Everything `plan` and `deploy` share: desired state, remote state, and the plan."""
-    from deployment.artifact import build_artifact
-    from deployment.aws.remote import Lookup, read_remote_state
-    from deployment.state import Inputs, desired_state
-    from deployment.web_state import web_bucket_name
-
-    images = {"--inference-image": args.inference_image, "--monitoring-image": args.monitoring_image}
-    for flag, uri in images.items():
-        if not uri:
-            variable = flag.removeprefix("--").replace("-", "_").upper()
-            raise ConfigError(f"missing; pass {flag} or set {variable}", where=flag)
-        if not DIGEST_PINNED.match(uri):
-            raise ConfigError(f"{uri!r} is not pinned by digest (repo@sha256:<64 hex>)", where=flag)
-    if args.model_artifact:
-        from inference.manifest import sha256_of
-
-        artifact = Path(args.model_artifact)
-        if not artifact.is_file():
-            raise ConfigError("no such file", where=f"--model-artifact {artifact}")
-        artifact_sha = sha256_of(artifact)
-    else:
-        artifact, artifact_sha = build_artifact(config.model, ARTIFACT_CACHE)
-    aws, names = _connect(config)
-    inputs = Inputs(args.inference_image, args.monitoring_image, str(artifact), artifact_sha)
-    desired = desired_state(config, inputs, names.account_id)
-    lookup = Lookup(
-        desired.names,
-        desired.bucket.name,
-        config.endpoint.variant_name,
-        monitoring=config.monitoring.enabled,
-        web_bucket=web_bucket_name(config, desired.names),
-        artifact=desired.artifact,
-    )
-    return aws, plan(desired, read_remote_state(aws, lookup)), desired
+def _artifact(args: argparse.Namespace) -> Path | None:
+    return Path(args.model_artifact) if args.model_artifact else None
 
 
 def _show(actions: list[Action], as_json: bool) -> None:
@@ -245,39 +192,6 @@ def _show(actions: list[Action], as_json: bool) -> None:
 
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-", "unchanged": "="}
-
-
-def _outputs(config: Config, names: Names, aws) -> dict[str, str]:
-    """What CI and people need next; the URLs come from the live API and distribution (absent until made)."""
-    bucket = names.bucket(config.s3.bucket)
-    outputs = {"endpoint_name": names.endpoint, "region": config.project.region}
-    if config.data_capture.enabled:
-        outputs["capture_s3_uri"] = (
-            f"s3://{bucket}/{names.prefix}/{config.s3.capture_prefix}/{names.endpoint}"
-        )
-    if config.monitoring.enabled:
-        outputs["monitoring_schedule"] = names.monitoring_schedule
-        outputs["reports_s3_uri"] = f"s3://{bucket}/{names.prefix}/{config.s3.reports_prefix}"
-    api = aws.http_api.find(names.http_api, names.prefix) if config.api.enabled else None
-    if api:
-        outputs["api_url"] = api.predict_url
-    page = aws.cdn.find(names.web_distribution_comment, names.prefix) if config.webapp.enabled else None
-    if page:
-        outputs["web_url"] = page[0].url
-    return outputs
-
-
-def _publish_billed(config: Config, names: Names, aws) -> None:
-    """After a failed deploy, what stands and bills by the hour: the endpoint's instances, or
-    nothing of note (S3 and IAM cost pennies). The pull-request comment quotes it."""
-    from deployment.costs import hourly_cost
-
-    try:
-        endpoint_stands = aws.sagemaker.describe_endpoint(names.endpoint) is not None
-    except (ClientError, BotoCoreError):
-        endpoint_stands = True  # cannot tell: say what it would cost
-    billed = hourly_cost(config) if endpoint_stands else "nothing by the hour: no endpoint was created"
-    write_outputs({"billed": billed})
 
 
 def _publish_outputs(outputs: dict[str, str], actions: list[Action] | None) -> None:

@@ -17,7 +17,7 @@ from deployment.config import Config
 from deployment.errors import ConfigError
 from deployment.naming import PROJECT_TAG, role_arn
 from deployment.policies import LAMBDA, SAGEMAKER, ecr_repository_arns, kms_statement
-from deployment.roles import boundary_arn
+from deployment.resources.role import boundary_arn
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 # The GitHub Environments the workflows' credentialed jobs run in; the trust policy admits exactly

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 
 class DeploymentError(Exception):
     """A deployment step failed; the CLI prints it as one line and exits 1."""
@@ -23,3 +25,8 @@ class ConfigError(DeploymentError):
     """config.yml or a --set override is invalid; exit code 2 like any bad usage."""
 
     exit_code = 2
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a failed call (e.g. NoSuchEntity), "" when it has none."""
+    return error.response.get("Error", {}).get("Code", "")

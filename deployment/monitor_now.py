@@ -6,12 +6,16 @@ delay) for a first report; a `NOW` schedule with the same job definition runs at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from deployment.aws import Aws
 from deployment.errors import DeploymentError
-from deployment.executor import Clock
 from deployment.naming import Names
+from deployment.resources.base import Clock
+
+if TYPE_CHECKING:
+    from deployment.aws import Aws
 
 FINISHED = frozenset({"Completed", "CompletedWithViolations", "Failed", "Stopped"})
 
@@ -22,6 +26,7 @@ def run_now(
     clock: Clock | None = None,
     poll_seconds: float = 30,
     timeout_seconds: float = 3600,
+    report: Callable[[str], None] = print,
 ) -> tuple[str, str]:
     """Start the run, wait for it, clean the one-off schedule up; returns (status, exit message)."""
     clock = clock or Clock()
@@ -41,7 +46,7 @@ def run_now(
         while True:
             execution = aws.sagemaker.latest_execution(one_off.name)
             status = execution["MonitoringExecutionStatus"] if execution else "Pending"
-            print(f"  monitoring run: {status} ({clock.now() - started:.0f}s)")
+            report(f"  monitoring run: {status} ({clock.now() - started:.0f}s)")
             if status in FINISHED:
                 job_arn = execution.get("ProcessingJobArn", "")
                 message = (

@@ -1,124 +1,29 @@
 """Desired state: what config.yml, the image digests and the model artifact ask AWS to hold.
 
-Each resource is a frozen dataclass. The AWS layer reads the live resource back into the same
-dataclass, so "does this need an update?" is plain equality in the planner.
+Each resource is a frozen dataclass of its kind's module (deployment/resources/). The AWS layer
+reads the live resource back into the same dataclass, so "does this need an update?" is plain
+equality in the planner.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from deployment.api_state import ApiState, api_state
-from deployment.bucket_state import Bucket, capture_bucket
 from deployment.config import Config
 from deployment.naming import PROJECT_TAG, Names, artifact_key
 from deployment.policies import canonical, execution_policy
-from deployment.roles import Role, boundary_arn
+from deployment.resources.alarm import Alarm
+from deployment.resources.artifact import Artifact
+from deployment.resources.autoscaling import Autoscaling
+from deployment.resources.bucket import Bucket, capture_bucket
+from deployment.resources.endpoint import Deployment, Endpoint
+from deployment.resources.endpoint_config import Capture, EndpointConfig
+from deployment.resources.model import Model
+from deployment.resources.monitoring_schedule import Schedule
+from deployment.resources.role import Role, boundary_arn
 from deployment.web_state import WebState, web_state
 from monitoring.contract import threshold_environment
-
-
-@dataclass(frozen=True)
-class Artifact:
-    bucket: str
-    key: str
-    sha256: str
-    local_path: str = field(compare=False)
-
-    @property
-    def s3_uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
-
-@dataclass(frozen=True)
-class Model:
-    name: str
-    image_uri: str
-    model_data_url: str
-    role_arn: str
-    environment: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class Capture:
-    destination_s3_uri: str
-    sampling_percent: int
-    capture_input: bool
-    capture_output: bool
-    kms_key_id: str | None
-
-
-@dataclass(frozen=True)
-class EndpointConfig:
-    name: str
-    model_name: str
-    variant_name: str
-    instance_type: str | None  # None for serverless
-    instance_count: int | None
-    serverless_memory_mb: int | None
-    serverless_max_concurrency: int | None
-    capture: Capture | None
-
-
-@dataclass(frozen=True)
-class Alarm:
-    """A CloudWatch alarm on the endpoint that rolls a blue/green update back."""
-
-    name: str
-    metric_name: str  # Invocation5XXErrors | ModelLatency
-    statistic: str
-    threshold: float  # ModelLatency is in microseconds
-    endpoint_name: str
-    variant_name: str
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """UpdateEndpoint's DeploymentConfig: blue/green traffic shifting with auto-rollback."""
-
-    strategy: str  # all_at_once | canary | linear
-    step_percent: int
-    wait_seconds: int
-    termination_wait_seconds: int
-    max_execution_timeout_seconds: int
-    alarm_names: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    name: str
-    config_name: str
-    deployment: Deployment = field(compare=False)
-    # The monitoring schedule watching it, kept in its `pose:monitoring-schedule` tag (destroy finds
-    # the schedule by it even after monitoring was switched off).
-    monitored_by: str | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Autoscaling:
-    endpoint_name: str
-    variant_name: str
-    min_instances: int
-    max_instances: int
-    target_invocations_per_instance: int
-
-    @property
-    def resource_id(self) -> str:
-        return f"endpoint/{self.endpoint_name}/variant/{self.variant_name}"
-
-
-@dataclass(frozen=True)
-class Schedule:
-    name: str
-    endpoint_name: str
-    image_uri: str
-    role_arn: str
-    expression: str
-    environment: tuple[tuple[str, str], ...]
-    instance_type: str
-    volume_size_gb: int
-    max_runtime_seconds: int
-    output_s3_uri: str
 
 
 @dataclass(frozen=True)

@@ -11,41 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from deployment import website
-from deployment.actions import Action, compare
 from deployment.api_state import ApiState
 from deployment.errors import DeploymentError
 from deployment.naming import PROJECT_TAG, content_hash
 from deployment.policies import canonical
-from deployment.web_state import (
-    AccessControl,
-    BucketPolicy,
-    Distribution,
-    DistributionTags,
-    Invalidation,
-    WebBucket,
-    WebFile,
-    WebPage,
-    WebState,
-    bucket_policy,
-)
+from deployment.remote import RemoteWeb
+from deployment.resources.access_control import ACCESS_CONTROL_ID
+from deployment.resources.base import Action, Kind, Verb, compare
+from deployment.resources.distribution import DISTRIBUTION_ARN, Distribution, DistributionTags, Invalidation
+from deployment.resources.http_api import API_URL
+from deployment.resources.placeholders import Template, is_pending
+from deployment.resources.web_bucket import BucketPolicy, WebBucket, bucket_policy
+from deployment.resources.web_files import WebFile, WebPage
+from deployment.web_state import WebState
 
 Tags = tuple[tuple[str, str], ...]
 NEW_DISTRIBUTION = "HTTPS on *.cloudfront.net; CloudFront takes minutes to deploy it"
 DISABLE_FIRST = "disabled first, deleted once CloudFront has deployed that (minutes)"
-
-
-@dataclass(frozen=True)
-class RemoteWeb:
-    """The page's resources as found in the account; each None when absent."""
-
-    bucket: WebBucket | None = None
-    bucket_is_ours: bool = False  # tagged by this deployment, or empty and untagged (see aws/website.py)
-    policy: BucketPolicy | None = None
-    files: tuple[WebFile, ...] = ()  # everything but the page
-    page: WebPage | None = None
-    access_control: AccessControl | None = None
-    distribution: Distribution | None = None
-    distribution_tags: Tags = ()
 
 
 @dataclass(frozen=True)
@@ -57,15 +39,14 @@ class WebPlan:
 
 def with_page_origin(api: ApiState | None, remote: RemoteWeb) -> ApiState | None:
     """The API's CORS with the page's HTTPS origin, once its distribution exists. Until then the
-    CORS stays pending (so it differs from any API found), and the executor adds the origin of the
-    distribution it creates earlier in the same run."""
+    origin stays a placeholder (so the CORS differs from any API found), filled in by the executor
+    from the distribution it creates earlier in the same run."""
     cors = api.api.cors if api else None
     if api is None or cors is None or not cors.page_origin_pending or remote.distribution is None:
         return api
-    origins = tuple(sorted({*cors.allow_origins, remote.distribution.origin}))
-    return replace(
-        api, api=replace(api.api, cors=replace(cors, allow_origins=origins, page_origin_pending=False))
-    )
+    known = {origin for origin in cors.allow_origins if not is_pending(origin)}
+    origins = tuple(sorted({*known, remote.distribution.origin}))
+    return replace(api, api=replace(api.api, cors=replace(cors, allow_origins=origins)))
 
 
 def web_plan(desired: WebState | None, remote: RemoteWeb, tags: Tags, api_url: str | None) -> WebPlan:
@@ -93,12 +74,14 @@ def destroy_web(remote: RemoteWeb) -> list[Action]:
     actions = []
     if remote.distribution:
         name = remote.distribution.reference or remote.distribution.distribution_id
-        actions.append(Action("delete", "web-distribution", name, DISABLE_FIRST, remote.distribution))
+        actions.append(Action(Verb.DELETE, Kind.WEB_DISTRIBUTION, name, DISABLE_FIRST, remote.distribution))
     if remote.access_control:
-        actions.append(Action("delete", "web-oac", remote.access_control.name, target=remote.access_control))
+        actions.append(
+            Action(Verb.DELETE, Kind.WEB_OAC, remote.access_control.name, target=remote.access_control)
+        )
     if remote.bucket and remote.bucket_is_ours:
         actions.append(
-            Action("delete", "web-bucket", remote.bucket.name, "and every object in it", remote.bucket)
+            Action(Verb.DELETE, Kind.WEB_BUCKET, remote.bucket.name, "and every object in it", remote.bucket)
         )
     return actions  # a bucket that is not ours is never touched
 
@@ -107,7 +90,7 @@ def stale_web_files(desired: WebState, remote: RemoteWeb) -> list[Action]:
     """Objects no longer in webapp/static (a renamed asset), removed once the new page is up."""
     wanted = {file.key for file in desired.files}
     return [
-        Action("delete", "web-file", _uri(file), "no longer in webapp/static", file)
+        Action(Verb.DELETE, Kind.WEB_FILE, _uri(file), "no longer in webapp/static", file)
         for file in remote.files
         if file.key not in wanted
     ]
@@ -119,12 +102,15 @@ def _edge(desired: WebState, remote: RemoteWeb, tags: Tags) -> list[Action]:
     return [
         _bucket(replace(desired.bucket, tags=tags), remote),
         compare(
-            "web-oac",
+            Kind.WEB_OAC,
             desired.access_control.name,
             replace(desired.access_control, control_id=control_id),
             remote.access_control,
         ),
-        _distribution(replace(desired.distribution, access_control_id=control_id), found),
+        # Signed by the access control found, or by the one created above.
+        _distribution(
+            replace(desired.distribution, access_control_id=control_id or ACCESS_CONTROL_ID), found
+        ),
         *([_distribution_tags(found, remote.distribution_tags, tags)] if found else []),
         _policy(desired.bucket.name, found, remote.policy),
     ]
@@ -134,53 +120,62 @@ def _bucket(desired: WebBucket, remote: RemoteWeb) -> Action:
     current = remote.bucket
     if current is not None and PROJECT_TAG not in dict(current.tags):
         reason = "empty and untagged (an interrupted deploy's): marked as this deployment's and configured"
-        return Action("update", "web-bucket", desired.name, reason, desired)
-    return compare("web-bucket", desired.name, desired, current)
+        return Action(Verb.UPDATE, Kind.WEB_BUCKET, desired.name, reason, desired)
+    return compare(Kind.WEB_BUCKET, desired.name, desired, current)
 
 
 def _distribution(desired: Distribution, found: Distribution | None) -> Action:
     if found is None:
-        return Action("create", "web-distribution", desired.reference, NEW_DISTRIBUTION, desired)
+        return Action(Verb.CREATE, Kind.WEB_DISTRIBUTION, desired.reference, NEW_DISTRIBUTION, desired)
     assigned = {"distribution_id", "arn", "domain_name", "status", "etag"}
     wanted = replace(desired, **{name: getattr(found, name) for name in assigned})
-    if not desired.access_control_id:
+    if is_pending(desired.access_control_id):
         reason = "signed by the access control created above"
-        return Action("update", "web-distribution", desired.reference, reason, wanted)
-    return compare("web-distribution", desired.reference, wanted, found)
+        return Action(Verb.UPDATE, Kind.WEB_DISTRIBUTION, desired.reference, reason, wanted)
+    return compare(Kind.WEB_DISTRIBUTION, desired.reference, wanted, found)
 
 
 def _distribution_tags(found: Distribution, current: Tags, tags: Tags) -> Action:
     name = f"{found.reference or found.distribution_id} tags"
     return compare(
-        "web-distribution-tags", name, DistributionTags(found.arn, tags), DistributionTags(found.arn, current)
+        Kind.WEB_DISTRIBUTION_TAGS,
+        name,
+        DistributionTags(found.arn, tags),
+        DistributionTags(found.arn, current),
     )
 
 
 def _policy(bucket: str, found: Distribution | None, current: BucketPolicy | None) -> Action:
     if found is None:
-        verb = "create" if current is None else "update"
+        verb = Verb.CREATE if current is None else Verb.UPDATE
+        document = Template.of(canonical(bucket_policy(bucket, "{arn}")), arn=DISTRIBUTION_ARN)
         return Action(
-            verb, "web-bucket-policy", bucket, "for the distribution created above", BucketPolicy(bucket, "")
+            verb,
+            Kind.WEB_BUCKET_POLICY,
+            bucket,
+            "for the distribution created above",
+            BucketPolicy(bucket, document),
         )
     wanted = BucketPolicy(bucket, canonical(bucket_policy(bucket, found.arn)))
-    return compare("web-bucket-policy", bucket, wanted, current)
+    return compare(Kind.WEB_BUCKET_POLICY, bucket, wanted, current)
 
 
 def _content(desired: WebState, remote: RemoteWeb, api_url: str | None) -> list[Action]:
     existing = {file.key: file for file in remote.files}
     return [
-        *(compare("web-file", _uri(file), file, existing.get(file.key)) for file in desired.files),
+        *(compare(Kind.WEB_FILE, _uri(file), file, existing.get(file.key)) for file in desired.files),
         _page(desired.page, remote.page, api_url),
     ]
 
 
 def _page(desired: WebPage, remote: WebPage | None, api_url: str | None) -> Action:
     if api_url is None:
-        verb = "create" if remote is None else "update"
-        return Action(verb, "web-page", _uri(desired), "with the URL of the API created above", desired)
+        verb = Verb.CREATE if remote is None else Verb.UPDATE
+        target = replace(desired, api_url=API_URL)
+        return Action(verb, Kind.WEB_PAGE, _uri(desired), "with the URL of the API created above", target)
     body = website.render_page(api_url, desired.model_name)
     wanted = replace(desired, api_url=api_url, sha256=website.sha256_of(body))
-    return compare("web-page", _uri(desired), wanted, remote)
+    return compare(Kind.WEB_PAGE, _uri(desired), wanted, remote)
 
 
 def _invalidation(desired: WebState, remote: RemoteWeb, changes: list[Action]) -> list[Action]:
@@ -191,9 +186,9 @@ def _invalidation(desired: WebState, remote: RemoteWeb, changes: list[Action]) -
     if found is None or not changed:
         return []
     paths = []
-    if any(action.kind == "web-page" for action in changed):
+    if any(action.kind == Kind.WEB_PAGE for action in changed):
         paths += ["/", f"/{website.INDEX}"]  # the root object is cached under "/" too
-    if any(action.kind == "web-file" for action in changed):
+    if any(action.kind == Kind.WEB_FILE for action in changed):
         paths.append(f"/{website.STATIC_PREFIX}/*")
     # From what is replaced and by what: a retried deploy reuses it (CloudFront then makes no second
     # invalidation), while changing a file back later is a new change with a new reference.
@@ -202,7 +197,7 @@ def _invalidation(desired: WebState, remote: RemoteWeb, changes: list[Action]) -
     after = [(action.name, getattr(action.target, "sha256", ""), action.verb) for action in changed]
     reference = f"{found.reference}-{content_hash([sorted(before.items()), after], 16)}"
     target = Invalidation(found.distribution_id, tuple(paths), reference)
-    return [Action("create", "web-invalidation", found.reference, " ".join(paths), target)]
+    return [Action(Verb.CREATE, Kind.WEB_INVALIDATION, found.reference, " ".join(paths), target)]
 
 
 def _uri(file: WebFile | WebPage) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deployment.aws.errors import tag_list
-from deployment.state import Alarm
+from deployment.resources.alarm import Alarm
 
 
 class Alarms:

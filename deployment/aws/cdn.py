@@ -14,7 +14,9 @@ from botocore.exceptions import ClientError
 from deployment.aws.errors import error_code, tag_list
 from deployment.errors import DeploymentError
 from deployment.naming import PROJECT_TAG
-from deployment.web_state import ORIGIN_ID, AccessControl, Distribution
+from deployment.resources.access_control import AccessControl
+from deployment.resources.distribution import Distribution
+from deployment.web_state import ORIGIN_ID
 
 Tags = tuple[tuple[str, str], ...]
 GENERATIONS = 20  # CallerReferences tried, in case CloudFront still remembers a deleted distribution's

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from deployment.errors import error_code
 
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+__all__ = ["error_code", "is_not_found", "tag_list"]
 
 
 def is_not_found(error: ClientError) -> bool:

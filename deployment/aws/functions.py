@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from deployment.api_state import Function, LogGroup, Permission
 from deployment.aws.errors import is_not_found
+from deployment.resources.function import Function
+from deployment.resources.lambda_permission import Permission
+from deployment.resources.log_group import LogGroup
 
 DESCRIPTION = "POST /predict of a pose-estimation deployment: calls its SageMaker endpoint"
 

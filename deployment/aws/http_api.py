@@ -10,9 +10,9 @@ from dataclasses import replace
 
 from botocore.exceptions import ClientError
 
-from deployment.api_state import ApiState, Cors, HttpApi, Integration, Route, Stage
 from deployment.aws.errors import is_not_found
 from deployment.naming import PROJECT_TAG
+from deployment.resources.http_api import Cors, HttpApi, Integration, NewApi, Route, Stage
 
 DESCRIPTION = "Public API of a pose-estimation deployment: POST /predict with a photo"
 
@@ -82,7 +82,7 @@ class HttpApis:
             api_id,
         )
 
-    def create(self, state: ApiState, tags: tuple[tuple[str, str], ...]) -> HttpApi:
+    def create(self, state: NewApi, tags: tuple[tuple[str, str], ...]) -> HttpApi:
         """The API with every part; returns it with the id and endpoint API Gateway assigned."""
         request = {
             "Name": state.api.name,
@@ -166,7 +166,7 @@ def _on(part, api_id: str):
 
 def _cors_configuration(cors: Cors) -> dict:
     return {
-        "AllowOrigins": list(cors.allow_origins),
+        "AllowOrigins": sorted(cors.allow_origins),
         "AllowMethods": list(cors.allow_methods),
         "AllowHeaders": list(cors.allow_headers),
         "MaxAge": cors.max_age_seconds,

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from deployment.aws.errors import is_not_found, tag_list
 from deployment.errors import DeploymentError
 from deployment.policies import LAMBDA, SAGEMAKER, canonical, trust_policy
-from deployment.roles import Role
+from deployment.resources.role import Role
 
 POLICY_NAME = "execution"
 DESCRIPTIONS = {

@@ -6,8 +6,10 @@ from botocore.exceptions import ClientError
 
 from deployment.aws.errors import is_not_found, tag_list
 from deployment.naming import MONITORED_BY_TAG, Names
-from deployment.planner import RemoteConfig, RemoteEndpoint
-from deployment.state import Endpoint, EndpointConfig, Model, Schedule
+from deployment.resources.endpoint import Endpoint, RemoteEndpoint
+from deployment.resources.endpoint_config import EndpointConfig, RemoteConfig
+from deployment.resources.model import Model
+from deployment.resources.monitoring_schedule import Schedule
 
 CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
 REPORT_LOCAL_PATH = "/opt/ml/processing/resultdata"

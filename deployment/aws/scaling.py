@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deployment.state import Autoscaling
+from deployment.resources.autoscaling import Autoscaling
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"

@@ -13,12 +13,13 @@ import json
 from botocore.exceptions import ClientError
 
 from deployment.aws.errors import error_code, is_not_found, tag_list
-from deployment.bucket_state import Bucket, Encryption, ExpiryRule, StageRules, is_stage_rule
 from deployment.errors import DeploymentError
 from deployment.naming import PROJECT_TAG, Names
 from deployment.policies import canonical
-from deployment.state import Artifact
-from deployment.tags import ResourceTags
+from deployment.resources.artifact import Artifact
+from deployment.resources.base import Kind, TagService
+from deployment.resources.bucket import Bucket, Encryption, ExpiryRule, StageRules, is_stage_rule
+from deployment.resources.tags import ResourceTags
 
 ACCESS_BLOCK_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 GROUPS = "http://acs.amazonaws.com/groups/global/"
@@ -45,7 +46,7 @@ class Storage:
         bucket = Bucket(
             name, self._encryption(name), self._access_block(name), self._policy(name), rules, root
         )
-        return bucket, True, ResourceTags("bucket", name, tuple(sorted(tags.items())), name)
+        return bucket, True, ResourceTags(Kind.BUCKET, name, tuple(sorted(tags.items())), name, TagService.S3)
 
     def shared_with_others(self, name: str, root: str) -> bool:
         """Whether anything but this stage's folder and rules is in the bucket (destroy then keeps it)."""

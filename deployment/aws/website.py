@@ -19,7 +19,8 @@ from deployment.aws.storage import bucket_tags, create_bucket
 from deployment.errors import DeploymentError
 from deployment.naming import PROJECT_TAG, Names
 from deployment.policies import canonical
-from deployment.web_state import BucketPolicy, WebBucket, WebFile, WebPage
+from deployment.resources.web_bucket import BucketPolicy, WebBucket
+from deployment.resources.web_files import WebFile, WebPage
 from deployment.website import INDEX
 
 ACCESS_BLOCK_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")

@@ -9,10 +9,13 @@ import pytest
 
 from deployment.aws.http_api import HttpApis
 from deployment.aws.storage import Storage
-from deployment.aws.tagging import Arns, Tagging
-from deployment.bucket_state import LEGACY_EXPIRY_RULE, Encryption, ExpiryRule, StageRules
+from deployment.aws.tagging import Tagging
 from deployment.errors import DeploymentError
-from deployment.tags import ResourceTags, TagChange
+from deployment.naming import Names
+from deployment.resources import REGISTRY
+from deployment.resources.base import Kind
+from deployment.resources.bucket import LEGACY_EXPIRY_RULE, Encryption, ExpiryRule, StageRules
+from deployment.resources.tags import ResourceTags, TagChange
 from tests.unit.deployment.builders import desired
 
 ACCOUNT = "123456789012"
@@ -311,6 +314,21 @@ def test_a_bucket_holding_anything_but_this_stages_folder_and_rules_is_shared(s3
 
 # Tags: one change per resource kind, each service's own spelling.
 
+
+class Arns:
+    """The ARN each kind's handler says its tags are reached by."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+
+    def of(self, kind: str, name: str, api_id: str = "") -> str:
+        return REGISTRY[Kind(kind)].tag_arn(self.names.region, self.names.account_id, name, api_id)
+
+
+def read(api: Tagging, kind: str, name: str, arn: str):
+    return api.read(Kind(kind), REGISTRY[Kind(kind)].tag_service, name, arn)
+
+
 ARNS = Arns(STATE.names)
 ADD, REMOVE = (("owner", "platform"),), ("team",)
 
@@ -329,7 +347,8 @@ def tagging(stubbed):
 
 def change(kind: str, name: str, api_id: str = "") -> TagChange:
     after = (("owner", "platform"), ("pose:deployment", "pose-dev"))
-    return TagChange(kind, name, ARNS.of(kind, name, api_id), ADD, REMOVE, after)
+    service = REGISTRY[Kind(kind)].tag_service
+    return TagChange(Kind(kind), name, ARNS.of(kind, name, api_id), ADD, REMOVE, after, service)
 
 
 @pytest.mark.parametrize(
@@ -512,10 +531,10 @@ def test_tags_are_read_back_sorted_whatever_the_services_shape(tagging):
         "list_tags_for_resource", {"tags": {"z": "1", "a": "2"}}, {"resourceArn": ARNS.of("log-group", "/g")}
     )
 
-    assert api.read("endpoint", "pose-dev", arn) == ResourceTags(
+    assert read(api, "endpoint", "pose-dev", arn) == ResourceTags(
         "endpoint", "pose-dev", (("a", "2"), ("z", "1")), arn
     )
-    assert api.read("log-group", "/g", ARNS.of("log-group", "/g")).tags == (("a", "2"), ("z", "1"))
+    assert read(api, "log-group", "/g", ARNS.of("log-group", "/g")).tags == (("a", "2"), ("z", "1"))
 
 
 def test_an_apis_tags_and_its_stages_are_read_with_them(tagging):
@@ -532,11 +551,11 @@ def test_an_apis_tags_and_its_stages_are_read_with_them(tagging):
         "get_stage", {"StageName": "$default", "Tags": {}}, {"ApiId": "a1b2c3", "StageName": "$default"}
     )
 
-    assert api.read("http-api", "pose-dev-api", ARNS.of("http-api", "pose-dev-api", "a1b2c3")).tags == (
+    assert read(api, "http-api", "pose-dev-api", ARNS.of("http-api", "pose-dev-api", "a1b2c3")).tags == (
         ("owner", "ml-team"),
     )
     stage = "pose-dev-api stage $default"
-    assert api.read("api-stage", stage, ARNS.of("api-stage", stage, "a1b2c3")).tags == ()
+    assert read(api, "api-stage", stage, ARNS.of("api-stage", stage, "a1b2c3")).tags == ()
 
 
 def test_arns_follow_the_partition_of_the_region():

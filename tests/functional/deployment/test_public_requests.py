@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from deployment.api_state import Cors, HttpApi
 from deployment.aws.functions import Functions
 from deployment.aws.http_api import HttpApis
 from deployment.aws.identity import Identity
 from deployment.lambda_package import handler_zip
 from deployment.policies import trust_policy
+from deployment.resources.http_api import Cors, HttpApi
 from tests.unit.deployment.builders import desired
 
 TAGS = (("owner", "ml-team"), ("pose:deployment", "pose-dev"))

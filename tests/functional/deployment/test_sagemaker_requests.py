@@ -7,7 +7,8 @@ from botocore.stub import ANY
 
 from deployment.aws.sagemaker import SageMaker
 from deployment.naming import Names
-from deployment.planner import RemoteConfig, RemoteEndpoint
+from deployment.resources.endpoint import RemoteEndpoint
+from deployment.resources.endpoint_config import RemoteConfig
 from tests.functional.deployment.contract import (
     BUCKET,
     CONFIG_ARN,

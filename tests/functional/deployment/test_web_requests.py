@@ -20,7 +20,8 @@ from deployment.aws.cdn import Cdn
 from deployment.aws.website import Website
 from deployment.errors import DeploymentError
 from deployment.naming import Names
-from deployment.web_state import BucketPolicy, WebBucket, WebFile
+from deployment.resources.web_bucket import BucketPolicy, WebBucket
+from deployment.resources.web_files import WebFile
 from tests.unit.deployment.builders import desired
 
 ACCOUNT = "123456789012"

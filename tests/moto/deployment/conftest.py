@@ -27,7 +27,7 @@ from moto.sagemaker.models import sagemaker_backends
 import deployment.aws
 import deployment.monitor_now
 from deployment import cli
-from deployment.executor import Executor
+from deployment.resources.base import Run
 from tests.conftest import REPO
 from tests.moto.deployment import moto_gaps
 from tests.unit.deployment.builders import INFERENCE_IMAGE, MONITORING_IMAGE
@@ -307,7 +307,7 @@ def account(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Account
     def no_waiting(self, elapsed: float, what: str, *timeout: float | None) -> None:
         raise AssertionError(f"the executor would sleep waiting for {what}; moto should be immediate")
 
-    monkeypatch.setattr(Executor, "_pause", no_waiting)
+    monkeypatch.setattr(Run, "pause", no_waiting)
     for owner, attribute, value in moto_gaps.replacements():
         monkeypatch.setattr(owner, attribute, value)
     ACTIVE.append(fake)

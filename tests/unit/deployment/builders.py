@@ -9,15 +9,28 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from deployment.api_plan import RemoteApi
 from deployment.api_state import ApiState
 from deployment.config import parse_config
-from deployment.planner import Action, RemoteConfig, RemoteEndpoint, RemoteState
 from deployment.policies import LAMBDA
-from deployment.public_steps import PUBLIC_KINDS
+from deployment.remote import RemoteApi, RemoteState
+from deployment.resources import (
+    access_control,
+    distribution,
+    function,
+    http_api,
+    lambda_permission,
+    log_group,
+    web_bucket,
+    web_files,
+)
+from deployment.resources.base import Action
+from deployment.resources.endpoint import RemoteEndpoint
+from deployment.resources.endpoint_config import RemoteConfig
+from deployment.resources.http_api import NewApi
+from deployment.resources.placeholders import resolve
+from deployment.resources.tags import ResourceTags, TagChange
 from deployment.state import DesiredState, Inputs, desired_state
-from deployment.tags import ResourceTags, TagChange
-from tests.unit.deployment.web_builders import applied_web, deployed_web, resolved, with_page_origin
+from tests.unit.deployment.web_builders import CREATED, applied_web, deployed_web, resolved
 
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
@@ -66,32 +79,56 @@ def deployed_api(api: ApiState | None, api_id: str = API_ID) -> RemoteApi:
     """The API stack as a successful deploy leaves it, read back (ids assigned, no zip)."""
     if api is None:
         return RemoteApi()
-    return RemoteApi(
+    return replace(
+        created_api(api, api_id),
         log_group=api.log_group,
         role=api.role,
         function=replace(api.function, zip_file=b""),
         permission=replace(api.permission, source_arn=api.names.api_source_arn(api_id)),
+    )
+
+
+def created_api(new: ApiState | NewApi, api_id: str = API_ID) -> RemoteApi:
+    """The API and its parts as API Gateway holds them once created (ids assigned, CORS sorted)."""
+    return RemoteApi(
         api=replace(
-            api.api,
-            cors=resolved(api.api.cors),
+            new.api,
+            cors=resolved(new.api.cors),
             api_id=api_id,
             endpoint=f"https://{api_id}.execute-api.us-east-1.amazonaws.com",
         ),
-        integration=replace(api.integration, api_id=api_id, integration_id=INTEGRATION_ID),
-        route=replace(api.route, api_id=api_id, integration_id=INTEGRATION_ID, route_id="route01"),
-        stage=replace(api.stage, api_id=api_id),
+        integration=replace(new.integration, api_id=api_id, integration_id=INTEGRATION_ID),
+        route=replace(new.route, api_id=api_id, integration_id=INTEGRATION_ID, route_id="route01"),
+        stage=replace(new.stage, api_id=api_id),
     )
+
+
+# The public side's kinds: those of the API's and the page's resource modules.
+PUBLIC_MODULES = (
+    log_group,
+    function,
+    http_api,
+    lambda_permission,
+    web_bucket,
+    access_control,
+    distribution,
+    web_files,
+)
+PUBLIC = {handler.kind for module in PUBLIC_MODULES for handler in module.RESOURCES}
 
 
 def applied(remote: RemoteState, actions: list[Action], now: datetime) -> RemoteState:
     """What the account holds after the executor ran `actions` successfully."""
     configs = {config.name: config for config in remote.endpoint_configs}
     models = set(remote.models)
+    created = {**CREATED, "api.id": API_ID, "api.url": API_URL, "api.integration_id": INTEGRATION_ID}
     for action in (action for action in actions if action.mutates):
+        # Placeholders filled in as the executor does, with the ids this account assigns.
+        action = replace(action, target=resolve(action.target, created, action.name))
         target = action.target
-        if action.kind in PUBLIC_KINDS or getattr(target, "service", None) == LAMBDA:
+        if action.kind in PUBLIC or getattr(target, "service", None) == LAMBDA:
             web = applied_web(remote.web, action, remote.api.predict_url)
-            remote = replace(remote, api=_applied_api(remote.api, with_page_origin(action, web)), web=web)
+            remote = replace(remote, api=_applied_api(remote.api, action), web=web)
             continue
         match action.kind, action.verb:
             case "model", "create":
@@ -155,18 +192,17 @@ def _applied_api(api: RemoteApi, action: Action) -> RemoteApi:
         case "function" | "function-code", "update":
             return replace(api, function=replace(target, zip_file=b""))
         case "http-api", "create":
-            created = deployed_api(target)
             return replace(
-                created,
+                created_api(target),
                 log_group=api.log_group,
                 role=api.role,
                 function=api.function,
                 permission=api.permission,
             )
-        case "lambda-permission", "update" | "create" if not target.source_arn:  # for the API just created
-            return replace(api, permission=replace(target, source_arn=api_source_arn(api.api.api_id)))
-        case "http-api" | "api-stage" | "lambda-permission", "update" | "create":
-            field = {"http-api": "api", "api-stage": "stage", "lambda-permission": "permission"}[action.kind]
+        case "http-api", "update":
+            return replace(api, api=replace(target, cors=resolved(target.cors)))
+        case "api-stage" | "lambda-permission", "update" | "create":
+            field = {"api-stage": "stage", "lambda-permission": "permission"}[action.kind]
             return replace(api, **{field: target})
     if action.kind.startswith(("http-api", "function", "log-group", "role")) and action.verb == "delete":
         raise AssertionError("the in-memory account deletes the API stack only through plan_destroy")

@@ -10,8 +10,9 @@ from botocore.exceptions import ClientError
 from deployment.aws import Aws
 from deployment.aws.functions import FunctionStatus
 from deployment.executor import Clock, Executor, WaitPolicy
-from deployment.planner import RemoteEndpoint as Seen
-from deployment.web_state import Distribution
+from deployment.resources.base import Run
+from deployment.resources.distribution import Distribution
+from deployment.resources.endpoint import RemoteEndpoint as Seen
 from tests.unit.deployment.builders import API_ID
 from tests.unit.deployment.web_builders import ACCESS_CONTROL_ID, DISTRIBUTION_ARN, DISTRIBUTION_ID, DOMAIN
 
@@ -153,6 +154,11 @@ class FakeAws:
     def made(self) -> list[tuple[str, str]]:
         reads = {"describe_endpoint", "schedule_status", "status", "read", "invalidation_status"}
         return [(service, method) for service, method, _ in self.calls if method not in reads]
+
+
+def run(aws: FakeAws, lines: list[str], **waits) -> Run:
+    """What a handler works with, on the fake AWS and clock."""
+    return Run(aws, (("pose:deployment", "pose-dev"),), lines.append, aws.clock.clock(), WaitPolicy(**waits))
 
 
 def executor(aws: FakeAws, lines: list[str], **waits) -> Executor:

@@ -7,7 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from deployment.bucket_state import (
+from deployment.errors import DeploymentError
+from deployment.planner import plan, plan_destroy
+from deployment.remote import RemoteState
+from deployment.resources.bucket import (
     LEGACY_EXPIRY_RULE,
     PRIVATE,
     Encryption,
@@ -16,8 +19,6 @@ from deployment.bucket_state import (
     expiry_rule,
     is_stage_rule,
 )
-from deployment.errors import DeploymentError
-from deployment.planner import RemoteState, plan, plan_destroy
 from tests.unit.deployment.builders import EPOCH, applied, changes, deployed, desired
 
 STATE = desired()

@@ -8,11 +8,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from deployment.errors import DeploymentError
-from deployment.planner import Action, RemoteConfig, RemoteState, plan
-from deployment.planner import RemoteEndpoint as Seen
-from deployment.web_state import AccessControl
+from deployment.planner import plan
+from deployment.remote import RemoteState
+from deployment.resources.access_control import AccessControl
+from deployment.resources.base import Action
+from deployment.resources.endpoint import RemoteEndpoint as Seen
+from deployment.resources.endpoint import wait_for_endpoint
+from deployment.resources.endpoint_config import RemoteConfig
 from tests.unit.deployment.builders import EPOCH, REGISTRY, deployed, desired, hours
-from tests.unit.deployment.fakes import FakeAws, FakeClock, executor
+from tests.unit.deployment.fakes import FakeAws, FakeClock, executor, run
 
 ENDPOINT = desired().endpoint
 OLD_CONFIG = "pose-dev-config-00000000"
@@ -57,7 +61,7 @@ def test_an_endpoint_that_vanished_while_waiting_is_an_error():
     aws = FakeAws(FakeClock(), [(0, None)])
 
     with pytest.raises(DeploymentError, match="the endpoint is missing: no reason given"):
-        executor(aws, []).wait_for_endpoint(ENDPOINT)
+        wait_for_endpoint(run(aws, []), ENDPOINT)
 
 
 def test_an_update_that_rolled_back_is_a_failure_and_nothing_after_it_runs():
@@ -139,7 +143,7 @@ def test_an_endpoint_stuck_creating_gives_up_at_the_timeout():
     aws = FakeAws(clock, [(0, Seen(ENDPOINT.name, ENDPOINT.config_name, "Creating"))])
 
     with pytest.raises(DeploymentError, match=r"endpoint pose-dev: gave up waiting after 600s"):
-        executor(aws, [], poll_seconds=60, endpoint_timeout_seconds=600).wait_for_endpoint(ENDPOINT)
+        wait_for_endpoint(run(aws, [], poll_seconds=60, endpoint_timeout_seconds=600), ENDPOINT)
 
     assert clock.sleeps == [60.0] * 10
 

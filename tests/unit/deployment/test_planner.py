@@ -7,15 +7,11 @@ from dataclasses import replace
 import pytest
 
 from deployment.errors import DeploymentError
-from deployment.planner import (
-    BUSY_STATES,
-    Action,
-    RemoteConfig,
-    RemoteEndpoint,
-    RemoteState,
-    plan,
-    plan_destroy,
-)
+from deployment.planner import plan, plan_destroy
+from deployment.remote import RemoteState
+from deployment.resources.base import Action
+from deployment.resources.endpoint import BUSY_STATES, RemoteEndpoint
+from deployment.resources.endpoint_config import RemoteConfig
 from tests.unit.deployment.builders import (
     EPOCH,
     REGISTRY,

@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import ClientError
 
-from deployment.actions import Action
 from deployment.aws.functions import FunctionStatus
 from deployment.errors import DeploymentError
 from deployment.planner import plan
+from deployment.resources.base import Action
 from tests.unit.deployment.builders import API_ID, API_URL, deployed, desired
 from tests.unit.deployment.fakes import ACTIVE, FakeAws, FakeClock, executor
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from deployment.api_state import ApiState
-from deployment.planner import RemoteState, plan, plan_destroy
-from tests.unit.deployment.builders import EPOCH, applied, changes, deployed, desired, steps
+from deployment.planner import plan, plan_destroy
+from deployment.remote import RemoteState
+from deployment.resources.http_api import NewApi
+from deployment.resources.placeholders import Template, Variable
+from tests.unit.deployment.builders import ACCOUNT, EPOCH, applied, changes, deployed, desired, steps
 
 WEB = "s3://pose-dev-123456789012-us-east-1-web"
 OFF = {"api": {"enabled": False}, "webapp": {"enabled": False}}
@@ -29,18 +31,20 @@ def test_a_new_api_is_one_action_carrying_every_part_and_the_page_waits_for_its_
     actions = {action.kind: action for action in plan(state, RemoteState())}
 
     new_api = actions["http-api"]
-    assert isinstance(new_api.target, ApiState) and new_api.target == state.api
+    api = state.api
+    assert new_api.target == NewApi(api.api, api.integration, api.route, api.stage)
     assert new_api.reason == "with its integration, route POST /predict and $default stage"
     permission = actions["lambda-permission"]
     assert (permission.verb, permission.target.source_arn, permission.reason) == (
         "create",
-        "",  # the API's id is known once it exists: the executor fills it in
+        # The API's id is known once it exists: the executor fills it in.
+        Template(f"arn:aws:execute-api:us-east-1:{ACCOUNT}:${{api.id}}/*/POST/predict"),
         "for the API created above",
     )
     page = actions["web-page"]
     assert (page.verb, page.target.api_url, page.reason) == (
         "create",
-        None,
+        Variable("api.url"),
         "with the URL of the API created above",
     )
 
@@ -144,7 +148,8 @@ def test_a_half_made_api_gets_its_missing_parts():
         ("create", "lambda-permission", "pose-dev-predict invoke-from-http-api"),
     ]
     route = next(action for action in actions if action.kind == "api-route")
-    assert route.target.integration_id == ""  # the executor takes the id the new integration gets
+    # The executor takes the id the new integration gets.
+    assert route.target.integration_id == Variable("api.integration_id")
 
 
 def test_a_route_targeting_another_integration_is_pointed_back():

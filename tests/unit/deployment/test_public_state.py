@@ -11,6 +11,7 @@ import sys
 import zipfile
 
 from deployment.lambda_package import HANDLER, PACKAGE, build_zip, code_sha256, handler_zip, package_sources
+from deployment.resources.placeholders import Variable
 from tests.unit.deployment.builders import desired
 
 
@@ -84,8 +85,9 @@ def test_cors_allows_the_configured_origins_and_waits_for_the_pages_never_any():
     origins = ["https://b.example", "http://localhost:8080", "https://b.example"]
     cors = desired({"api": {"extra_allowed_origins": origins}}).api.api.cors
 
-    assert cors.allow_origins == ("http://localhost:8080", "https://b.example")  # sorted, once each
-    assert cors.page_origin_pending  # the distribution's domain: known once it exists
+    # Sorted, once each; then the distribution's domain, known once it exists.
+    assert cors.allow_origins == ("http://localhost:8080", "https://b.example", Variable("web.origin"))
+    assert cors.page_origin_pending
     assert (cors.allow_methods, cors.allow_headers) == (("OPTIONS", "POST"), ("content-type",))
 
 

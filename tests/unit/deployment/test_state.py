@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from deployment.naming import PROJECT_TAG
-from deployment.state import Capture, Deployment
+from deployment.resources.endpoint import Deployment
+from deployment.resources.endpoint_config import Capture
 from tests.unit.deployment.builders import ARTIFACT_SHA, INFERENCE_IMAGE, MONITORING_IMAGE, REGISTRY, desired
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from deployment.actions import Action
 from deployment.naming import MONITORED_BY_TAG, PROJECT_TAG
 from deployment.planner import plan
-from deployment.tags import ResourceTags, TagChange, plan_tags, tag_change
+from deployment.resources.base import Action
+from deployment.resources.tags import ResourceTags, TagChange, plan_tags, tag_change
 from tests.unit.deployment.builders import EPOCH, applied, changes, deployed, desired
 
 OLD = desired({"project": {"tags": {"owner": "ml-team", "team": "vision"}}})

@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import ClientError
 
-from deployment.actions import Action
 from deployment.errors import DeploymentError
-from deployment.planner import RemoteState, plan, plan_destroy
+from deployment.planner import plan, plan_destroy
+from deployment.remote import RemoteState
+from deployment.resources.base import Action
 from tests.unit.deployment.builders import deployed, desired
 from tests.unit.deployment.fakes import FakeAws, FakeClock, executor
 from tests.unit.deployment.web_builders import ACCESS_CONTROL_ID, DISTRIBUTION_ARN, WEB_ORIGIN

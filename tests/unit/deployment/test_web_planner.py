@@ -8,8 +8,10 @@ from dataclasses import replace
 import pytest
 
 from deployment.errors import DeploymentError
-from deployment.planner import RemoteState, plan, plan_destroy
-from deployment.web_plan import RemoteWeb
+from deployment.planner import plan, plan_destroy
+from deployment.remote import RemoteState, RemoteWeb
+from deployment.resources.placeholders import Variable, resolve
+from deployment.resources.web_bucket import bucket_policy
 from tests.unit.deployment.builders import EPOCH, applied, changes, deployed, desired, steps
 from tests.unit.deployment.web_builders import DISTRIBUTION_ARN, DISTRIBUTION_ID, WEB_ORIGIN
 
@@ -46,8 +48,12 @@ def test_from_scratch_the_distribution_comes_before_the_api_and_the_files_after(
     assert kinds.index("http-api") < kinds.index("web-file") < kinds.index("web-page")
     assert "web-invalidation" not in kinds  # a new distribution has nothing cached
     # Ids CloudFront assigns in this run are left for the executor to fill in.
-    assert the("web-distribution", actions).target.access_control_id == ""
-    assert the("web-bucket-policy", actions).target.document == ""
+    assert the("web-distribution", actions).target.access_control_id == Variable("web.access_control_id")
+    policy = the("web-bucket-policy", actions).target.document
+    assert policy.names == ("web.distribution_arn",)
+    assert json.loads(resolve(policy, {"web.distribution_arn": DISTRIBUTION_ARN}, "")) == bucket_policy(
+        BUCKET, DISTRIBUTION_ARN
+    )
     assert the("http-api", actions).target.api.cors.page_origin_pending
 
 
@@ -96,7 +102,7 @@ def test_a_page_switched_on_under_an_existing_api_makes_the_api_allow_its_new_di
     update = the("http-api", actions)
     assert (update.verb, update.target.cors.allow_origins, update.target.cors.page_origin_pending) == (
         "update",
-        (),
+        (Variable("web.origin"),),
         True,  # the executor adds the origin of the distribution it creates just before
     )
 
@@ -236,7 +242,8 @@ def test_an_access_control_deleted_by_hand_is_created_and_the_distribution_signs
         ("create", "web-oac", "pose-dev-web"),
         ("update", "web-distribution", "pose-dev-web"),
     ]
-    assert the("web-distribution", actions).target.access_control_id == ""  # the one created above
+    # The one created above.
+    assert the("web-distribution", actions).target.access_control_id == Variable("web.access_control_id")
 
 
 def test_a_deploy_stopped_right_after_create_bucket_converges_and_destroy_removes_the_bucket():

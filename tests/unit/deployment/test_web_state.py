@@ -6,7 +6,11 @@ import pytest
 
 from deployment.config import Model
 from deployment.errors import ConfigError
-from deployment.web_state import AccessControl, Distribution, WebBucket, bucket_policy, page_model_name
+from deployment.resources.access_control import AccessControl
+from deployment.resources.distribution import Distribution
+from deployment.resources.placeholders import Variable
+from deployment.resources.web_bucket import WebBucket, bucket_policy
+from deployment.web_state import page_model_name
 from deployment.website import static_files
 from tests.unit.deployment.builders import desired
 from webapp.render import STATIC
@@ -29,7 +33,7 @@ def test_the_distribution_serves_the_bucket_over_https_through_a_signing_access_
     assert web.distribution == Distribution(
         comment="pose-dev-web: the pose-estimation web page",
         origin_domain=f"{WEB_BUCKET}.s3.us-east-1.amazonaws.com",  # the REST endpoint, not the website's
-        access_control_id="",  # its id: from the account, or from this run
+        access_control_id=Variable("web.access_control_id"),  # its id: from the account, or from this run
         default_root_object="index.html",
         viewer_protocol_policy="redirect-to-https",
         allowed_methods=("GET", "HEAD"),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from deployment import website
-from deployment.actions import Action
-from deployment.api_state import Cors
 from deployment.policies import canonical
-from deployment.web_plan import RemoteWeb
-from deployment.web_state import BucketPolicy, WebState, bucket_policy
+from deployment.remote import RemoteWeb
+from deployment.resources.base import Action
+from deployment.resources.http_api import Cors
+from deployment.resources.placeholders import resolve
+from deployment.resources.web_bucket import BucketPolicy, bucket_policy
+from deployment.web_state import WebState
 
 ACCOUNT = "123456789012"
 DISTRIBUTION_ID = "E2QWRUHEXAMPLE"
@@ -56,10 +58,7 @@ def applied_web(web: RemoteWeb, action: Action, api_url: str | None) -> RemoteWe
         case "web-bucket", "create" | "update":
             return replace(web, bucket=target, bucket_is_ours=True)
         case "web-bucket-policy", "create" | "update":
-            arn = web.distribution.arn if web.distribution else DISTRIBUTION_ARN
-            return replace(
-                web, policy=BucketPolicy(target.bucket, canonical(bucket_policy(target.bucket, arn)))
-            )
+            return replace(web, policy=target)
         case "web-oac", "create" | "update":
             return replace(
                 web, access_control=replace(target, control_id=target.control_id or ACCESS_CONTROL_ID)
@@ -94,23 +93,17 @@ def applied_web(web: RemoteWeb, action: Action, api_url: str | None) -> RemoteWe
     return web
 
 
-def with_page_origin(action: Action, web: RemoteWeb) -> Action:
-    """An API action whose CORS waits for the page's origin, as the executor completes it."""
-    if action.kind != "http-api" or action.verb not in ("create", "update") or web.distribution is None:
-        return action
-    api = action.target.api if action.verb == "create" else action.target
-    cors = api.cors
-    if cors is None or not cors.page_origin_pending:
-        return action
-    origins = tuple(sorted({*cors.allow_origins, web.distribution.origin}))
-    api = replace(api, cors=replace(cors, allow_origins=origins, page_origin_pending=False))
-    return replace(action, target=replace(action.target, api=api) if action.verb == "create" else api)
-
-
 def resolved(cors: Cors | None) -> Cors | None:
-    """CORS as the API holds it once the page's origin was added."""
-    if cors is None or not cors.page_origin_pending:
-        return cors
-    return replace(
-        cors, allow_origins=tuple(sorted({*cors.allow_origins, WEB_ORIGIN})), page_origin_pending=False
-    )
+    """CORS as the API holds it once the page's origin was added (AWS keeps the origins sorted)."""
+    if cors is None:
+        return None
+    return replace(cors, allow_origins=tuple(sorted(resolve(cors.allow_origins, CREATED, "CORS"))))
+
+
+# The ids the in-memory account assigns to what a run creates, by the executor's variable names.
+CREATED = {
+    "web.access_control_id": ACCESS_CONTROL_ID,
+    "web.distribution_id": DISTRIBUTION_ID,
+    "web.distribution_arn": DISTRIBUTION_ARN,
+    "web.origin": WEB_ORIGIN,
+}
