@@ -757,3 +757,24 @@ def test_several_people_fit_the_screen(
         page.screenshot(path=shots / f"people-{name}.png", full_page=True)
     finally:
         context.close()
+
+
+def test_a_real_group_photo_shows_whoever_the_server_found(page: Page):
+    """The real model on a photo of four people: the page shows the people of the server's answer (one,
+    from the top-level fields, when the server predates `people`), best first, the best one's table."""
+    group = _require(EVAL_DIR / "000000196141.jpg", "the shared eval photos")
+    with page.expect_response("**/predict") as answer:
+        page.set_input_files("[data-testid=image-input]", group)
+    result = answer.value.json()
+    listed = [entry for entry in result.get("people", []) if isinstance(entry, dict)]
+    people = listed or ([result] if result["person_detected"] else [])
+    assert people, "the model finds nobody in a photo of four people"
+    expect(page.locator(STATUS)).to_have_attribute("data-state", "ok")
+    buttons = page.locator(f"{PEOPLE_LIST} button")
+    expect(buttons).to_have_count(len(people) if len(people) > 1 else 0)
+    if len(people) > 1:
+        expect(buttons.first).to_have_text(f"Person 1 ({people[0]['score']:.2f})")
+        expect(buttons.first).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(ROWS)).to_have_count(17)
+    nose = people[0]["keypoints"][0]
+    expect(page.locator(ROWS).nth(0).locator("td").nth(0)).to_have_text(f"{nose['x']:.1f}")
