@@ -1,14 +1,19 @@
 """Decode request photos safely and cheaply, and letterbox them into a model's input.
 
 Only 192-256 px reach a model, so a large JPEG is decoded at a reduced DCT scale (PIL draft
-mode), which makes a 12-megapixel phone photo cost a few milliseconds instead of a hundred.
+mode), which makes a 12-megapixel phone photo cost a few milliseconds instead of a hundred. When
+a person's region needs more pixels than that coarse decode has, `DecodedImage.view` decodes the
+JPEG again at the coarsest DCT scale that has them, once per scale and photo.
 """
 
 from __future__ import annotations
 
 import io
+import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,6 +23,91 @@ from inference.errors import RequestError
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 # Well above any camera (a 100 MP sensor is 12000x8000), far below a decompression bomb.
 MAX_PIXELS = 120_000_000
+# libjpeg decodes at 1/1, 1/2, 1/4 or 1/8 of the stored size by scaling its inverse DCT.
+DCT_SCALES = (8, 4, 2, 1)
+# A region is never decoded sharper than this on the photo's shorter side (the whole-photo decode
+# the two-stage pipeline made before regions were decoded apart), so a photo costs at most one
+# coarse decode plus one decode per finer scale, the sharpest of them this one.
+SHARPEST_REGION_SIDE = 1024
+# EXIF orientation: where an upright pixel (x, y) of a w x h photo lies in the stored pixels, as
+# (x_stored coefficients of x, y, w, h), (y_stored coefficients ...): exact in continuous pixels.
+_STORED_FROM_UPRIGHT = {
+    2: ((-1, 0, 1, 0), (0, 1, 0, 0)),  # mirrored left-right
+    3: ((-1, 0, 1, 0), (0, -1, 0, 1)),  # turned 180 degrees
+    4: ((1, 0, 0, 0), (0, -1, 0, 1)),  # mirrored top-bottom
+    5: ((0, 1, 0, 0), (1, 0, 0, 0)),  # transposed
+    6: ((0, 1, 0, 0), (-1, 0, 1, 0)),  # to be turned 90 degrees clockwise
+    7: ((0, -1, 0, 1), (-1, 0, 1, 0)),  # transversed
+    8: ((0, -1, 0, 1), (1, 0, 0, 0)),  # to be turned 90 degrees anticlockwise
+}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class View:
+    """Pixels to sample, and where original-image (upright) coordinates land in them.
+
+    pixel = matrix @ (x, y) + offset, all in continuous pixel coordinates.
+    """
+
+    pixels: Image.Image
+    matrix: np.ndarray  # (2, 2)
+    offset: np.ndarray  # (2,)
+
+
+class JpegSource:
+    """A JPEG's bytes, decoded again at a finer DCT scale for a region the coarse decode is too small for.
+
+    Each scale is decoded at most once and kept (stored orientation, whole photo), so several
+    people and second passes over one photo cost at most one decode per scale.
+    """
+
+    def __init__(
+        self, data: bytes, stored_size: tuple[int, int], orientation: int, coarse_scale: int
+    ) -> None:
+        self._data = data
+        self.stored_size = stored_size
+        self.orientation = orientation
+        self.coarse_scale = coarse_scale
+        self.sharpest_scale = draft_scale(stored_size, SHARPEST_REGION_SIDE)
+        self._decoded: dict[int, Image.Image] = {}
+        self.decode_seconds = 0.0  # spent in region decodes, for the response's timing
+
+    def scale_for(self, density: float) -> int:
+        """The coarsest DCT scale with at least `density` pixels per stored pixel, within the limits."""
+        kept = [scale for scale in self._decoded if 1 / scale >= density]
+        if kept:
+            return max(kept)
+        sufficient = [scale for scale in DCT_SCALES if 1 / scale >= density] or [1]
+        return min(self.coarse_scale, max(self.sharpest_scale, max(sufficient)))
+
+    @property
+    def decoded_scales(self) -> tuple[int, ...]:
+        """The scales decoded again so far, in order."""
+        return tuple(self._decoded)
+
+    def pixels(self, scale: int) -> Image.Image:
+        """The whole photo at 1/`scale`, stored orientation, RGB; a damaged JPEG is a RequestError."""
+        if scale not in self._decoded:
+            started = time.perf_counter()
+            self._decoded[scale] = _refusing_bad_bytes(lambda: self._decode(scale))
+            self.decode_seconds += time.perf_counter() - started
+        return self._decoded[scale]
+
+    def _decode(self, scale: int) -> Image.Image:
+        image = Image.open(io.BytesIO(self._data), formats=("JPEG",))
+        width, height = image.size
+        image.draft("RGB", (max(1, width // scale), max(1, height // scale)))
+        image.load()
+        return image if image.mode == "RGB" else image.convert("RGB")
+
+    def stored_from_upright(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """The affine map from upright pixel coordinates (a `width` x `height` photo) to stored ones."""
+        rows = _STORED_FROM_UPRIGHT.get(self.orientation, ((1, 0, 0, 0), (0, 1, 0, 0)))
+        matrix = np.array([row[:2] for row in rows], dtype=float)
+        offset = np.array([row[2] * width + row[3] * height for row in rows], dtype=float)
+        return matrix, offset
 
 
 @dataclass(frozen=True)
@@ -30,6 +120,33 @@ class DecodedImage:
     pixels: Image.Image
     width: int  # of the original, after EXIF orientation
     height: int
+    # Set when `pixels` is a reduced-scale decode of a JPEG that can be decoded sharper.
+    source: JpegSource | None = field(default=None, compare=False)
+
+    def view(self, density: float) -> View:
+        """The coarsest decode with at least `density` pixels per original pixel, or the sharpest allowed.
+
+        Decoding a finer scale decodes the whole JPEG again (once per scale); a damaged one is a 400.
+        """
+        coarse = View(
+            self.pixels,
+            np.diag([self.pixels.width / self.width, self.pixels.height / self.height]),
+            np.zeros(2),
+        )
+        if self.source is None or not density > self.pixels.width / self.width:  # NaN: keep the coarse
+            return coarse
+        scale = self.source.scale_for(density)
+        if scale >= self.source.coarse_scale:
+            return coarse
+        pixels = self.source.pixels(scale)
+        stored_width, stored_height = self.source.stored_size
+        matrix, offset = self.source.stored_from_upright(self.width, self.height)
+        to_pixels = np.diag([pixels.width / stored_width, pixels.height / stored_height])
+        return View(pixels, to_pixels @ matrix, to_pixels @ offset)
+
+    @property
+    def region_decode_seconds(self) -> float:
+        return self.source.decode_seconds if self.source else 0.0
 
 
 @dataclass(frozen=True)
@@ -53,11 +170,16 @@ def decode(data: bytes, min_side: int) -> DecodedImage:
     """
     if not data:
         raise RequestError(400, "the request body is empty; send a JPEG or PNG image")
+    return _refusing_bad_bytes(lambda: _decode(data, min_side))
+
+
+def _refusing_bad_bytes(decoding: Callable[[], T]) -> T:
+    """Run a decode of client bytes, turning each way Pillow fails on them into a precise 400 or 413."""
     with warnings.catch_warnings():
         # Pillow warns from 89 MP and refuses from 179 MP; the limit here is ours (MAX_PIXELS).
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            return _decode(data, min_side)
+            return decoding()
         except RequestError:
             raise
         except UnidentifiedImageError as error:
@@ -78,19 +200,28 @@ def _decode(data: bytes, min_side: int) -> DecodedImage:
         raise RequestError(413, f"the image is {width}x{height} pixels; the limit is {MAX_PIXELS:,} pixels")
     if width < 1 or height < 1:
         raise RequestError(400, "the image has no pixels")
+    scale = 1
     if image.format == "JPEG":
         # draft() only ever scales by 1/2, 1/4, 1/8 and keeps at least the requested size.
         image.draft("RGB", (min_side, min_side))
+        scale = image.decoderconfig[0] if image.decoderconfig else 1
     image.load()
     # Read after load(): a PNG may keep its EXIF after the pixels.
     orientation = image.getexif().get(0x0112, 1)
+    source = JpegSource(data, (width, height), orientation, scale) if scale > 1 else None
     if orientation != 1:
         image = ImageOps.exif_transpose(image)
         if orientation in (5, 6, 7, 8):  # quarter turns swap the sides
             width, height = height, width
     if image.mode != "RGB":
         image = image.convert("RGB")
-    return DecodedImage(pixels=image, width=width, height=height)
+    return DecodedImage(pixels=image, width=width, height=height, source=source)
+
+
+def draft_scale(size: tuple[int, int], min_side: int) -> int:
+    """The DCT scale draft() picks for a JPEG of `size` asked for at least `min_side` on both sides."""
+    fits = min(size[0] // min_side, size[1] // min_side)
+    return next(scale for scale in DCT_SCALES if fits >= scale or scale == 1)
 
 
 def _reason(error: Exception) -> str:

@@ -26,10 +26,11 @@ MODEL_LANDMARKS = 39  # the 33 landmarks plus 6 auxiliary points
 # RefineLandmarksFromHeatmapCalculator options in pose_landmark_by_roi_cpu's post-processing graph.
 HEATMAP_KERNEL = 7
 HEATMAP_MIN_CONFIDENCE = 0.5
-# Decoded this large on its shorter side, a person a quarter of the photo tall (about the smallest
-# the 224 px detector finds) still fills the 256 px landmark crop with real pixels; a 12 MP JPEG
-# is then decoded at 1/2 scale rather than 1/8 (benchmarks/accuracy.py prints the cost).
-TWO_STAGE_DECODE_SIDE = 1024
+# Decoded this large on its shorter side (a 12 MP JPEG at 1/4), a photo has a pixel for each pixel
+# of the 256 px crop of a person about a quarter of its height (the smallest the 224 px detector
+# finds); warp_crop decodes a smaller person's region again, sharper (DecodedImage.view). Decoding
+# for the detector alone, then each region, costs more (benchmarks/decode_bench.py measures both).
+TWO_STAGE_DECODE_SIDE = 512
 # pose_detection_to_roi.pbtxt: the full-body ROI runs from detector keypoint 0 to keypoint 1.
 HIP_CENTRE, FULL_BODY_SCALE_POINT = 0, 1
 

@@ -83,10 +83,11 @@ def crop_transform(roi: RotatedRect, side: int) -> CropTransform:
 def warp_crop(image: DecodedImage, roi: RotatedRect, side: int) -> tuple[np.ndarray, CropTransform]:
     """The ROI resampled to `side` x `side` uint8 RGB, zero outside the photo, and its transform."""
     transform = crop_transform(roi, side)
-    pixels = image.pixels
-    # The decoded pixels may be a reduced-scale draft of the original photo.
-    to_pixels = np.diag([pixels.width / image.width, pixels.height / image.height])
-    matrix, offset = to_pixels @ transform.matrix, to_pixels @ transform.offset
+    # The coarsest decode with a pixel for each crop pixel: a person small in a large JPEG gets the
+    # JPEG decoded again at a finer DCT scale (maybe in stored orientation: the view maps there).
+    view = image.view(side / roi.size if roi.size > 0 else 0.0)
+    pixels = view.pixels
+    matrix, offset = view.matrix @ transform.matrix, view.matrix @ transform.offset + view.offset
     factor = int(math.hypot(*matrix[:, 0]) // BILINEAR_SHRINK)
     if factor > 1:
         pixels, matrix, offset = _box_reduced(pixels, matrix, offset, side, factor)

@@ -1,0 +1,234 @@
+"""Claim: decoding only the pixels the person needs makes a 12 MP photo cheaper, at no cost in accuracy.
+
+Measures, in one run, on every eval photo scaled up to about 12 MP (JPEG quality 90), each stored
+with an EXIF orientation (1 to 8 in turn, the upright photo unchanged):
+- decode ms, as the response's decode_ms counts them: before (the whole photo at >= 1024 px on its
+  shorter side, every crop taken from it) against now (the whole photo at the pipeline's
+  decode_side, 512 px, and a person's region again at the DCT scale their 256 px crop needs when
+  that is finer) and against the detector's 224 px plus regions (the alternative not taken);
+- ms per photo, decode plus pipeline, the variants alternating photo by photo: blazepose-full
+  before, now and at 224 px, and blazepose-heavy now (when in the model cache); also at eval size;
+- torso PCK@0.2 of each at 12 MP (the annotations scaled with the photo) and at eval size.
+Targets: the default model now costs <= 1x blazepose-full before per 12 MP photo (median over
+photos of the per-photo ratio), and blazepose-full's 12 MP torso PCK now is not below before.
+
+    .venv/bin/python benchmarks/decode_bench.py [--repeats 5] [--photos N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script (`make bench`): make `inference` importable
+
+from inference import images  # noqa: E402
+from inference.catalog import CATALOG, DEFAULT_MODEL  # noqa: E402
+from inference.evaluation import EvalPhoto, load_eval_set, score_photo, summarize  # noqa: E402
+from inference.fetch import default_cache_dir, fetch  # noqa: E402
+from inference.predictor import Predictor  # noqa: E402
+
+EVAL_DIR = REPO.parent / "shared" / "eval" / "coco"
+PIXELS_12MP = 4032 * 3024
+BEFORE_DECODE_SIDE = 1024  # TWO_STAGE_DECODE_SIDE before regions were decoded apart
+DETECTOR_SIDE = 224
+TARGET_DEFAULT_OVER_BEFORE = 1.0
+# What exif_transpose undoes for each orientation: applied to the upright photo, it gives the
+# stored pixels a camera would have written with that orientation tag.
+STORED_FROM_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+@dataclass(frozen=True)
+class TestPhoto:
+    name: str
+    data: bytes
+    scale: float  # its pixels per eval-photo pixel
+    eval_photo: EvalPhoto
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    predictor: Predictor
+    decode: Callable[[bytes, Predictor], images.DecodedImage]
+
+
+@dataclass
+class Tally:
+    decode_ms: list[float] = dataclasses.field(default_factory=list)
+    total_ms: list[float] = dataclasses.field(default_factory=list)
+    keypoints: np.ndarray | None = None  # (17, 2) in the photo's pixels, None when no person
+
+
+def decode_before(data: bytes, predictor: Predictor) -> images.DecodedImage:
+    """The old path: the whole photo decoded sharp enough for any crop, no region source."""
+    return dataclasses.replace(images.decode(data, BEFORE_DECODE_SIDE), source=None)
+
+
+def decode_now(data: bytes, predictor: Predictor) -> images.DecodedImage:
+    return images.decode(data, predictor.pipeline.decode_side)
+
+
+def decode_for_detector(data: bytes, predictor: Predictor) -> images.DecodedImage:
+    """The alternative: the whole photo only as large as the detector's input, every crop a region decode."""
+    return images.decode(data, DETECTOR_SIDE)
+
+
+def jpeg_bytes(upright: Image.Image, orientation: int) -> bytes:
+    stored = upright.transpose(STORED_FROM_UPRIGHT[orientation]) if orientation != 1 else upright
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def bench_photos(eval_photos: list[EvalPhoto], megapixels_12: bool) -> list[TestPhoto]:
+    photos = []
+    for index, photo in enumerate(eval_photos):
+        upright = Image.open(photo.path).convert("RGB")
+        scale = math.sqrt(PIXELS_12MP / (upright.width * upright.height)) if megapixels_12 else 1.0
+        if megapixels_12:
+            size = (round(upright.width * scale), round(upright.height * scale))
+            upright = upright.resize(size, Image.Resampling.BICUBIC)
+        orientation = 1 + index % 8 if megapixels_12 else 1
+        data = jpeg_bytes(upright, orientation) if megapixels_12 else photo.data
+        photos.append(TestPhoto(f"{photo.path.name} o{orientation}", data, scale, photo))
+    return photos
+
+
+def run_once(variant: Variant, photo: TestPhoto, tally: Tally) -> None:
+    started = time.perf_counter()
+    image = variant.decode(photo.data, variant.predictor)
+    decoded = time.perf_counter()
+    pose = variant.predictor.pipeline(image)
+    finished = time.perf_counter()
+    tally.decode_ms.append((decoded - started + image.region_decode_seconds) * 1e3)
+    tally.total_ms.append((finished - started) * 1e3)
+    points = [[keypoint.x, keypoint.y] for keypoint in pose.keypoints]
+    tally.keypoints = np.array(points) if pose.person_detected and points else None
+
+
+def measure(variants: list[Variant], photos: list[TestPhoto], repeats: int) -> dict[str, list[Tally]]:
+    """Per variant, one tally per photo; variants alternate within each repeat of each photo."""
+    tallies = {variant.label: [Tally() for _ in photos] for variant in variants}
+    for index, photo in enumerate(photos):
+        for variant in variants:  # warm-up, and the keypoints scored
+            run_once(variant, photo, Tally())
+        for _ in range(repeats):
+            for variant in variants:
+                run_once(variant, photo, tallies[variant.label][index])
+    return tallies
+
+
+def torso_pck(tallies: list[Tally], photos: list[TestPhoto]) -> float:
+    scores = [
+        score_photo(
+            photo.name,
+            None if tally.keypoints is None else tally.keypoints / photo.scale,
+            photo.eval_photo.people,
+        )
+        for tally, photo in zip(tallies, photos, strict=True)
+    ]
+    return summarize(scores).torso_pck
+
+
+def print_table(
+    title: str, tallies: dict[str, list[Tally]], photos: list[TestPhoto]
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Per-photo medians, and per variant the median over photos; returns the per-photo totals and PCKs."""
+    labels = list(tallies)
+    print(f"\n{title}: decode / decode + pipeline, median ms per photo")
+    print(f"{'photo':24}" + "".join(f"{label:>34}" for label in labels))
+    totals = {label: [statistics.median(t.total_ms) for t in tallies[label]] for label in labels}
+    decodes = {label: [statistics.median(t.decode_ms) for t in tallies[label]] for label in labels}
+    for index, photo in enumerate(photos):
+        cells = "".join(f"{decodes[label][index]:>21.1f} / {totals[label][index]:>9.1f}" for label in labels)
+        print(f"{photo.name:24}{cells}")
+    cells = "".join(
+        f"{statistics.median(decodes[label]):>21.1f} / {statistics.median(totals[label]):>9.1f}"
+        for label in labels
+    )
+    print(f"{'median':24}{cells}")
+    pck = {label: torso_pck(tallies[label], photos) for label in labels}
+    print(f"{'torso PCK@0.2':24}" + "".join(f"{pck[label]:>34.3f}" for label in labels))
+    return totals, pck
+
+
+def available_variants() -> tuple[list[Variant], list[str]]:
+    full = Predictor(fetch(CATALOG["blazepose-full"]))  # the cache entry; fetched once by `make models`
+    variants = [
+        Variant("blazepose-full before", full, decode_before),
+        Variant("blazepose-full now", full, decode_now),
+        Variant(f"blazepose-full {DETECTOR_SIDE}+regions", full, decode_for_detector),
+    ]
+    notes = []
+    heavy = CATALOG.get("blazepose-heavy")
+    cached = default_cache_dir() / f"{heavy.name}-{heavy.version}" if heavy else None
+    if cached and (cached / "model.json").is_file():
+        variants.append(Variant("blazepose-heavy now", Predictor(cached), decode_now))
+    else:
+        notes.append("blazepose-heavy skipped: not in the catalog or not in the model cache")
+    return variants, notes
+
+
+def print_verdict(totals: dict[str, list[float]], pck: dict[str, float], notes: list[str]) -> None:
+    default = f"{DEFAULT_MODEL} now"
+    if default not in totals:
+        default = "blazepose-full now"
+        notes.append(f"the default model {DEFAULT_MODEL} is not measured here; judging {default}")
+    for note in notes:
+        print(f"note: {note}")
+    ratios = [
+        now / before for now, before in zip(totals[default], totals["blazepose-full before"], strict=True)
+    ]
+    ratio = statistics.median(ratios)
+    verdict = "meets" if ratio <= TARGET_DEFAULT_OVER_BEFORE else "MISSES"
+    print(
+        f"\n12 MP: {default} / blazepose-full before = {ratio:.2f}x per photo (median of per-photo ratios;"
+        f" {verdict} the <= {TARGET_DEFAULT_OVER_BEFORE:g}x target)"
+    )
+    now, before = pck["blazepose-full now"], pck["blazepose-full before"]
+    verdict = "meets" if now >= before else "MISSES"
+    print(
+        f"12 MP: blazepose-full torso PCK now {now:.3f}, before {before:.3f} ({verdict} the not-below target)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each variant per photo")
+    parser.add_argument("--photos", type=int, default=0, help="use only the first N eval photos (0: all)")
+    args = parser.parse_args()
+    eval_photos = load_eval_set(EVAL_DIR)[: args.photos or None]
+    variants, notes = available_variants()
+    print(f"{len(eval_photos)} eval photos, {args.repeats} alternating repeats per photo and variant")
+    large = bench_photos(eval_photos, megapixels_12=True)
+    totals, pck = print_table("At about 12 MP", measure(variants, large, args.repeats), large)
+    small = bench_photos(eval_photos, megapixels_12=False)
+    print_table("At eval size", measure(variants, small, args.repeats), small)
+    print_verdict(totals, pck, notes)
+
+
+if __name__ == "__main__":
+    main()
