@@ -17,6 +17,8 @@ from deployment.config import Config
 from deployment.errors import ConfigError
 from deployment.naming import PROJECT_TAG, role_arn
 from deployment.policies import LAMBDA, SAGEMAKER, ecr_repository_arns, kms_statement
+from deployment.resources import REGISTRY
+from deployment.resources.base import TagService
 from deployment.resources.role import boundary_arn
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
@@ -32,7 +34,10 @@ AUTOSCALING = {
     "application-autoscaling:service-namespace": "sagemaker",
     "application-autoscaling:scalable-dimension": "sagemaker:variant:DesiredInstanceCount",
 }
-SAGEMAKER_KINDS = ("model", "endpoint-config", "endpoint", "monitoring-schedule")
+# SageMaker's ARN resource types are its kinds' names: every SageMaker-tagged kind of the registry.
+SAGEMAKER_KINDS = tuple(
+    str(k) for k, handler in REGISTRY.items() if handler.tag_service == TagService.SAGEMAKER
+)
 SAGEMAKER_ACTIONS = [
     "sagemaker:CreateModel",
     "sagemaker:DescribeModel",

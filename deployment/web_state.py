@@ -22,7 +22,6 @@ from deployment.resources.web_bucket import WebBucket
 from deployment.resources.web_files import WebFile, WebPage
 from webapp.render import content_type
 
-ORIGIN_ID = "web-bucket"
 PRIVATE = (
     True,
     True,

@@ -15,8 +15,7 @@ from deployment.aws.errors import error_code, tag_list
 from deployment.errors import DeploymentError
 from deployment.naming import PROJECT_TAG
 from deployment.resources.access_control import AccessControl
-from deployment.resources.distribution import Distribution
-from deployment.web_state import ORIGIN_ID
+from deployment.resources.distribution import ORIGIN_ID, Distribution
 
 Tags = tuple[tuple[str, str], ...]
 GENERATIONS = 20  # CallerReferences tried, in case CloudFront still remembers a deleted distribution's

@@ -130,7 +130,7 @@ class SageMaker:
             MonitoringScheduleName=schedule.name,
             MonitoringScheduleConfig=schedule_config(schedule),
             Tags=tag_list(tags),
-        )  # the endpoint's pose:monitoring-schedule tag is one of its tags (see tags.py)
+        )  # the endpoint's pose:monitoring-schedule tag is one of its tags (see resources/tags.py)
 
     def create_one_off_schedule(self, schedule: Schedule) -> None:
         """A `NOW` schedule: one run over the last hour, with the deployed job definition."""

@@ -21,6 +21,7 @@ CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 HTTP_VERSION = "http2and3"
 ALLOWED_METHODS = ("GET", "HEAD")  # a static page: nothing is sent to the bucket
+ORIGIN_ID = "web-bucket"  # the distribution's one origin the engine manages (others are kept)
 
 # What creating (or updating) the distribution records for the actions after it.
 DISTRIBUTION_ID = Variable("web.distribution_id")

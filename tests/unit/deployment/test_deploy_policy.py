@@ -193,7 +193,7 @@ ALLOWED = [
         f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:pose-pr-42-model-latency",
         {},
     ),
-    # Tags kept as config.yml says (deployment/tags.py): by name, on this stage's resources.
+    # Tags kept as config.yml says (deployment/resources/tags.py): by name, on this stage's resources.
     ("iam:UntagRole", f"{ROLE}/pose-pr-42-predict-lambda", {}),
     ("lambda:UntagResource", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pose-pr-42-predict", {}),
     (
