@@ -179,7 +179,8 @@ function selectPerson(index) {
     ui.canvas.setAttribute("aria-label",
       `Your photo with ${people.length} detected skeletons; ${personName(index)} is highlighted`);
     setStatus("ok", `${people.length} people found. ${personName(index)}${scoreText(someone)}: `
-      + `${confident} of ${drawn} keypoints are confident. Click a person, or use the buttons, to see theirs.`);
+      + `${confident} of ${drawn} keypoints are confident. `
+      + "Select a person on the photo, or with the buttons, to list theirs.");
   } else {
     ui.canvas.setAttribute("aria-label", `Your photo with the detected skeleton: ${drawn} keypoints`);
     const score = someone.score === null ? "" : ` (score ${someone.score.toFixed(2)})`;
