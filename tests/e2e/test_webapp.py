@@ -778,3 +778,25 @@ def test_a_real_group_photo_shows_whoever_the_server_found(page: Page):
     expect(page.locator(ROWS)).to_have_count(17)
     nose = people[0]["keypoints"][0]
     expect(page.locator(ROWS).nth(0).locator("td").nth(0)).to_have_text(f"{nose['x']:.1f}")
+
+
+def test_the_person_under_a_click_is_the_nearest_skeleton_then_the_smallest_box(page: Page):
+    """people.js as the page loads it: a small person standing inside a tall one's box."""
+    found = page.evaluate("""async () => {
+            const { peopleOf, personAt } = await import("./static/people.js");
+            const { LIMBS } = await import("./static/pose.js");
+            const body = (x, top, height) => Array.from({ length: 17 }, (_, index) => (
+                { name: `point_${index}`, x: x + (index % 2 ? 10 : -10), y: top + (height * index) / 16, score: 0.9 }));
+            const people = peopleOf({ people: [
+                { score: 0.9, box: { x: 100, y: 0, width: 300, height: 400 }, keypoints: body(150, 20, 360) },
+                { score: 0.8, box: { x: 250, y: 200, width: 80, height: 150 }, keypoints: body(290, 210, 130) },
+            ] });
+            return [
+                personAt(people, 150, 200, LIMBS, 12),  // on the tall one's skeleton
+                personAt(people, 292, 280, LIMBS, 12),  // on the small one's skeleton, inside both boxes
+                personAt(people, 255, 205, LIMBS, 12),  // inside both boxes, near neither: the smaller box
+                personAt(people, 380, 50, LIMBS, 12),   // inside the tall one's box only
+                personAt(people, 600, 50, LIMBS, 12),   // on nobody
+            ];
+        }""")
+    assert found == [0, 1, 1, 0, -1]
