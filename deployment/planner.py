@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from deployment.api_plan import api_actions, destroy_api, function_role
 from deployment.naming import MONITORED_BY_TAG, Names
-from deployment.remote import RemoteState
-from deployment.resources.alarm import Alarm
+from deployment.remote import RemoteState, standalone_kinds
 from deployment.resources.autoscaling import autoscaling_actions
-from deployment.resources.base import Action, Kind, Verb, compare, exists
+from deployment.resources.base import Action, Kind, Phase, Verb, compare, exists
 from deployment.resources.bucket import bucket_actions, destroy_bucket
 from deployment.resources.endpoint import endpoint_actions
 from deployment.resources.monitoring_schedule import schedule_actions
@@ -43,11 +42,12 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
             desired.endpoint_config,
             any(config.name == desired.endpoint_config.name for config in remote.endpoint_configs),
         ),
-        *_alarms(desired.alarms, remote.alarms),
+        *_standalone(desired, remote, Phase.BEFORE_ENDPOINT),
         *scaling_before,
         *endpoint,
         *scaling_after,
         *schedule_actions(desired.schedule, remote.schedule),
+        *_standalone(desired, remote, Phase.AFTER_ENDPOINT),
         *web.edge,
         *public,
         *web.content,
@@ -63,7 +63,7 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
 def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
     """Everything this deployment created, in an order AWS accepts: what calls a thing goes first
     (the page's distribution and bucket, then the API, its Lambda, the schedule, the endpoint...)."""
-    actions = [*destroy_web(remote.web), *destroy_api(remote.api)]
+    actions = [*destroy_web(remote.web), *destroy_api(remote.api), *_removed(remote, Phase.AFTER_ENDPOINT)]
     if remote.one_off_schedule:
         actions.append(
             Action(Verb.DELETE, Kind.MONITORING_SCHEDULE, remote.one_off_schedule, "left by monitor --now")
@@ -80,15 +80,38 @@ def plan_destroy(names: Names, remote: RemoteState) -> list[Action]:
         actions.append(Action(Verb.DELETE, Kind.ENDPOINT, remote.endpoint.name, target=remote.endpoint))
     actions += [Action(Verb.DELETE, Kind.ENDPOINT_CONFIG, config.name) for config in remote.endpoint_configs]
     actions += [Action(Verb.DELETE, Kind.MODEL, name) for name in sorted(remote.models)]
-    actions += [Action(Verb.DELETE, Kind.ALARM, alarm.name) for alarm in remote.alarms]
+    actions += _removed(remote, Phase.BEFORE_ENDPOINT)
     if remote.role:
         actions.append(Action(Verb.DELETE, Kind.ROLE, remote.role.name, target=remote.role))
     return actions + destroy_bucket(names.prefix, remote.bucket, remote.bucket_is_ours, remote.bucket_shared)
 
 
-def _alarms(desired: tuple[Alarm, ...], remote: tuple[Alarm, ...]) -> list[Action]:
-    existing = {alarm.name: alarm for alarm in remote}
-    return [compare(Kind.ALARM, alarm.name, alarm, existing.get(alarm.name)) for alarm in desired]
+def _standalone(desired: DesiredState, remote: RemoteState, phase: Phase) -> list[Action]:
+    """Each standalone kind of `phase`, in registry order: every desired resource compared with
+    the one of its name found, and those found that config.yml no longer asks for deleted."""
+    actions = []
+    for kind, handler in standalone_kinds():
+        if handler.phase != phase:
+            continue
+        wanted = {handler.name_of(resource): resource for resource in desired.standalone.get(kind, ())}
+        found = {handler.name_of(resource): resource for resource in remote.found.get(kind, ())}
+        actions += [compare(kind, name, resource, found.get(name)) for name, resource in wanted.items()]
+        actions += [
+            Action(Verb.DELETE, kind, name, "config.yml no longer asks for it", resource)
+            for name, resource in found.items()
+            if name not in wanted
+        ]
+    return actions
+
+
+def _removed(remote: RemoteState, phase: Phase) -> list[Action]:
+    """Every standalone resource of `phase` found, for destroy (the last kinds' first)."""
+    return [
+        Action(Verb.DELETE, kind, handler.name_of(resource), target=resource)
+        for kind, handler in reversed(standalone_kinds())
+        if handler.phase == phase
+        for resource in remote.found.get(kind, ())
+    ]
 
 
 def _abandoned_role(desired: DesiredState, remote: RemoteState) -> list[Action]:

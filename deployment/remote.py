@@ -17,7 +17,7 @@ from deployment.resources.access_control import AccessControl
 from deployment.resources.alarm import Alarm
 from deployment.resources.artifact import Artifact
 from deployment.resources.autoscaling import Autoscaling
-from deployment.resources.base import Kind
+from deployment.resources.base import Kind, Standalone
 from deployment.resources.bucket import Bucket
 from deployment.resources.distribution import Distribution
 from deployment.resources.endpoint import RemoteEndpoint
@@ -83,7 +83,8 @@ class RemoteState:
     artifact_exists: bool = False
     models: frozenset[str] = frozenset()
     endpoint_configs: tuple[RemoteConfig, ...] = ()
-    alarms: tuple[Alarm, ...] = ()
+    # This deployment's resources of each standalone kind (resources/base.py) that exist.
+    found: dict[Kind, tuple] = field(default_factory=dict)
     endpoint: RemoteEndpoint | None = None
     autoscaling: Autoscaling | None = None
     schedule: Schedule | None = None
@@ -93,6 +94,10 @@ class RemoteState:
     web: RemoteWeb = field(default_factory=RemoteWeb)
     # The tags on each resource of this deployment found above (the web page's are in `web`).
     tags: tuple[ResourceTags, ...] = ()
+
+    @property
+    def alarms(self) -> tuple[Alarm, ...]:
+        return self.found.get(Kind.ALARM, ())
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         artifact_exists=bool(bucket and lookup.artifact and aws.storage.artifact_exists(lookup.artifact)),
         models=aws.sagemaker.model_names(names),
         endpoint_configs=aws.sagemaker.endpoint_configs(names),
-        alarms=aws.alarms.read([names.error_alarm, names.latency_alarm]),
+        found={kind: handler.read(aws, names) for kind, handler in standalone_kinds()},
         endpoint=endpoint,
         autoscaling=aws.scaling.read(names.endpoint, lookup.variant_name),
         schedule=aws.sagemaker.describe_schedule(names.monitoring_schedule) if has_schedule else None,
@@ -134,6 +139,10 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         web=read_web(aws, names, lookup.web_bucket),
     )
     return replace(state, tags=read_tags(aws, names, state, bucket_tags))
+
+
+def standalone_kinds() -> list[tuple[Kind, Standalone]]:
+    return [(kind, handler) for kind, handler in REGISTRY.items() if isinstance(handler, Standalone)]
 
 
 def read_api(aws: Aws, names: Names) -> RemoteApi:
@@ -187,7 +196,12 @@ def read_tags(
     found += [(Kind.ENDPOINT_CONFIG, config.name) for config in remote.endpoint_configs]
     found += [(Kind.ENDPOINT, remote.endpoint.name)] if remote.endpoint else []
     found += [(Kind.MONITORING_SCHEDULE, remote.schedule.name)] if remote.schedule else []
-    found += [(Kind.ALARM, alarm.name) for alarm in remote.alarms]
+    found += [
+        (kind, handler.name_of(resource))
+        for kind, handler in standalone_kinds()
+        if handler.tag_service
+        for resource in remote.found.get(kind, ())
+    ]
     found += [(Kind.FUNCTION, remote.api.function.name)] if remote.api.function else []
     found += [(Kind.LOG_GROUP, remote.api.log_group.name)] if remote.api.log_group else []
     api = remote.api.api

@@ -13,9 +13,11 @@ from deployment.api_state import ApiState, api_state
 from deployment.config import Config
 from deployment.naming import PROJECT_TAG, Names, artifact_key
 from deployment.policies import canonical, execution_policy
+from deployment.resources import REGISTRY
 from deployment.resources.alarm import Alarm
 from deployment.resources.artifact import Artifact
 from deployment.resources.autoscaling import Autoscaling
+from deployment.resources.base import Kind, Standalone
 from deployment.resources.bucket import Bucket, capture_bucket
 from deployment.resources.endpoint import Deployment, Endpoint
 from deployment.resources.endpoint_config import Capture, EndpointConfig
@@ -46,13 +48,18 @@ class DesiredState:
     artifact: Artifact
     model: Model
     endpoint_config: EndpointConfig
-    alarms: tuple[Alarm, ...]
+    # The resources of each standalone kind (resources/base.py), e.g. the rollback alarms.
+    standalone: dict[Kind, tuple]
     endpoint: Endpoint
     autoscaling: Autoscaling | None
     schedule: Schedule | None
     keep_previous: int
     api: ApiState | None = None  # None when api.enabled is false
     web: WebState | None = None  # None when webapp.enabled is false
+
+    @property
+    def alarms(self) -> tuple[Alarm, ...]:
+        return self.standalone[Kind.ALARM]
 
 
 def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredState:
@@ -67,7 +74,12 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
     endpoint_config = _endpoint_config(
         config, names, model, f"s3://{bucket_name}/{root}/{config.s3.capture_prefix}"
     )
-    alarms = _alarms(config, names)
+    standalone = {
+        kind: handler.desired(config, names)
+        for kind, handler in REGISTRY.items()
+        if isinstance(handler, Standalone)
+    }
+    alarms = standalone[Kind.ALARM]
     return DesiredState(
         names=names,
         tags=tuple(sorted({**config.project.tags, PROJECT_TAG: names.prefix}.items())),
@@ -83,7 +95,7 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
         artifact=artifact,
         model=model,
         endpoint_config=endpoint_config,
-        alarms=alarms,
+        standalone=standalone,
         endpoint=Endpoint(
             names.endpoint,
             endpoint_config.name,
@@ -138,29 +150,6 @@ def _endpoint_config(config: Config, names: Names, model: Model, capture_uri: st
         "capture": capture,
     }
     return EndpointConfig(name=names.endpoint_config(fields), **fields)
-
-
-def _alarms(config: Config, names: Names) -> tuple[Alarm, ...]:
-    variant = config.endpoint.variant_name
-    return (
-        Alarm(
-            names.error_alarm,
-            "Invocation5XXErrors",
-            "Sum",
-            config.update.rollback_on_5xx,
-            names.endpoint,
-            variant,
-        ),
-        # ModelLatency is reported in microseconds.
-        Alarm(
-            names.latency_alarm,
-            "ModelLatency",
-            "Average",
-            config.update.rollback_on_latency_ms * 1000,
-            names.endpoint,
-            variant,
-        ),
-    )
 
 
 def _deployment(config: Config, alarms: tuple[Alarm, ...]) -> Deployment:

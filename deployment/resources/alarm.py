@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from deployment.resources.base import Action, Kind, Resource, Run, TagService, partition
+from deployment.resources.base import Action, Kind, Phase, Run, Standalone, TagService, partition
+
+if TYPE_CHECKING:
+    from deployment.aws import Aws
+    from deployment.config import Config
+    from deployment.naming import Names
 
 
 @dataclass(frozen=True)
@@ -17,9 +23,35 @@ class Alarm:
     variant_name: str
 
 
-class AlarmResource(Resource):
+class AlarmResource(Standalone):
     kind = Kind.ALARM
     tag_service = TagService.CLOUDWATCH
+    phase = Phase.BEFORE_ENDPOINT  # UpdateEndpoint names them
+
+    def desired(self, config: Config, names: Names) -> tuple[Alarm, ...]:
+        variant = config.endpoint.variant_name
+        return (
+            Alarm(
+                names.error_alarm,
+                "Invocation5XXErrors",
+                "Sum",
+                config.update.rollback_on_5xx,
+                names.endpoint,
+                variant,
+            ),
+            # ModelLatency is reported in microseconds.
+            Alarm(
+                names.latency_alarm,
+                "ModelLatency",
+                "Average",
+                config.update.rollback_on_latency_ms * 1000,
+                names.endpoint,
+                variant,
+            ),
+        )
+
+    def read(self, aws: Aws, names: Names) -> tuple[Alarm, ...]:
+        return aws.alarms.read([names.error_alarm, names.latency_alarm])
 
     def create(self, run: Run, action: Action) -> None:
         run.aws.alarms.put(action.target, run.tags)

@@ -12,8 +12,8 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -21,6 +21,8 @@ from deployment.errors import DeploymentError, error_code
 
 if TYPE_CHECKING:
     from deployment.aws import Aws
+    from deployment.config import Config
+    from deployment.naming import Names
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,31 @@ class Resource:
     def tag_arn(self, region: str, account_id: str, name: str, api_id: str = "") -> str:
         """The ARN the tagging API takes for one resource of this kind (S3 and IAM: the name)."""
         raise ValueError(f"no ARN for a {self.kind}")
+
+
+class Phase(IntEnum):
+    """Where a standalone kind's actions go in a plan (and, reversed, in a destroy)."""
+
+    BEFORE_ENDPOINT = 1  # what the endpoint's blue/green update names (its rollback alarms)
+    AFTER_ENDPOINT = 2  # what watches the running endpoint (alerts, dashboards)
+
+
+class Standalone(Resource):
+    """A kind the generic planner handles whole: its desired resources come from config.yml, the
+    ones of this deployment found are read back, and each is created, updated or deleted by name.
+    A new kind of this shape is its module and its line in the registry, nothing else."""
+
+    phase: ClassVar[Phase]
+
+    def desired(self, config: Config, names: Names) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def read(self, aws: Aws, names: Names) -> tuple[Any, ...]:
+        """This deployment's resources of the kind that exist (read-only calls)."""
+        raise NotImplementedError
+
+    def name_of(self, resource: Any) -> str:
+        return resource.name
 
 
 def _unsupported(action: Action) -> DeploymentError:

@@ -23,7 +23,7 @@ from deployment.resources import (
     web_bucket,
     web_files,
 )
-from deployment.resources.base import Action
+from deployment.resources.base import Action, Kind
 from deployment.resources.endpoint import RemoteEndpoint
 from deployment.resources.endpoint_config import RemoteConfig
 from deployment.resources.http_api import NewApi
@@ -62,7 +62,7 @@ def deployed(state: DesiredState, created: datetime = EPOCH, status: str = "InSe
         endpoint_configs=(
             RemoteConfig(state.endpoint_config.name, state.endpoint_config.model_name, created),
         ),
-        alarms=state.alarms,
+        found=state.standalone,
         endpoint=RemoteEndpoint(state.endpoint.name, state.endpoint_config.name, status),
         autoscaling=state.autoscaling,
         schedule=state.schedule,
@@ -160,7 +160,7 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
                 remote = replace(remote, artifact_exists=True)
             case "alarm", "create" | "update":
                 others = tuple(alarm for alarm in remote.alarms if alarm.name != action.name)
-                remote = replace(remote, alarms=(*others, target))
+                remote = replace(remote, found={**remote.found, Kind.ALARM: (*others, target)})
             case "autoscaling", "create" | "update":
                 remote = replace(remote, autoscaling=target)
             case "autoscaling", "delete":

@@ -4,16 +4,20 @@ and placeholders are filled in from what earlier actions recorded (or refused, n
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from deployment.errors import DeploymentError
+from deployment.planner import plan, plan_destroy
 from deployment.resources import MODULES, REGISTRY
+from deployment.resources.access_control import ACCESS_CONTROL_ID, AccessControl
 from deployment.resources.base import Action, Kind, Resource, Run, Verb
+from deployment.resources.distribution import Distribution
 from deployment.resources.placeholders import Template, Variable, is_pending, resolve
 from tests.conftest import REPO
+from tests.unit.deployment.builders import changes, deployed, desired
 from tests.unit.deployment.fakes import FakeAws, FakeClock, executor, run
 
 # What the AWS layer may not depend on: the planning, the composition of desired state, the CLI.
@@ -32,8 +36,18 @@ ABOVE_AWS = {
 
 
 def imported_modules(path: Path) -> set[str]:
+    """What a module imports when it runs (imports for type annotations only are left out)."""
+    tree = ast.parse(path.read_text())
+    type_only = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for child in ast.walk(node)
+    }
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         if isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
         elif isinstance(node, ast.Import):
@@ -124,9 +138,6 @@ def test_a_placeholder_nothing_recorded_is_an_error_naming_the_value_and_the_act
 
 def test_the_executor_records_what_a_handler_learns_for_the_actions_after_it():
     # The access control's new id reaches the distribution created after it, through a Variable.
-    from deployment.resources.access_control import ACCESS_CONTROL_ID, AccessControl
-    from deployment.resources.distribution import Distribution
-
     aws = FakeAws(FakeClock())
     distribution = Distribution("comment", "b.s3.us-east-1.amazonaws.com", ACCESS_CONTROL_ID, reference="r")
     actions = [
@@ -146,3 +157,29 @@ def test_the_run_a_handler_gets_carries_the_tags_and_reports_through_the_callbac
     assert isinstance(current, Run) and current.tags == (("pose:deployment", "pose-dev"),)
     current.report("hello")
     assert lines == ["hello"]
+
+
+def test_a_standalone_kind_is_planned_by_name_and_one_config_no_longer_asks_for_is_deleted():
+    state = desired()
+    extra = replace(state.alarms[0], name="pose-dev-old-alarm")
+    raised = replace(state.alarms[1], threshold=state.alarms[1].threshold * 2)
+    remote = replace(deployed(state), found={Kind.ALARM: (state.alarms[0], raised, extra)})
+
+    actions = plan(state, remote)
+
+    assert changes(actions) == [
+        ("update", "alarm", "pose-dev-model-latency"),
+        ("delete", "alarm", "pose-dev-old-alarm"),
+    ]
+    deleted = next(action for action in actions if action.verb == "delete")
+    assert (deleted.reason, deleted.target) == ("config.yml no longer asks for it", extra)
+
+
+def test_destroy_removes_every_standalone_resource_found():
+    state = desired()
+    actions = plan_destroy(state.names, deployed(state))
+
+    alarms = [(a.verb, a.name) for a in actions if a.kind == Kind.ALARM]
+    assert alarms == [("delete", "pose-dev-invocation-5xx"), ("delete", "pose-dev-model-latency")]
+    kinds = [a.kind for a in actions]
+    assert kinds.index(Kind.ENDPOINT) < kinds.index(Kind.ALARM)  # the endpoint's update named them
