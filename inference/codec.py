@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import math
+import re
 
 from inference.errors import RequestError
 
@@ -24,6 +25,10 @@ IMAGE_TYPES = frozenset(
     {"image/jpeg", "image/jpg", "image/png", "application/x-image", "application/octet-stream"}
 )
 SUPPORTED = 'image/jpeg, image/png, or application/json with {"image": "<base64>"}'
+# SageMaker passes InvokeEndpoint's CustomAttributes to the container as this header, unread.
+CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
+MAX_PEOPLE_ATTRIBUTE = "max_people"
+MAX_PEOPLE_LIMIT = 20  # a person costs one landmark pass or more: bound the work one request asks for
 
 
 def media_type(content_type: str | None) -> str:
@@ -63,6 +68,34 @@ def check_accept(accept: str | None) -> None:
     if kinds & {JSON_TYPE, "application/*", "*/*", "*"}:
         return
     raise RequestError(406, f"responses are application/json; the Accept header {accept!r} excludes it")
+
+
+def max_people(custom_attributes: str | None, default: int) -> int:
+    """`max_people=N` among the request's custom attributes (separated by `,` or `;`), else `default`.
+
+    Other attributes are someone else's business and are ignored.
+    """
+    for attribute in re.split(r"[,;]", custom_attributes or ""):
+        key, _, value = attribute.partition("=")
+        if key.strip().lower() == MAX_PEOPLE_ATTRIBUTE:
+            count = people_count(value)
+            if count is None:
+                shown = value.strip()[:40]
+                raise RequestError(
+                    400,
+                    f"{CUSTOM_ATTRIBUTES_HEADER}: {MAX_PEOPLE_ATTRIBUTE} must be an integer from 1 to"
+                    f" {MAX_PEOPLE_LIMIT}, got {shown!r}",
+                )
+            return count
+    return default
+
+
+def people_count(text: str) -> int | None:
+    """A whole number of people from 1 to MAX_PEOPLE_LIMIT written in decimal digits, else None."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PEOPLE_LIMIT:
+        return None
+    return int(text)
 
 
 def encode_json(document: dict) -> bytes:

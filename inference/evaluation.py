@@ -10,13 +10,15 @@ keypoint of its most-labelled person as missed.
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from inference.keypoints import COCO_KEYPOINTS
 from inference.manifest import LANDMARKS, ModelManifest
@@ -174,3 +176,106 @@ def single_stage_dir(blazepose_dir: Path, scratch: Path) -> Path:
     document["sha256"] = {landmarks: manifest.sha256[landmarks]}
     (scratch / "model.json").write_text(json.dumps(document))
     return scratch
+
+
+# ---------------------------------------------------------------- person-free photos
+
+# Sizes from a thumbnail to a 12 MP phone photo, so every search path (tiles included) is tried.
+SCENERY_SIZES = ((320, 240), (640, 480), (480, 640), (1280, 720), (2048, 1536), (4032, 3024))
+
+
+def person_free_photos(count: int = 48, seed: int = 16) -> Iterator[tuple[str, bytes]]:
+    """(name, JPEG) of generated photos with nobody in them: textures, landscapes and objects.
+
+    Made here rather than taken from any photo set, so a false-person rate measured on them is never
+    tuned to the eval photos; deterministic for a given seed.
+    """
+    rng = np.random.default_rng(seed)
+    kinds = (_noise, _fractal, _stripes, _landscape, _objects, _gradient)
+    for index in range(count):
+        kind = kinds[index % len(kinds)]
+        width, height = SCENERY_SIZES[(index // len(kinds)) % len(SCENERY_SIZES)]
+        image = kind(rng, width, height)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=90)
+        yield f"{kind.__name__[1:]}-{index}-{width}x{height}", buffer.getvalue()
+
+
+def _fractal_field(rng: np.random.Generator, width: int, height: int, octaves: int = 6) -> np.ndarray:
+    """Smooth-to-rough value noise in [0, 1]: the sum of upsampled random grids, coarse ones weighing more."""
+    field = np.zeros((height, width))
+    for octave in range(octaves):
+        cells = 2 ** (octave + 2)
+        grid = Image.fromarray((rng.random((cells, cells)) * 255).astype(np.uint8))
+        field += np.asarray(grid.resize((width, height), Image.Resampling.BICUBIC), float) / 255 / 2**octave
+    return (field - field.min()) / max(np.ptp(field), 1e-9)
+
+
+def _colourize(field: np.ndarray, low: np.ndarray, high: np.ndarray) -> Image.Image:
+    pixels = low + field[:, :, None] * (high - low)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def _noise(rng: np.random.Generator, width: int, height: int) -> Image.Image:
+    """Random pixels in blocks that grow with the photo, so a 12 MP one stays under the 6 MB body limit."""
+    block = max(1, width // 400)
+    cells = rng.integers(0, 256, (-(-height // block), -(-width // block), 3), dtype=np.uint8)
+    return Image.fromarray(cells.repeat(block, 0).repeat(block, 1)[:height, :width])
+
+
+def _fractal(rng: np.random.Generator, width: int, height: int) -> Image.Image:
+    return _colourize(_fractal_field(rng, width, height), rng.integers(0, 128, 3), rng.integers(128, 256, 3))
+
+
+def _gradient(rng: np.random.Generator, width: int, height: int) -> Image.Image:
+    angle = rng.uniform(0, np.pi)
+    y, x = np.mgrid[0:height, 0:width]
+    field = x * np.cos(angle) + y * np.sin(angle)
+    field = (field - field.min()) / max(np.ptp(field), 1e-9)
+    return _colourize(field, rng.integers(0, 256, 3), rng.integers(0, 256, 3))
+
+
+def _stripes(rng: np.random.Generator, width: int, height: int) -> Image.Image:
+    """Stripes or a checkerboard, at a random period and angle: strong edges everywhere."""
+    period = rng.uniform(8, max(width, height) / 6)
+    angle = rng.uniform(0, np.pi)
+    y, x = np.mgrid[0:height, 0:width]
+    u = (x * np.cos(angle) + y * np.sin(angle)) / period
+    v = (-x * np.sin(angle) + y * np.cos(angle)) / period
+    field = (np.floor(u) % 2) if rng.random() < 0.5 else ((np.floor(u) + np.floor(v)) % 2)
+    return _colourize(field, rng.integers(0, 128, 3), rng.integers(128, 256, 3))
+
+
+def _landscape(rng: np.random.Generator, width: int, height: int) -> Image.Image:
+    """Sky, a rough horizon of hills, and textured ground."""
+    sky = _colourize(
+        np.linspace(0, 1, height)[:, None].repeat(width, 1), np.array([90, 140, 230]), [220, 230, 250]
+    )
+    ground = _colourize(
+        _fractal_field(rng, width, height), rng.integers(20, 90, 3), rng.integers(100, 200, 3)
+    )
+    ridge = _fractal_field(rng, width, 1, octaves=5)[0]
+    horizon = (height * (0.35 + 0.3 * ridge)).astype(int)
+    below = np.arange(height)[:, None] >= horizon[None, :]
+    return Image.fromarray(np.where(below[:, :, None], np.asarray(ground), np.asarray(sky)))
+
+
+def _objects(rng: np.random.Generator, width: int, height: int) -> Image.Image:
+    """Random boxes, discs and bars on a textured table: things, no one."""
+    image = _fractal(rng, width, height)
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(5, 25))):
+        x, y = rng.uniform(0, width), rng.uniform(0, height)
+        w, h = rng.uniform(0.03, 0.3) * width, rng.uniform(0.03, 0.3) * height
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        shape = (draw.ellipse, draw.rectangle)[int(rng.integers(0, 2))]
+        shape([x, y, x + w, y + h], fill=colour, outline=(0, 0, 0))
+    return image
+
+
+def false_person_rate(
+    predictor: Predictor, photos: Sequence[tuple[str, bytes]]
+) -> tuple[float, tuple[str, ...]]:
+    """The share of person-free photos in which the predictor reports a person, and their names."""
+    wrong = tuple(name for name, data in photos if predictor.predict(data, "image/jpeg")["person_detected"])
+    return len(wrong) / len(photos), wrong

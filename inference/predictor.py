@@ -13,11 +13,12 @@ from pathlib import Path
 from inference import codec, images
 from inference.manifest import ModelManifest
 from inference.pipelines import load_pipeline
-from inference.pipelines.pose import Pose
+from inference.pipelines.pose import DEFAULT_MAX_PEOPLE, Person, Pose
 
 
 class Predictor:
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int = 1, max_people: int = DEFAULT_MAX_PEOPLE) -> None:
+        self.max_people = max_people  # a request may ask for another number (codec.max_people)
         self.manifest = ModelManifest.read(model_dir)
         self.pipeline = load_pipeline(Path(model_dir), self.manifest, threads=threads)
         # A TFLite interpreter is not thread-safe; decoding (which releases the GIL) may overlap.
@@ -27,15 +28,15 @@ class Predictor:
     def model_info(self) -> dict:
         return {"name": self.manifest.name, "family": self.manifest.family, "version": self.manifest.version}
 
-    def predict(self, body: bytes, content_type: str | None) -> dict:
-        """Raises RequestError for anything a client sent wrong."""
+    def predict(self, body: bytes, content_type: str | None, max_people: int | None = None) -> dict:
+        """Raises RequestError for anything a client sent wrong; lists at most `max_people` people."""
         started = time.perf_counter()
         codec.check_body_size(len(body))
         image = images.decode(codec.image_bytes(content_type, body), self.pipeline.decode_side)
         decode_seconds = time.perf_counter() - started
         with self._model_lock:  # inference time excludes waiting for the other request's turn
             model_started = time.perf_counter()
-            pose = self.pipeline(image)
+            pose = self.pipeline(image, max_people or self.max_people)
             inference_seconds = time.perf_counter() - model_started
         # A person's region decoded again at a finer scale, inside the pipeline, is decode time too.
         decode_seconds += image.region_decode_seconds
@@ -59,6 +60,7 @@ class Predictor:
         }
         if pose.landmarks:
             document["landmarks"] = [asdict(landmark) for landmark in pose.landmarks]
+        document["people"] = [_person(person) for person in pose.people]
         # The monitoring job reads timing.inference_ms from captured responses: keep the path stable.
         document["timing"] = {
             "decode_ms": _ms(decode_seconds),
@@ -66,6 +68,18 @@ class Predictor:
             "total_ms": _ms(time.perf_counter() - started),
         }
         return document
+
+
+def _person(person: Person) -> dict:
+    """One person as the response lists it: landmarks only where the model has them (BlazePose)."""
+    document = {
+        "score": person.score,
+        "box": asdict(person.box),
+        "keypoints": [asdict(keypoint) for keypoint in person.keypoints],
+    }
+    if person.landmarks:
+        document["landmarks"] = [asdict(landmark) for landmark in person.landmarks]
+    return document
 
 
 def _ms(seconds: float) -> float:

@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from inference import codec
 from inference.errors import ModelError, RequestError
 from inference.front import FAILED, LOADED, Front
 from inference.manifest import ModelManifest
+from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 from inference.predictor import Predictor
 from inference.worker import run_worker
 
@@ -34,6 +35,8 @@ JSON_HEADERS = [("Content-Type", "application/json")]
 GRACEFUL_TIMEOUT_SECONDS = 25
 # How long a request waits for its worker's model to finish loading before a 503.
 MODEL_WAIT_SECONDS = 30
+# The container's default for how many people a response lists (config.yml's model.max_people).
+MAX_PEOPLE_ENV = "POSE_MAX_PEOPLE"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class ServerOptions:
     port: int = 8080
     workers: int = 1
     threads_per_worker: int = 1
+    max_people: int = DEFAULT_MAX_PEOPLE
 
 
 class PoseApp:
@@ -54,8 +58,10 @@ class PoseApp:
         threads: int = 1,
         model_wait_seconds: float = MODEL_WAIT_SECONDS,
         on_loaded: Callable[[bytes], object] | None = None,
+        max_people: int = DEFAULT_MAX_PEOPLE,
     ) -> None:
         self._model_wait_seconds = model_wait_seconds
+        self._max_people = max_people
         self._on_loaded = on_loaded
         self._predictor: Predictor | None = None
         self._load_error: str | None = None
@@ -107,7 +113,9 @@ class PoseApp:
         try:
             codec.check_accept(environ.get("HTTP_ACCEPT"))
             body = _read_body(environ)
-            document = self._predictor.predict(body, environ.get("CONTENT_TYPE"))
+            attributes = environ.get("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES")
+            people = codec.max_people(attributes, self._max_people)
+            document = self._predictor.predict(body, environ.get("CONTENT_TYPE"), people)
         except RequestError as error:
             log.info("refused a request with %d: %s", error.status, error.message)
             return _reply(start_response, error.status, {"error": error.message})
@@ -138,6 +146,20 @@ def _reply(start_response, status: int, document: dict, headers: list | None = N
     return [] if head else [body]
 
 
+def max_people_setting(value: str | None) -> int:
+    """POSE_MAX_PEOPLE, or the default when unset; a bad value stops the server before it starts."""
+    if value is None or not value.strip():
+        return DEFAULT_MAX_PEOPLE
+    count = codec.people_count(value)
+    if count is None:
+        raise ModelError(
+            f"must be an integer from 1 to {codec.MAX_PEOPLE_LIMIT}, got {value[:40]!r}",
+            where=MAX_PEOPLE_ENV,
+            hint="set model.max_people in config.yml, or unset the variable for the default",
+        )
+    return count
+
+
 def _listen(host: str, port: int) -> socket.socket:
     listener = socket.create_server((host, port), backlog=2048, reuse_port=False)
     listener.set_inheritable(False)
@@ -156,7 +178,12 @@ def _spawner(options: ServerOptions) -> Callable:
         exit_code = 0
         try:
             close_front_sockets()
-            app = PoseApp(options.model_dir, options.threads_per_worker, on_loaded=channel.send)
+            app = PoseApp(
+                options.model_dir,
+                options.threads_per_worker,
+                on_loaded=channel.send,
+                max_people=options.max_people,
+            )
             run_worker(channel, app)
         except BaseException:  # a worker must never return into the front's loop
             log.exception("worker %d failed", os.getpid())
@@ -169,8 +196,9 @@ def _spawner(options: ServerOptions) -> Callable:
 
 
 def serve(options: ServerOptions) -> None:
-    """Check the model directory up front (fail fast with a clear line), then serve until SIGTERM."""
+    """Check the model directory and settings up front (fail fast with a clear line), then serve until SIGTERM."""
     manifest = ModelManifest.read(options.model_dir)
+    options = replace(options, max_people=max_people_setting(os.environ.get(MAX_PEOPLE_ENV)))
     log.info(
         "serving %s (%s) from %s on %s:%d with %d workers",
         manifest.name,

@@ -1,8 +1,10 @@
-"""BlazePose GHUM: MediaPipe's two stages, a person detector and a landmark model on the person's crop.
+"""BlazePose GHUM: MediaPipe's two stages, a person detector and a landmark model on each person's crop.
 
 The landmark model was trained on person-centred, upright crops (pose_landmark_by_roi_cpu.pbtxt),
 and its presence flag says whether the crop holds a person at all; given only a landmark model
-file (a user's local .tflite) the whole photo is letterboxed instead.
+file (a user's local .tflite) the whole photo is letterboxed instead. As MediaPipe tracks a person
+between video frames, the landmarks' own alignment points give a second, better region; the model
+runs again there when that region differs materially from the first.
 """
 
 from __future__ import annotations
@@ -13,11 +15,26 @@ from pathlib import Path
 import numpy as np
 
 from inference.errors import ModelError
-from inference.images import DecodedImage, letterbox
+from inference.images import DecodedImage
 from inference.keypoints import BLAZEPOSE_LANDMARKS, BLAZEPOSE_TO_COCO
-from inference.pipelines.blazepose_detector import PoseDetector
-from inference.pipelines.pose import Pose, keypoints_from, load_interpreter, sigmoid, to_input_tensor
-from inference.pipelines.roi import roi_from_alignment, warp_crop
+from inference.pipelines.blazepose_detector import (
+    MIN_DETECTION_SCORE,
+    UNSURE_PROPOSALS,
+    Detection,
+    PoseDetector,
+)
+from inference.pipelines.pose import (
+    DEFAULT_MAX_PEOPLE,
+    Box,
+    Person,
+    Pose,
+    keypoints_from,
+    load_interpreter,
+    sigmoid,
+    to_input_tensor,
+)
+from inference.pipelines.regions import differs, same_region, tiles
+from inference.pipelines.roi import RotatedRect, roi_from_alignment, warp_crop, whole_photo
 
 # MediaPipe's default min_pose_presence_confidence (min_tracking_confidence in the Python solution).
 PRESENCE_THRESHOLD = 0.5
@@ -31,10 +48,19 @@ HEATMAP_MIN_CONFIDENCE = 0.5
 # finds); warp_crop decodes a smaller person's region again, sharper (DecodedImage.view). Decoding
 # for the detector alone, then each region, costs more (benchmarks/decode_bench.py measures both).
 TWO_STAGE_DECODE_SIDE = 512
-# pose_detection_to_roi.pbtxt: the full-body ROI runs from detector keypoint 0 to keypoint 1.
+# pose_detection_to_roi.pbtxt: the full-body ROI runs from detector keypoint 0 to keypoint 1;
+# pose_landmarks_to_roi.pbtxt: from the landmark model's auxiliary points 33 to 34, the same way.
 HIP_CENTRE, FULL_BODY_SCALE_POINT = 0, 1
-
-NO_PERSON = Pose(keypoints=(), landmarks=(), score=0.0, person_detected=False)
+AUX_HIP_CENTRE, AUX_FULL_BODY_SCALE_POINT = 33, 34
+# Two landmark results are one person when half their points lie this close, in sides of the region.
+SAME_PERSON = 0.1
+# Landmark passes spent on detections that turn out to hold nobody, beyond the people wanted.
+SPARE_PASSES = 3
+# The detector looks at tiles of a photo at least this many times its input's side when fewer
+# people than wanted were found and those found fill less than this share of the photo: people
+# smaller than about a fifth of the photo are a few pixels tall in the whole photo's letterbox.
+TILE_FROM = 2
+FILLED = 0.5
 
 
 @dataclass(frozen=True)
@@ -108,32 +134,54 @@ def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, input_size: tup
     return refined
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """One person's landmark pass, in original-image pixels, and the region those landmarks imply."""
+
+    points: np.ndarray  # (39, 2)
+    visibility: np.ndarray  # (39,)
+    presence: float
+    roi: RotatedRect  # from the auxiliary alignment points: where to look for this person again
+
+    def same_person(self, other: Tracked) -> bool:
+        """Half their landmarks coincide: two readings of one person (two people never share that much)."""
+        count = len(BLAZEPOSE_LANDMARKS)
+        apart = np.linalg.norm(self.points[:count] - other.points[:count], axis=1)
+        return bool(np.median(apart) <= SAME_PERSON * min(self.roi.size, other.roi.size))
+
+
 class BlazePosePipeline:
-    """Detect the most confident person, crop them upright, find their 33 landmarks in that crop."""
+    """Detect people, crop each upright, find their 33 landmarks there and again in their own region."""
 
     def __init__(
         self, landmark_model_path: Path, threads: int = 1, detector_path: Path | None = None
     ) -> None:
         self.landmark_model = LandmarkModel(landmark_model_path, threads)
         self._detector = PoseDetector(detector_path, threads) if detector_path else None
+        self.refine = True  # the second pass on the landmarks' own region (benchmarks switch it off)
+        self.tile = True  # the detector on tiles of large photos where it found only small people
+        self.unsure = UNSURE_PROPOSALS  # candidates under the threshold tried when nobody is found
         if self._detector:
             self.decode_side = TWO_STAGE_DECODE_SIDE
         else:
             self.decode_side = max(self.landmark_model.width, self.landmark_model.height)
 
-    def __call__(self, image: DecodedImage) -> Pose:
+    def __call__(self, image: DecodedImage, max_people: int = DEFAULT_MAX_PEOPLE) -> Pose:
         if self._detector is None:
-            return self._whole_photo(image)
-        people = self._detector(image)
-        if not people:
-            return NO_PERSON
-        # Best first, as MediaPipe's graph takes the first detection; its presence flag decides.
-        alignment = people[0].keypoints
-        roi = roi_from_alignment(alignment[HIP_CENTRE], alignment[FULL_BODY_SCALE_POINT])
-        crop, transform = warp_crop(image, roi, self.landmark_model.width)
-        output = self.landmark_model(crop)
-        x, y = transform.to_original(output.points[:, 0], output.points[:, 1])
-        return _pose(output, x, y, image)
+            tracked = self._track(image, whole_photo(image))
+            return Pose.of((_person(tracked, image),) if tracked else ())
+        found: list[Tracked] = []
+        detections = self._detector(image, unsure=self.unsure)
+        self._search(image, [d for d in detections if d.score >= MIN_DETECTION_SCORE], found, max_people)
+        if self.tile and self._worth_tiling(image, found, max_people):
+            in_tiles = [
+                d for tile in tiles(image.width, image.height) for d in self._detector(image, tile, unsure=0)
+            ]
+            self._search(image, sorted(in_tiles, key=lambda d: -d.score), found, max_people)
+        if not found:  # the last resort: candidates under the threshold, for the presence flag to judge
+            self._search(image, [d for d in detections if d.score < MIN_DETECTION_SCORE], found, 1)
+        people = sorted((_person(tracked, image) for tracked in found), key=lambda person: -person.score)
+        return Pose.of(tuple(people))
 
     @property
     def interpreters(self) -> tuple:
@@ -141,24 +189,65 @@ class BlazePosePipeline:
         landmark = self.landmark_model._interpreter
         return (self._detector._interpreter, landmark) if self._detector else (landmark,)
 
-    def _whole_photo(self, image: DecodedImage) -> Pose:
-        canvas, box = letterbox(image, self.landmark_model.width, self.landmark_model.height)
-        output = self.landmark_model(canvas)
-        x, y = box.to_original(output.points[:, 0], output.points[:, 1])
-        return _pose(output, x, y, image)
+    def _search(
+        self, image: DecodedImage, detections: list[Detection], found: list[Tracked], wanted: int
+    ) -> None:
+        """Add to `found` each detection the landmark model confirms, best first, until `wanted`."""
+        passes = 0
+        for detection in detections:
+            if len(found) >= wanted or passes >= wanted + SPARE_PASSES:
+                return
+            points = detection.keypoints
+            roi = roi_from_alignment(points[HIP_CENTRE], points[FULL_BODY_SCALE_POINT])
+            if any(same_region(roi, person.roi) for person in found):
+                continue
+            passes += 1
+            tracked = self._track(image, roi)
+            if tracked and not any(tracked.same_person(person) for person in found):
+                found.append(tracked)
+
+    def _track(self, image: DecodedImage, roi: RotatedRect) -> Tracked | None:
+        """The person in `roi`, refined in their own region when it differs; None when nobody is there."""
+        first = self._landmarks(image, roi)
+        if first.presence < PRESENCE_THRESHOLD:
+            return None
+        if self.refine and differs(first.roi, roi):
+            second = self._landmarks(image, first.roi)
+            if second.presence >= PRESENCE_THRESHOLD:
+                return second
+        return first
+
+    def _landmarks(self, image: DecodedImage, roi: RotatedRect) -> Tracked:
+        crop, transform = warp_crop(image, roi, self.landmark_model.width)
+        output = self.landmark_model(crop)
+        x, y = transform.to_original(output.points[:, 0], output.points[:, 1])
+        points = np.stack([x, y], axis=1)
+        own = roi_from_alignment(points[AUX_HIP_CENTRE], points[AUX_FULL_BODY_SCALE_POINT])
+        return Tracked(points, output.visibility, output.presence, own)
+
+    def _worth_tiling(self, image: DecodedImage, found: list[Tracked], wanted: int) -> bool:
+        """A photo much larger than the detector's input, with room for more people than were found."""
+        if len(found) >= wanted or max(image.width, image.height) < TILE_FROM * self._detector.input_size:
+            return False
+        covered = sum(_extent(person.points).area for person in found)
+        return covered < FILLED * image.width * image.height
 
 
-def _pose(output: LandmarkOutput, x: np.ndarray, y: np.ndarray, image: DecodedImage) -> Pose:
-    """The first 33 of the model's points as landmarks, or no person when the model says so."""
-    if output.presence < PRESENCE_THRESHOLD:
-        return NO_PERSON
+def _extent(points: np.ndarray) -> Box:
+    """The box around the 33 landmarks (not clipped to the photo)."""
+    low, high = points[: len(BLAZEPOSE_LANDMARKS)].min(axis=0), points[: len(BLAZEPOSE_LANDMARKS)].max(axis=0)
+    return Box(float(low[0]), float(low[1]), float(high[0] - low[0]), float(high[1] - low[1]))
+
+
+def _person(tracked: Tracked, image: DecodedImage) -> Person:
+    """The first 33 of the model's points as landmarks, in the photo."""
     count = len(BLAZEPOSE_LANDMARKS)
-    landmarks = keypoints_from(
-        BLAZEPOSE_LANDMARKS, x[:count], y[:count], output.visibility[:count], (image.width, image.height)
-    )
-    return Pose(
+    x, y = tracked.points[:count, 0], tracked.points[:count, 1]
+    size = (image.width, image.height)
+    landmarks = keypoints_from(BLAZEPOSE_LANDMARKS, x, y, tracked.visibility[:count], size)
+    return Person(
         keypoints=tuple(landmarks[i] for i in BLAZEPOSE_TO_COCO),
         landmarks=landmarks,
-        score=round(output.presence, 4),
-        person_detected=True,
+        score=round(tracked.presence, 4),
+        box=Box.around(landmarks),
     )

@@ -2,9 +2,10 @@
 
 Every constant is MediaPipe's own, from `mediapipe/modules/pose_detection/pose_detection_cpu.pbtxt`
 (SsdAnchorsCalculator, TensorsToDetectionsCalculator, NonMaxSuppressionCalculator), so the
-detector is decoded exactly as it was trained, not fitted to any photo set. One addition: when no
-detection reaches the threshold, `find_people` still proposes the best one for the landmark
-model's presence flag to accept or reject.
+detector is decoded exactly as it was trained, not fitted to any photo set. Two additions: when no
+detection reaches the threshold, `find_people` still proposes the best few for the landmark
+model's presence flag to accept or reject; and the detector can look at one region of the photo
+(a tile), so people too small for the whole photo's 224 px letterbox can be found.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from inference.errors import ModelError
 from inference.images import DecodedImage
 from inference.pipelines.pose import load_interpreter, sigmoid, to_input_tensor
-from inference.pipelines.roi import CropTransform, warp_crop, whole_photo
+from inference.pipelines.roi import CropTransform, RotatedRect, warp_crop, whole_photo
 
 # SsdAnchorsCalculator: 224x224 input, 5 layers; layers sharing a stride share one grid.
 ANCHOR_STRIDES = (8, 16, 32, 32, 32)
@@ -33,6 +34,8 @@ SCORE_CLIPPING = 100.0
 MIN_DETECTION_SCORE = 0.5
 # NonMaxSuppressionCalculator: weighted NMS over intersection-over-union.
 MIN_SUPPRESSION_IOU = 0.3
+# Proposed when nobody reaches MIN_DETECTION_SCORE: the landmark model's presence flag judges each.
+UNSURE_PROPOSALS = 3
 
 
 @dataclass(frozen=True)
@@ -120,15 +123,17 @@ def weighted_nms(
     return merged
 
 
-def find_people(candidates: Candidates, min_score: float = MIN_DETECTION_SCORE) -> list[Detection]:
-    """Everyone at or above `min_score`, best first; else the single best candidate below it.
+def find_people(
+    candidates: Candidates, min_score: float = MIN_DETECTION_SCORE, unsure: int = UNSURE_PROPOSALS
+) -> list[Detection]:
+    """Everyone at or above `min_score`, best first; else the `unsure` best candidates below it.
 
     The landmark model's presence flag has the last word, so a person the face-based detector is
     unsure of (a helmet, a turned head) is still tried rather than silently dropped.
     """
     confident = candidates.scores >= min_score
     if not confident.any():
-        return weighted_nms(candidates, limit=1)
+        return weighted_nms(candidates, limit=unsure)
     kept = Candidates(
         candidates.scores[confident], candidates.boxes[confident], candidates.keypoints[confident]
     )
@@ -153,16 +158,19 @@ class PoseDetector:
             )
         self._boxes_index, self._scores_index = outputs[boxes], outputs[scores]
 
-    def __call__(self, image: DecodedImage) -> list[Detection]:
-        """People best first; when nobody reaches the score threshold, the one best candidate."""
+    def __call__(
+        self, image: DecodedImage, region: RotatedRect | None = None, unsure: int = UNSURE_PROPOSALS
+    ) -> list[Detection]:
+        """People in `region` (default: the whole photo) best first; else the `unsure` best candidates."""
         # pose_detection_cpu.pbtxt: the whole photo, letterboxed (keep_aspect_ratio, BORDER_ZERO).
-        canvas, transform = warp_crop(image, whole_photo(image), self.input_size)
+        canvas, transform = warp_crop(image, region or whole_photo(image), self.input_size)
         # ... as float in [-1, 1] (output_tensor_float_range).
         self._interpreter.set_tensor(self._input["index"], to_input_tensor(canvas, self._input, (-1.0, 1.0)))
         self._interpreter.invoke()
         raw_boxes = self._interpreter.get_tensor(self._boxes_index)[0]
         raw_scores = self._interpreter.get_tensor(self._scores_index)[0]
-        people = find_people(decode_candidates(raw_boxes, raw_scores, self.anchors, self.input_size))
+        candidates = decode_candidates(raw_boxes, raw_scores, self.anchors, self.input_size)
+        people = find_people(candidates, unsure=unsure)
         return [_to_original(person, transform, self.input_size) for person in people]
 
 

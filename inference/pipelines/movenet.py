@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from inference.errors import ModelError
 from inference.images import DecodedImage, letterbox
 from inference.keypoints import COCO_KEYPOINTS
-from inference.pipelines.pose import Pose, keypoints_from, load_interpreter, to_input_tensor
+from inference.pipelines.pose import (
+    DEFAULT_MAX_PEOPLE,
+    Box,
+    Person,
+    Pose,
+    keypoints_from,
+    load_interpreter,
+    to_input_tensor,
+)
 
 # A keypoint counts as found above this score (MoveNet's own demos draw from 0.11 to 0.3).
 KEYPOINT_THRESHOLD = 0.3
@@ -40,7 +46,8 @@ class MoveNetPipeline:
         """The TFLite interpreters one call runs (benchmarks time their bare invokes)."""
         return (self._interpreter,)
 
-    def __call__(self, image: DecodedImage) -> Pose:
+    def __call__(self, image: DecodedImage, max_people: int = DEFAULT_MAX_PEOPLE) -> Pose:
+        """SinglePose: at most one person, whatever `max_people` allows."""
         canvas, box = letterbox(image, self._width, self._height)
         # MoveNet takes raw 0..255 pixels whatever its weights' precision.
         self._interpreter.set_tensor(self._input["index"], to_input_tensor(canvas, self._input, (0.0, 255.0)))
@@ -49,10 +56,11 @@ class MoveNetPipeline:
         x, y = box.to_original(yxs[:, 1] * self._width, yxs[:, 0] * self._height)
         scores = yxs[:, 2]
         keypoints = keypoints_from(COCO_KEYPOINTS, x, y, scores, (image.width, image.height))
-        found = int(np.count_nonzero(scores >= KEYPOINT_THRESHOLD))
-        return Pose(
-            keypoints=keypoints,
-            landmarks=(),
-            score=round(float(scores.mean()), 4),
-            person_detected=found >= MIN_KEYPOINTS_FOR_PERSON,
-        )
+        found = [
+            keypoint for keypoint, score in zip(keypoints, scores, strict=True) if score >= KEYPOINT_THRESHOLD
+        ]
+        score = round(float(scores.mean()), 4)
+        detected = len(found) >= MIN_KEYPOINTS_FOR_PERSON
+        # The top level keeps its keypoints even without a person (as it always has); `people` does not.
+        people = (Person(keypoints, (), score, Box.around(tuple(found))),) if detected else ()
+        return Pose(keypoints=keypoints, landmarks=(), score=score, person_detected=detected, people=people)

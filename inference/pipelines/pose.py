@@ -9,6 +9,9 @@ import numpy as np
 
 from inference.errors import ModelError
 
+# How many people a response lists unless the request or the container says otherwise.
+DEFAULT_MAX_PEOPLE = 5
+
 
 @dataclass(frozen=True)
 class Keypoint:
@@ -19,11 +22,53 @@ class Keypoint:
 
 
 @dataclass(frozen=True)
+class Box:
+    """A person's extent in original-image pixels."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+    @classmethod
+    def around(cls, points: tuple[Keypoint, ...]) -> Box:
+        x = [point.x for point in points]
+        y = [point.y for point in points]
+        return cls(round(min(x), 2), round(min(y), 2), round(max(x) - min(x), 2), round(max(y) - min(y), 2))
+
+
+@dataclass(frozen=True)
+class Person:
+    keypoints: tuple[Keypoint, ...]  # the 17 COCO keypoints, in COCO order
+    landmarks: tuple[Keypoint, ...]  # the model's own full set (BlazePose: 33); empty for MoveNet
+    score: float  # confidence that this is a person
+    box: Box
+
+
+@dataclass(frozen=True)
 class Pose:
+    """The best person at the top level (as the response has always had it), and everyone found."""
+
     keypoints: tuple[Keypoint, ...]  # the 17 COCO keypoints, in COCO order; BlazePose: empty if no person
     landmarks: tuple[Keypoint, ...]  # the model's own full set (BlazePose: 33); empty for MoveNet
     score: float  # confidence that a person is in the photo
     person_detected: bool
+    people: tuple[Person, ...] = ()  # best first; empty when nobody was found
+
+    @classmethod
+    def of(cls, people: tuple[Person, ...]) -> Pose:
+        """People best first (the first is the top level), or nobody."""
+        if not people:
+            return NO_PERSON
+        best = people[0]
+        return cls(best.keypoints, best.landmarks, best.score, True, people)
+
+
+NO_PERSON = Pose(keypoints=(), landmarks=(), score=0.0, person_detected=False)
 
 
 def keypoints_from(

@@ -63,7 +63,13 @@ NEAR = 0.2
 BLAZEPOSE_FLOOR = 0.75
 MOVENET_FLOOR = 0.9
 # Environment that would change which model or port a server uses; each test sets its own.
-SERVER_ENVIRONMENT = ("MODEL_DIR", "PORT", "SAGEMAKER_BIND_TO_PORT", "SAGEMAKER_MODEL_SERVER_WORKERS")
+SERVER_ENVIRONMENT = (
+    "MODEL_DIR",
+    "PORT",
+    "SAGEMAKER_BIND_TO_PORT",
+    "SAGEMAKER_MODEL_SERVER_WORKERS",
+    "POSE_MAX_PEOPLE",
+)
 
 
 # ---------------------------------------------------------------- servers
@@ -299,9 +305,10 @@ def on_person(document: dict, person, scale: tuple[float, float] = (1.0, 1.0)) -
 
 def check_document(document: dict, model: dict, size: tuple[int, int], landmarks: int | None) -> None:
     """The response schema exactly as the README documents it."""
-    keys = {"model", "image", "person_detected", "score", "keypoints", "timing"}
+    keys = {"model", "image", "person_detected", "score", "keypoints", "people", "timing"}
     assert set(document) == keys | ({"landmarks"} if landmarks else set())
     assert document["model"] == model
+    check_people(document, size, landmarks)
     assert document["image"] == {"width": size[0], "height": size[1]}
     assert isinstance(document["person_detected"], bool)
     assert 0.0 <= document["score"] <= 1.0
@@ -317,6 +324,23 @@ def check_document(document: dict, model: dict, size: tuple[int, int], landmarks
     assert set(timing) == {"decode_ms", "inference_ms", "total_ms"}
     assert all(type(value) in (int, float) and value >= 0 for value in timing.values())
     assert timing["total_ms"] >= timing["inference_ms"]
+
+
+def check_people(document: dict, size: tuple[int, int], landmarks: int | None) -> None:
+    """`people`: best first; the first is the top level's person; each box holds its landmarks."""
+    people = document["people"]
+    assert [person["score"] for person in people] == sorted((p["score"] for p in people), reverse=True)
+    assert bool(people) == document["person_detected"]
+    for person in people:
+        assert set(person) == {"score", "box", "keypoints"} | ({"landmarks"} if landmarks else set())
+        box = person["box"]
+        assert set(box) == {"x", "y", "width", "height"}
+        assert 0 <= box["x"] <= box["x"] + box["width"] <= size[0]
+        assert 0 <= box["y"] <= box["y"] + box["height"] <= size[1]
+        assert tuple(keypoint["name"] for keypoint in person["keypoints"]) == COCO_KEYPOINTS
+    if people:
+        top = {name: document[name] for name in ("score", "keypoints", "landmarks") if name in document}
+        assert {name: people[0][name] for name in top} == top
 
 
 def check_error(reply: Reply, status: int) -> None:

@@ -111,6 +111,23 @@ def test_model_dir_without_model_json_fails_fast_with_one_error_line(tmp_path: P
     assert len(lines) == 1 and lines[0].startswith("error: ") and "model.json" in lines[0], finished.stderr
 
 
+def test_a_bad_pose_max_people_stops_the_server_before_it_starts(movenet_dir: Path):
+    finished = subprocess.run(
+        [sys.executable, "-m", "inference", "serve", *serve_args(movenet_dir, free_port(), workers=1)],
+        cwd=REPO,
+        env={**{k: v for k, v in os.environ.items() if k not in SERVER_ENVIRONMENT}, "POSE_MAX_PEOPLE": "0"},
+        capture_output=True,
+        text=True,
+        timeout=EXIT_DEADLINE_SECONDS,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [
+        "error: POSE_MAX_PEOPLE: must be an integer from 1 to 20, got '0'"
+        " (hint: set model.max_people in config.yml, or unset the variable for the default)"
+    ]
+
+
 def test_unloadable_model_is_never_reported_ready(movenet_dir: Path, tmp_path: Path, photo_785: bytes):
     broken = tmp_path / "model"
     broken.mkdir()

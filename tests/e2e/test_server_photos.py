@@ -97,6 +97,26 @@ def test_unknown_request_headers_are_ignored(blazepose_server: Server, photo_785
     assert decorated.json()["keypoints"] == plain.json()["keypoints"]
 
 
+def test_custom_attributes_set_how_many_people_are_listed(blazepose_server: Server, photo_785: bytes):
+    two = Image.new("RGB", (1280, 425), (255, 255, 255))
+    skier = Image.open(io.BytesIO(photo_785))
+    two.paste(skier, (0, 0))
+    two.paste(skier.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (640, 0))
+    photo = encode(two, "JPEG", quality=95)
+    everyone = invoke(blazepose_server.port, photo).json()
+    one = invoke(
+        blazepose_server.port, photo, **{"X-Amzn-SageMaker-Custom-Attributes": "max_people=1"}
+    ).json()
+    assert (len(everyone["people"]), len(one["people"])) == (2, 1)
+    bad = invoke(blazepose_server.port, photo, **{"X-Amzn-SageMaker-Custom-Attributes": "max_people=lots"})
+    assert (bad.status, bad.json()) == (
+        400,
+        {
+            "error": "X-Amzn-SageMaker-Custom-Attributes: max_people must be an integer from 1 to 20, got 'lots'"
+        },
+    )
+
+
 def test_eight_concurrent_requests_all_succeed_with_the_same_answer(
     blazepose_server: Server, photo_785: bytes
 ):

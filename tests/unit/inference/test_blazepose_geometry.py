@@ -84,9 +84,10 @@ def test_weighted_nms_averages_overlapping_detections_by_score_and_keeps_separat
     assert found[1].keypoints[0, 0] == pytest.approx(0.7)
 
 
-def test_without_a_confident_detection_only_the_best_candidate_is_proposed():
+def test_without_a_confident_detection_the_best_few_candidates_are_proposed():
     unsure = candidates((0.2, [0.0, 0.0, 0.4, 0.4], 0.1), (0.3, [0.6, 0.6, 0.9, 0.9], 0.7))
-    assert [d.score for d in find_people(unsure)] == [0.3]
+    assert [d.score for d in find_people(unsure)] == [0.3, 0.2]
+    assert [d.score for d in find_people(unsure, unsure=1)] == [0.3]
     sure = candidates((0.2, [0.0, 0.0, 0.4, 0.4], 0.1), (0.7, [0.6, 0.6, 0.9, 0.9], 0.7))
     assert [d.score for d in find_people(sure)] == [0.7]
 

@@ -46,7 +46,7 @@ def on_person(response: dict, truth: np.ndarray, diagonal: float) -> float:
 def test_a_photo_without_a_person_answers_no_person_and_no_keypoints(predictor, colour):
     response = predictor.predict(jpeg(Image.new("RGB", (640, 480), colour)), "image/jpeg")
     assert (response["person_detected"], response["score"], response["keypoints"]) == (False, 0.0, [])
-    assert "landmarks" not in response
+    assert "landmarks" not in response and response["people"] == []
 
 
 def turn_points(points: np.ndarray, turn: Image.Transpose, size: tuple[int, int]) -> np.ndarray:
@@ -98,6 +98,41 @@ def test_of_two_people_one_is_reported_with_all_keypoints_on_that_one(predictor,
     big = on_person(response, person.keypoints, person.diagonal)
     small = on_person(response, person.keypoints * [0.5, 0.5, 1] + [800, 100, 0], person.diagonal / 2)
     assert response["person_detected"] and max(big, small) >= 0.9
+
+
+def test_everyone_in_a_wide_photo_is_listed_each_with_keypoints_on_them(predictor, standing):
+    image, person = standing
+    canvas = Image.new("RGB", (3 * 640, 425), (255, 255, 255))
+    for index in range(3):  # each a small figure in the whole photo's 224 px letterbox
+        canvas.paste(image, (640 * index, 0))
+    people = predictor.predict(jpeg(canvas), "image/jpeg")["people"]
+    found = sorted(people, key=lambda found_person: found_person["box"]["x"])
+    assert len(found) == 3
+    for index, found_person in enumerate(found):
+        truth = person.keypoints + np.array([640 * index, 0, 0])
+        assert on_person(found_person, truth, person.diagonal) >= 0.9
+
+
+def test_max_people_caps_the_list_and_the_top_level_is_the_first_person(predictor, standing):
+    image, _ = standing
+    canvas = Image.new("RGB", (1280, 425), (255, 255, 255))
+    canvas.paste(image, (0, 0))
+    canvas.paste(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), (640, 0))
+    both, one = (predictor.predict(jpeg(canvas), "image/jpeg", max_people=count) for count in (5, 1))
+    assert (len(both["people"]), len(one["people"])) == (2, 1)
+    for response in (both, one):
+        best = response["people"][0]
+        assert (best["keypoints"], best["landmarks"], best["score"]) == (
+            response["keypoints"],
+            response["landmarks"],
+            response["score"],
+        )
+        box = best["box"]
+        xs, ys = [k["x"] for k in best["landmarks"]], [k["y"] for k in best["landmarks"]]
+        assert (box["x"], box["y"]) == (min(xs), min(ys))
+        assert (box["width"], box["height"]) == pytest.approx(
+            (max(xs) - min(xs), max(ys) - min(ys)), abs=0.02
+        )
 
 
 def test_an_exif_rotated_photo_gives_the_upright_photos_keypoints(predictor, standing):

@@ -79,3 +79,29 @@ def test_non_finite_numbers_become_null_so_the_answer_stays_json():
         "keypoints": [{"x": None, "y": 1.5}],
         "ok": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        (None, 5),
+        ("", 5),
+        ("max_people=3", 3),
+        ("trace_id=abc, max_people = 20 ;user=42", 20),
+        ("trace_id=abc;MAX_PEOPLE=1", 1),
+        ("trace_id=abc,user=42", 5),  # someone else's attributes: ignored
+        ("max_peoples=0", 5),
+    ],
+)
+def test_max_people_comes_from_the_custom_attributes_or_the_default(attributes, expected):
+    assert codec.max_people(attributes, default=5) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "21", "-1", "three", "2.5", "", "٣", "1e1"])
+def test_a_bad_max_people_is_a_400_that_says_what_is_allowed(value):
+    with pytest.raises(RequestError) as caught:
+        codec.max_people(f"trace=1,max_people={value}", default=5)
+    assert caught.value.status == 400
+    assert caught.value.message == (
+        f"X-Amzn-SageMaker-Custom-Attributes: max_people must be an integer from 1 to 20, got {value!r}"
+    )

@@ -50,3 +50,10 @@ def test_blazepose_finds_a_person_in_every_eval_photo(summaries):
 def test_the_response_reports_the_photos_own_size(model, predictors, photo_785):
     response = predictors[model].predict(photo_785, "image/jpeg")
     assert response["image"] == {"width": 640, "height": 425}
+
+
+def test_movenet_singlepose_lists_its_one_person_without_landmarks(predictors, photo_785):
+    response = predictors["movenet"].predict(photo_785, "image/jpeg", max_people=5)
+    (person,) = response["people"]
+    assert set(person) == {"score", "box", "keypoints"}
+    assert (person["keypoints"], person["score"]) == (response["keypoints"], response["score"])

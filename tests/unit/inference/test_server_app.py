@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from inference import server
+from inference.errors import ModelError
 from inference.server import PoseApp
 
 
@@ -99,3 +100,28 @@ def test_an_unexpected_failure_is_a_500_and_the_app_keeps_serving(app, photo_785
     assert status == 500 and "boom" not in body["error"]
     monkeypatch.undo()
     assert call(app, "POST", "/invocations", photo_785, {"CONTENT_TYPE": "image/jpeg"})[0] == 200
+
+
+def test_the_custom_attributes_header_sets_how_many_people_are_listed(app, photo_785):
+    headers = {"CONTENT_TYPE": "image/jpeg", "HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES": "a=b, max_people=1"}
+    status, body = call(app, "POST", "/invocations", photo_785, headers)
+    assert status == 200 and len(body["people"]) == 1
+
+
+def test_a_bad_max_people_attribute_is_a_400_naming_the_header(app, photo_785):
+    headers = {"CONTENT_TYPE": "image/jpeg", "HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES": "max_people=50"}
+    assert call(app, "POST", "/invocations", photo_785, headers) == (
+        400,
+        {"error": "X-Amzn-SageMaker-Custom-Attributes: max_people must be an integer from 1 to 20, got '50'"},
+    )
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 5), ("", 5), ("1", 1), (" 20 ", 20)])
+def test_pose_max_people_sets_the_default(value, expected):
+    assert server.max_people_setting(value) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "21", "five", "-3"])
+def test_a_bad_pose_max_people_is_refused_with_the_variable_named(value):
+    with pytest.raises(ModelError, match=r"^POSE_MAX_PEOPLE: must be an integer from 1 to 20"):
+        server.max_people_setting(value)
