@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -48,13 +47,24 @@ def _package(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from inference.predictor import Predictor
+    from inference import bulk
 
-    predictor = Predictor(_model_dir(args))
-    for photo in args.photos:
-        document = predictor.predict(Path(photo).read_bytes(), "application/octet-stream")
-        print(json.dumps(document, indent=2 if len(args.photos) == 1 else None))
-    return 0
+    if args.overlay and not args.output:
+        print("error: --overlay needs --output DIR", file=sys.stderr)
+        return 2
+    workers = args.workers or len(os.sched_getaffinity(0))
+    options = bulk.BulkOptions(
+        tuple(args.photos), _model_dir(args), args.output, workers, args.overlay, args.force
+    )
+    try:
+        summary = bulk.run(options)
+    except bulk.UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    # With --output the summary is the final output; without it stdout carries only the answers.
+    for line in bulk.summary_lines(summary):
+        print(line, file=sys.stdout if args.output else sys.stderr)
+    return summary.exit_code
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -78,6 +88,12 @@ def _model_dir(args: argparse.Namespace) -> Path:
 
 def _default_port() -> int:
     return int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or os.environ.get("PORT") or 8080)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,12 +129,17 @@ def _parser() -> argparse.ArgumentParser:
         model_args(command, required=False)
         command.set_defaults(command=handler)
         if name == "predict":
-            command.add_argument("photos", nargs="+", metavar="PHOTO")
+            command.add_argument("photos", nargs="+", metavar="PHOTO", help="photos, folders or globs")
     serve = commands.choices["serve"]
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=_default_port())
     serve.add_argument("--workers", type=int, help="default: SAGEMAKER_MODEL_SERVER_WORKERS or one per core")
     serve.add_argument("--threads", type=int, help="TFLite threads per worker (default: cores / workers)")
+    predict = commands.choices["predict"]
+    predict.add_argument("--output", type=Path, help="write NAME.json per photo here (default: print them)")
+    predict.add_argument("--overlay", action="store_true", help="also NAME.overlay.jpg, the skeletons drawn")
+    predict.add_argument("--force", action="store_true", help="redo photos whose results exist")
+    predict.add_argument("--workers", type=_at_least_one, help="processes (default: one per core)")
     return parser
 
 

@@ -60,3 +60,10 @@ BLAZEPOSE_LANDMARKS: tuple[str, ...] = (
 
 # Index into BLAZEPOSE_LANDMARKS of each COCO keypoint, in COCO order.
 BLAZEPOSE_TO_COCO: tuple[int, ...] = tuple(BLAZEPOSE_LANDMARKS.index(name) for name in COCO_KEYPOINTS)
+
+# The COCO-17 skeleton as pairs of indices into COCO_KEYPOINTS: the limbs the web page draws
+# (webapp/static/pose.js LIMBS) and the bulk overlays draw.
+COCO_LIMBS: tuple[tuple[int, int], ...] = (
+    (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11), (6, 12), (11, 12),
+    (11, 13), (13, 15), (12, 14), (14, 16), (0, 1), (0, 2), (1, 3), (2, 4),
+)  # fmt: skip

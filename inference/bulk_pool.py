@@ -1,0 +1,187 @@
+"""Worker processes for bulk inference: one per core, each with its own interpreter, one photo at a time.
+
+Each worker holds at most one photo, so the parent always knows which photo a worker that died
+was on (it is reported as that photo's failure and the worker replaced), and at most `workers`
+photos are in flight. Workers read the photo and draw its overlay; the parent only writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from inference.errors import ModelError, RequestError
+
+if TYPE_CHECKING:
+    from inference.predictor import Predictor
+
+log = logging.getLogger(__name__)
+# A fresh interpreter per worker: no inherited TFLite state or threads, the same on every OS.
+START_METHOD = "spawn"
+READY = "ready"
+MODEL_ERROR = "model error"
+STOP_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class PhotoTask:
+    index: int
+    path: str
+    overlay: bool
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    index: int
+    document: dict | None = None
+    overlay: bytes | None = None
+    error: str | None = None
+
+
+def run_photo(predictor: Predictor, task: PhotoTask) -> PhotoResult:
+    """One photo through the predictor (as the server runs a request body); a failure is its reason."""
+    from inference.overlay import draw_overlay
+
+    try:
+        photo = Path(task.path).read_bytes()
+    except OSError as error:
+        return PhotoResult(task.index, error=f"cannot read the file: {error.strerror}")
+    try:
+        document = predictor.predict(photo, "application/octet-stream")
+        overlay = draw_overlay(photo, document) if task.overlay else None
+    except RequestError as error:
+        return PhotoResult(task.index, error=error.message)
+    except Exception as error:  # a bug on one photo must not end a run of thousands
+        log.exception("%s: unexpected error", task.path)
+        return PhotoResult(task.index, error=f"unexpected error: {type(error).__name__}: {error}")
+    return PhotoResult(task.index, document=document, overlay=overlay)
+
+
+def _worker(connection: Connection, model_dir: str) -> None:
+    """A worker's life: load the model once, then answer one task at a time until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    from inference.predictor import Predictor
+
+    try:
+        predictor = Predictor(Path(model_dir), threads=1)
+    except (ModelError, ValueError, RuntimeError, OSError) as error:  # the parent says why and stops
+        connection.send((MODEL_ERROR, str(error)))
+        return
+    connection.send(READY)
+    while (task := connection.recv()) is not None:
+        connection.send(run_photo(predictor, task))
+
+
+class _Worker:
+    def __init__(self, context, model_dir: Path) -> None:
+        self.connection, child_end = context.Pipe()
+        self.process = context.Process(target=_worker, args=(child_end, str(model_dir)), daemon=True)
+        # Started while SIGINT is ignored, a child keeps ignoring it while it imports, so a Ctrl-C
+        # during start-up prints no traceback from each worker.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.process.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        child_end.close()
+        self.task: PhotoTask | None = None
+        self.ready = False
+
+
+class WorkerPool:
+    """`with WorkerPool(model_dir, 4) as pool: for result in pool.results(tasks): ...`"""
+
+    def __init__(self, model_dir: Path, workers: int) -> None:
+        self.model_dir = model_dir
+        self.size = workers
+        self._context = get_context(START_METHOD)
+        self._workers: list[_Worker] = []
+
+    def __enter__(self) -> WorkerPool:
+        try:
+            for _ in range(self.size):
+                self._workers.append(_Worker(self._context, self.model_dir))
+            while not all(worker.ready for worker in self._workers):
+                for worker in self._ready_workers():
+                    self._receive(worker)
+        except BaseException:
+            self.close(graceful=False)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close(graceful=exc_info[0] is None)
+
+    def results(self, tasks: Iterable[PhotoTask]) -> Iterator[PhotoResult]:
+        """Each task's result as it completes (not in task order)."""
+        pending = iter(tasks)
+        exhausted = False
+        while True:
+            for worker in self._workers:
+                if worker.ready and worker.task is None and not exhausted:
+                    worker.task = next(pending, None)
+                    if worker.task is None:
+                        exhausted = True
+                    else:
+                        worker.connection.send(worker.task)
+            if all(worker.task is None for worker in self._workers):
+                return
+            for worker in self._ready_workers():
+                if (result := self._receive(worker)) is not None:
+                    yield result
+
+    def close(self, graceful: bool = True) -> None:
+        """Stop every worker: asked to finish when `graceful`, else terminated (Ctrl-C, an error)."""
+        for worker in self._workers:
+            if graceful and worker.process.is_alive():
+                with suppress(OSError):  # it died already; join() below reaps it
+                    worker.connection.send(None)
+            else:
+                worker.process.terminate()
+        for worker in self._workers:
+            worker.process.join(STOP_SECONDS)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.connection.close()
+        self._workers = []
+
+    def _ready_workers(self) -> list[_Worker]:
+        """The workers that answered or died, waiting until at least one has."""
+        waiting = {worker.connection: worker for worker in self._workers}
+        waiting.update({worker.process.sentinel: worker for worker in self._workers})
+        return list({id(waiting[ready]): waiting[ready] for ready in wait(list(waiting))}.values())
+
+    def _receive(self, worker: _Worker) -> PhotoResult | None:
+        try:
+            message = worker.connection.recv()
+        except EOFError:
+            return self._replace(worker)
+        if isinstance(message, tuple) and message[0] == MODEL_ERROR:
+            raise ModelError(message[1], hint="check --model-dir (or --model)")
+        if message == READY:
+            worker.ready = True
+            return None
+        worker.task = None
+        return message
+
+    def _replace(self, worker: _Worker) -> PhotoResult:
+        """A worker died: its photo fails with the reason, a new worker takes its place."""
+        worker.process.join()
+        code = worker.process.exitcode
+        if worker.task is None:
+            raise ModelError(f"a worker process exited with code {code} while loading the model")
+        log.warning("a worker died (exit code %s) on %s; starting another", code, worker.task.path)
+        failed = PhotoResult(
+            worker.task.index, error=f"the worker process died on this photo (exit code {code})"
+        )
+        worker.connection.close()
+        self._workers[self._workers.index(worker)] = _Worker(self._context, self.model_dir)
+        return failed

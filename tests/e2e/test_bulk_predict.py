@@ -1,0 +1,128 @@
+"""`python -m inference predict` as a user runs it: real processes, the real model, real photos."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+
+from inference.predictor import Predictor
+from tests.conftest import REPO
+
+
+def predict(model_dir: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "inference", "predict", "--model-dir", str(model_dir), *args]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def without_timing(document: dict) -> dict:
+    return {key: value for key, value in document.items() if key != "timing"}
+
+
+@pytest.fixture
+def shoot(eval_photos, tmp_path: Path) -> Path:
+    """The eval photos, one in a subfolder, plus a truncated JPEG and a text file named .jpg."""
+    folder = tmp_path / "shoot"
+    (folder / "day 2").mkdir(parents=True)
+    for index, photo in enumerate(eval_photos):
+        shutil.copy(photo.path, folder / ("day 2" if index == 0 else ".") / photo.path.name)
+    whole = eval_photos[0].path.read_bytes()
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
+    (folder / "notes.jpg").write_text("not a photo\n")
+    (folder / "PROVENANCE.md").write_text("ignored: not a photo, not named like one\n")
+    return folder
+
+
+def test_a_folder_gives_one_result_per_photo_reports_bad_files_and_a_rerun_skips(
+    shoot, tmp_path, blazepose_dir, eval_photos
+):
+    output = tmp_path / "out"
+    run = predict(blazepose_dir, str(shoot), "--output", str(output), "--overlay", "--workers", "2")
+    assert run.returncode == 1, run.stderr
+    results = sorted(path.relative_to(output).as_posix() for path in output.rglob("*.json"))
+    expected = sorted(("day 2/" if i == 0 else "") + p.path.name + ".json" for i, p in enumerate(eval_photos))
+    assert results == expected and len(results) == 20
+    errors = [json.loads(line) for line in (output / "errors.jsonl").read_text().splitlines()]
+    assert sorted((Path(error["photo"]).name, error["error"].split(" (")[0]) for error in errors) == [
+        ("notes.jpg", "not a JPEG or PNG image"),
+        ("truncated.jpg", "the image is corrupt or truncated"),
+    ]
+    assert run.stdout.startswith("22 photos: 20 done, 0 skipped (result already there), 2 failed;")
+    assert f"  {shoot / 'notes.jpg'}: not a JPEG or PNG image" in run.stdout.splitlines()
+
+    # Each result is exactly what the server answers for that photo (timing aside).
+    photo = eval_photos[1].path
+    written = json.loads((output / f"{photo.name}.json").read_text())
+    assert without_timing(written) == without_timing(
+        Predictor(blazepose_dir).predict(photo.read_bytes(), "image/jpeg")
+    )
+
+    # Each overlay opens, upright and at the photo's size.
+    for photo in eval_photos:
+        overlay_path = next(output.rglob(photo.path.name + ".overlay.jpg"))
+        with Image.open(overlay_path) as overlay, Image.open(photo.path) as original:
+            overlay.load()
+            assert overlay.size == ImageOps.exif_transpose(original).size
+
+    before = {path: path.stat().st_mtime_ns for path in output.rglob("*.json")}
+    rerun = predict(blazepose_dir, str(shoot), "--output", str(output), "--overlay")
+    assert rerun.returncode == 1, rerun.stderr
+    assert rerun.stdout.startswith("22 photos: 0 done, 20 skipped (result already there), 2 failed;")
+    assert {path: path.stat().st_mtime_ns for path in output.rglob("*.json")} == before
+
+    forced = predict(blazepose_dir, str(shoot / "day 2"), "--output", str(output), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.startswith("1 photo: 1 done, 0 skipped")
+
+
+def test_without_output_the_answer_is_printed_and_a_bad_file_named_is_a_failure(
+    shoot, blazepose_dir, photo_785
+):
+    run = predict(blazepose_dir, str(shoot / "day 2" / "000000000785.jpg"), str(shoot / "notes.jpg"))
+    assert run.returncode == 1, run.stderr
+    answer = json.loads(run.stdout)  # one photo: the answer alone, indented
+    assert without_timing(answer) == without_timing(Predictor(blazepose_dir).predict(photo_785, "image/jpeg"))
+    assert f"{shoot / 'notes.jpg'}: not a JPEG or PNG image" in run.stderr
+
+
+def test_ctrl_c_stops_the_workers_leaves_only_whole_results_and_exits_130(
+    eval_photos, tmp_path, blazepose_dir
+):
+    many = tmp_path / "many"
+    many.mkdir()
+    for copy in range(15):  # 300 photos: far more than a run gets through before the interrupt
+        for photo in eval_photos:
+            shutil.copy(photo.path, many / f"{copy}-{photo.path.name}")
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "inference", "predict", "--model-dir", str(blazepose_dir), str(many)]
+    command += ["--output", str(output), "--overlay"]
+    # Its own process group, so the SIGINT reaches the workers too, as a terminal's Ctrl-C does.
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while not list(output.glob("*.json")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted after" in stdout and "Traceback" not in stderr
+    written = list(output.iterdir())
+    assert [path.name for path in written if path.name.startswith(".")] == []  # no temporary left
+    results = [path for path in written if path.suffix == ".json"]
+    assert 0 < len(results) < 300
+    for result in results:
+        assert json.loads(result.read_text())["model"]["name"] == "blazepose-full"
+        with Image.open(result.with_suffix(".overlay.jpg")) as overlay:  # its overlay came first, whole
+            overlay.load()
+    # Workers are `multiprocessing.spawn` children (the resource tracker, which exits on its own, is not).
+    workers = subprocess.run(
+        ["pgrep", "-g", str(process.pid), "-f", "spawn_main"], capture_output=True, check=False
+    )
+    assert workers.stdout == b"", "a worker outlived the interrupted run"
