@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements*.txt */requirements.txt 2>/dev/null | cksum | cut -d' ' -f1)
-MODEL ?= blazepose-full
+MODEL ?= blazepose-heavy
 PORT ?= 8080
 DOCKERFILES := $(wildcard */Dockerfile)
 
@@ -20,8 +20,9 @@ $(STAMP):
 
 install: $(STAMP)  ## create .venv with pinned runtime and dev dependencies
 
-models: $(STAMP)  ## fetch and verify the default model into the cache
+models: $(STAMP)  ## fetch and verify the default model, and blazepose-full the tests also run, into the cache
 	$(BIN)/python -m inference fetch $(MODEL)
+	$(BIN)/python -m inference fetch blazepose-full
 
 test: $(STAMP) models  ## run the whole test suite
 	$(BIN)/python -m pytest

@@ -1,21 +1,21 @@
-"""Claim: BlazePose two-stage finds people as well as the best public pipeline, at a bounded cost.
+"""Claim: the default pipeline puts joints in the right place, finds everyone, and costs at most 2x today's.
 
-Scores every available model through `Predictor.predict(bytes, "image/jpeg")`, the exact server
-path, on ../shared/eval/coco, and prints:
-- PCK@0.2 (torso): a keypoint is correct when within 0.2 x the person's torso size of the truth.
-  Torso size is the left-shoulder to right-hip distance of the ground-truth person; when either
-  is unlabelled, the other diagonal (right shoulder to left hip); a person with neither is left
-  out of this metric. PCK@0.2 (bbox): the same within 0.2 x the person's bbox diagonal.
-- Both pooled over the labelled keypoints (v > 0) of the annotated person each prediction fits
-  best (smallest mean distance over its bbox diagonal). A photo where no person was found counts
-  every labelled keypoint of its most-labelled person as missed; those photos are listed.
-- Per-keypoint torso PCK, and the cost of the BlazePose pipeline against one landmark-model
-  invoke, per photo, measured side by side in one run; then a 12 MP JPEG through `predict` at
-  decode_side 256 and at the pipeline's own, the price of cropping from a sharper decode.
-Targets: BlazePose two-stage torso PCK >= 0.70 with a person in every photo; MoveNet Lightning
->= 0.79; the two-stage call <= 2.5 x one landmark invoke (median over photos).
+Every pipeline runs through `Predictor.predict(bytes, "image/jpeg")`, the exact server path, in one
+run, and one table prints side by side, for each:
+- PCK@0.2 (torso and bbox) on ../shared/eval/coco (definitions: inference/evaluation.py), and the
+  photos where no person was found;
+- the same on the eval photos turned a quarter, a half and three quarters, and shrunk to a third
+  inside a 3x larger generated landscape: people the detector is less sure of (hard);
+- the median time per eval photo (each photo's median over the repeats, the pipelines taking turns
+  on every photo so that they share the machine's load), and per 12 MP photo;
+- the false-person rate on generated person-free photos (textures, landscapes, objects).
+"Before" is blazepose-full as it ran before the refinement pass, the multi-person search and the
+tiles: one person, the detector's best candidate only. Targets (printed with a verdict): the default
+torso PCK >= 0.80 with a person in all 20 photos, MoveNet Lightning >= 0.79, the default's median
+time <= 2x before's on the eval photos and <= 1x on 12 MP photos, and a false-person rate at most
+before's.
 
-    .venv/bin/python benchmarks/accuracy.py [--repeats 15]
+    .venv/bin/python benchmarks/accuracy.py [--repeats 5] [--person-free 48]
 """
 
 from __future__ import annotations
@@ -26,28 +26,31 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script (`make bench`): make `inference` importable
 
-from inference import images  # noqa: E402
-from inference.catalog import CATALOG, resolve  # noqa: E402
+from inference.catalog import CATALOG, DEFAULT_MODEL, resolve  # noqa: E402
 from inference.evaluation import (  # noqa: E402
     NEAR,
     EvalPhoto,
+    GroundTruthPerson,
     Summary,
     evaluate,
+    false_person_rate,
     load_eval_set,
+    person_free_photos,
+    scene,
     single_stage_dir,
     summarize,
 )
 from inference.fetch import default_cache_dir, fetch  # noqa: E402
-from inference.keypoints import COCO_KEYPOINTS  # noqa: E402
 from inference.predictor import Predictor  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -55,166 +58,253 @@ EVAL_DIR = SHARED / "eval" / "coco"
 MOVENET_LIGHTNING = (
     SHARED / "models" / "movenet" / "lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
 )
-TARGET_BLAZEPOSE_TORSO_PCK = 0.70
+BEFORE = "blazepose-full before"
+TARGET_DEFAULT_TORSO_PCK = 0.80
 TARGET_LIGHTNING_TORSO_PCK = 0.79
-TARGET_COST_RATIO = 2.5
+TARGET_EVAL_COST = 2.0  # x before's median time per eval photo
+TARGET_12MP_COST = 1.0  # x before's median time per 12 MP photo
 SIZE_12MP = (4032, 3024)
+TWELVE_MP_PHOTOS = 3
 
 
-def available_models(scratch: Path) -> tuple[list[tuple[str, Path]], list[str]]:
-    """(label, model directory) for each model on this machine, and a note for each one skipped."""
-    models, notes = [], []
-    blazepose = fetch(CATALOG["blazepose-full"])  # the cache entry; fetched once by `make models`
-    models.append(("blazepose-full (two-stage)", blazepose))
-    models.append(("blazepose-full (landmarks only)", single_stage_dir(blazepose, scratch)))
+@dataclass(frozen=True)
+class Entry:
+    """One pipeline of the comparison: a model directory and how its pipeline is set up."""
+
+    label: str
+    model_dir: Path
+    setup: Callable[[Predictor], None] = lambda predictor: None
+    max_people: int | None = None  # None: the predictor's default
+
+
+def as_before(predictor: Predictor) -> None:
+    """The search as it was: the detector's best candidate only, one landmark pass, no tiles."""
+    pipeline = predictor.pipeline
+    pipeline.refine, pipeline.tile, pipeline.unsure = False, False, 1
+
+
+def without_refinement(predictor: Predictor) -> None:
+    predictor.pipeline.refine = False
+
+
+def entries(scratch: Path) -> tuple[list[Entry], list[str]]:
+    """The pipelines on this machine, and a note for each one skipped."""
+    notes = []
+    full, default = fetch(CATALOG["blazepose-full"]), fetch(CATALOG[DEFAULT_MODEL])
+    table = [
+        Entry(BEFORE, full, as_before, max_people=1),
+        Entry("blazepose-full no refinement", full, without_refinement),
+        Entry("blazepose-full", full),
+        Entry(f"{DEFAULT_MODEL} no refinement", default, without_refinement),
+        Entry(f"{DEFAULT_MODEL} (default)", default),
+    ]
+    for name in CATALOG:
+        if name.startswith("blazepose") and name not in ("blazepose-full", DEFAULT_MODEL):
+            table.append(Entry(name, fetch(CATALOG[name])))
+    table.append(Entry("blazepose-full landmarks only", single_stage_dir(full, scratch)))
     if MOVENET_LIGHTNING.is_file():
-        models.append(
-            ("movenet-lightning", fetch(resolve(str(MOVENET_LIGHTNING), family="movenet"), scratch))
-        )
+        lightning = fetch(resolve(str(MOVENET_LIGHTNING), family="movenet"), scratch)
+        table.append(Entry("movenet-lightning", lightning))
     else:
         notes.append(f"movenet-lightning skipped: {MOVENET_LIGHTNING} not present")
     thunder = CATALOG["movenet-thunder"]
     cached = default_cache_dir() / f"{thunder.name}-{thunder.version}"
     if (cached / "model.json").is_file():
-        models.append(("movenet-thunder", cached))
+        table.append(Entry("movenet-thunder", cached))
     else:
         notes.append(
             f"movenet-thunder skipped: not in the model cache ({cached}); nothing is downloaded here"
         )
-    return models, notes
+    return table, notes
 
 
-# ---------------------------------------------------------------- cost
+# ---------------------------------------------------------------- photos
 
 
-@dataclass(frozen=True)
-class Cost:
-    name: str
-    pipeline_ms: float  # median of the whole pipeline call on the decoded photo
-    invoke_ms: float  # median of one landmark-model invoke, timed alternately with it
-
-    @property
-    def ratio(self) -> float:
-        return self.pipeline_ms / self.invoke_ms
-
-
-def measure_cost(predictor: Predictor, photos: Sequence[EvalPhoto], repeats: int) -> list[Cost]:
-    """Alternate the pipeline call and a bare landmark invoke, so both see the same machine load."""
-    pipeline = predictor.pipeline
-    landmark_model = pipeline.landmark_model  # the very interpreter the pipeline runs
-    costs = []
-    for photo in photos:
-        image = images.decode(photo.path.read_bytes(), pipeline.decode_side)
-        pipeline(image)  # warm-up
-        whole, invoke = [], []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            pipeline(image)
-            between = time.perf_counter()
-            landmark_model.invoke()
-            whole.append(between - started)
-            invoke.append(time.perf_counter() - between)
-        costs.append(Cost(photo.path.name, statistics.median(whole) * 1e3, statistics.median(invoke) * 1e3))
-    return costs
-
-
-@dataclass(frozen=True)
-class LargePhotoCost:
-    decode_side: int
-    decoded_size: tuple[int, int]
-    decode_ms: float  # medians over the repeats, as the response's own timing reports them
-    predict_ms: float
-    invoke_ms: float  # one landmark-model invoke, timed alternately with the predicts
-
-
-def large_photo_cost(
-    predictor: Predictor, photo: Path, sides: Sequence[int], repeats: int
-) -> list[LargePhotoCost]:
-    """A 12 MP JPEG (the photo upscaled) through `predict` at each `decode_side`; restores the pipeline's."""
+def jpeg(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    Image.open(photo).resize(SIZE_12MP, Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
-    pipeline, own_side, costs = predictor.pipeline, predictor.pipeline.decode_side, []
-    for side in sides:
-        pipeline.decode_side = side
-        decodes, predicts, invokes = [], [], []
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class HardPhoto:
+    """An eval photo changed in a way that makes the detector unsure, with its moved ground truth."""
+
+    name: str
+    data: bytes
+    people: tuple[GroundTruthPerson, ...]
+
+
+def hard_photos(photos: Sequence[EvalPhoto]) -> list[HardPhoto]:
+    """Each photo turned by quarter turns, and put at its own size in the middle of a 3x larger scene."""
+    hard = []
+    for index, photo in enumerate(photos):
+        image = Image.open(photo.path).convert("RGB")
+        width, height = image.size
+        turns = {
+            "turned-90": (Image.Transpose.ROTATE_90, lambda x, y, w=width: (y, w - x)),
+            "turned-180": (Image.Transpose.ROTATE_180, lambda x, y, w=width, h=height: (w - x, h - y)),
+            "turned-270": (Image.Transpose.ROTATE_270, lambda x, y, h=height: (h - y, x)),
+        }
+        for label, (turn, move) in turns.items():
+            turned = jpeg(image.transpose(turn))
+            hard.append(HardPhoto(f"{photo.path.stem}-{label}", turned, _moved(photo.people, move)))
+        landscape = scene(3 * width, 3 * height, seed=index)
+        landscape.paste(image, (width, height))
+        moved = _moved(photo.people, lambda x, y, w=width, h=height: (x + w, y + h))
+        hard.append(HardPhoto(f"{photo.path.stem}-in-a-scene", jpeg(landscape), moved))
+    return hard
+
+
+def _moved(people: Sequence[GroundTruthPerson], move: Callable) -> tuple[GroundTruthPerson, ...]:
+    """The annotations after the photo moved: keypoints and the bbox's corners."""
+    moved = []
+    for person in people:
+        points = person.keypoints.copy()
+        points[:, 0], points[:, 1] = move(points[:, 0], points[:, 1])
+        x, y, width, height = person.bbox
+        corners = np.array(move(np.array([x, x + width]), np.array([y, y + height])))
+        low, high = corners.min(axis=1), corners.max(axis=1)
+        moved.append(GroundTruthPerson(points, (low[0], low[1], *(high - low))))
+    return tuple(moved)
+
+
+def twelve_megapixel(photos: Sequence[EvalPhoto]) -> list[bytes]:
+    """The first few eval photos upscaled to a phone's 4032x3024, as JPEG."""
+    return [
+        jpeg(Image.open(photo.path).convert("RGB").resize(SIZE_12MP, Image.Resampling.BICUBIC))
+        for photo in photos
+    ]
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    accuracy: Summary
+    hard: Summary
+    eval_ms: float
+    large_ms: float
+    false_person_rate: float
+
+
+def median_times(
+    predictors: dict[str, Predictor], people: dict[str, int | None], photos: Sequence[bytes], repeats: int
+) -> dict[str, float]:
+    """Median over photos of each pipeline's median time per photo, the pipelines taking turns."""
+    per_photo: dict[str, list[float]] = {label: [] for label in predictors}
+    for data in photos:
+        times: dict[str, list[float]] = {label: [] for label in predictors}
+        for label, predictor in predictors.items():  # warm-up
+            predictor.predict(data, "image/jpeg", people[label])
         for _ in range(repeats):
-            started = time.perf_counter()
-            response = predictor.predict(buffer.getvalue(), "image/jpeg")
-            between = time.perf_counter()
-            pipeline.landmark_model.invoke()
-            decodes.append(response["timing"]["decode_ms"])
-            predicts.append((between - started) * 1e3)
-            invokes.append((time.perf_counter() - between) * 1e3)
-        size = images.decode(buffer.getvalue(), side).pixels.size
-        costs.append(LargePhotoCost(side, size, *map(statistics.median, (decodes, predicts, invokes))))
-    pipeline.decode_side = own_side
-    return costs
+            for label, predictor in predictors.items():
+                started = time.perf_counter()
+                predictor.predict(data, "image/jpeg", people[label])
+                times[label].append(time.perf_counter() - started)
+        for label in predictors:
+            per_photo[label].append(statistics.median(times[label]) * 1e3)
+    return {label: statistics.median(values) for label, values in per_photo.items()}
 
 
 # ---------------------------------------------------------------- report
 
 
-def print_accuracy(summaries: dict[str, Summary], photo_count: int) -> None:
-    labels = list(summaries)
-    print(f"\nPCK@{NEAR} over {photo_count} photos (through Predictor.predict, the server path)")
-    print(f"{'model':34} {'torso':>7} {'bbox':>7}  no person found")
-    for label, summary in summaries.items():
-        missing = ", ".join(summary.no_person) or "-"
-        print(f"{label:34} {summary.torso_pck:7.3f} {summary.bbox_pck:7.3f}  {missing}")
-    print(f"\nTorso PCK@{NEAR} per keypoint")
-    print(f"{'keypoint':16}" + "".join(f"{label[:20]:>22}" for label in labels))
-    for name in COCO_KEYPOINTS:
-        cells = [summaries[label].per_keypoint[name] for label in labels]
-        print(f"{name:16}" + "".join(f"{'-' if c is None else f'{c:.3f}':>22}" for c in cells))
-
-
-def print_cost(costs: Sequence[Cost]) -> None:
-    print("\nBlazePose two-stage cost per photo: whole pipeline call vs one landmark invoke (median ms)")
-    for cost in costs:
-        print(f"  {cost.name:20} {cost.pipeline_ms:7.2f} ms / {cost.invoke_ms:6.2f} ms = {cost.ratio:4.2f}x")
-    median = statistics.median(cost.ratio for cost in costs)
-    verdict = "meets" if median <= TARGET_COST_RATIO else "MISSES"
-    print(f"  median ratio {median:.2f}x ({verdict} the <= {TARGET_COST_RATIO}x target)")
-
-
-def print_large_photo(costs: Sequence[LargePhotoCost]) -> None:
-    print(f"\nBlazePose two-stage on a {SIZE_12MP[0]}x{SIZE_12MP[1]} JPEG by decode_side (median ms)")
-    for cost in costs:
-        width, height = cost.decoded_size
-        print(
-            f"  decode_side {cost.decode_side:5}: decoded {width}x{height} in {cost.decode_ms:5.1f} ms,"
-            f" predict {cost.predict_ms:5.1f} ms = {cost.predict_ms / cost.invoke_ms:4.2f}x one invoke"
-        )
-
-
-def print_targets(summaries: dict[str, Summary], photo_count: int) -> None:
-    check = summaries["blazepose-full (two-stage)"]
-    print(
-        f"\nBlazePose two-stage torso PCK {check.torso_pck:.3f} (target >= {TARGET_BLAZEPOSE_TORSO_PCK}),"
-        f" no person in {len(check.no_person)} of {photo_count} photos (target 0)"
+def print_table(rows: Sequence[Row], photo_count: int, hard_count: int, person_free: int) -> None:
+    print(f"\nPCK@{NEAR} through Predictor.predict (the server path); times are medians in one run")
+    head = (
+        f"{'pipeline':32} {'torso':>6} {'bbox':>6} {'miss':>5} | {'hard torso':>10} {'miss':>5} |"
+        f" {'ms/photo':>8} {'ms/12MP':>8} | {'false person':>12}"
     )
-    if "movenet-lightning" in summaries:
-        lightning = summaries["movenet-lightning"].torso_pck
-        print(f"MoveNet Lightning torso PCK {lightning:.3f} (target >= {TARGET_LIGHTNING_TORSO_PCK})")
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        print(
+            f"{row.label:32} {row.accuracy.torso_pck:6.3f} {row.accuracy.bbox_pck:6.3f}"
+            f" {len(row.accuracy.no_person):2}/{photo_count:<2} | {row.hard.torso_pck:10.3f}"
+            f" {len(row.hard.no_person):2}/{hard_count:<2} | {row.eval_ms:8.1f} {row.large_ms:8.1f} |"
+            f" {row.false_person_rate:6.1%} of {person_free}"
+        )
+    for row in rows:
+        if row.accuracy.no_person:
+            print(f"  {row.label}: no person in {', '.join(row.accuracy.no_person)}")
+
+
+def print_targets(rows: dict[str, Row], photo_count: int) -> None:
+    default, before = rows[f"{DEFAULT_MODEL} (default)"], rows[BEFORE]
+
+    def verdict(ok: bool) -> str:
+        return "meets" if ok else "MISSES"
+
+    found = photo_count - len(default.accuracy.no_person)
+    print(f"\nTargets for the default ({DEFAULT_MODEL}):")
+    checks = [
+        (
+            default.accuracy.torso_pck >= TARGET_DEFAULT_TORSO_PCK,
+            f"torso PCK {default.accuracy.torso_pck:.3f} >= {TARGET_DEFAULT_TORSO_PCK}",
+        ),
+        (found == photo_count, f"a person in {found} of {photo_count} photos"),
+        (
+            default.eval_ms <= TARGET_EVAL_COST * before.eval_ms,
+            f"{default.eval_ms / before.eval_ms:.2f}x before's time per eval photo (<= {TARGET_EVAL_COST}x)",
+        ),
+        (
+            default.large_ms <= TARGET_12MP_COST * before.large_ms,
+            f"{default.large_ms / before.large_ms:.2f}x before's time per 12 MP photo (<= {TARGET_12MP_COST}x)",
+        ),
+        (
+            default.false_person_rate <= before.false_person_rate,
+            f"false-person rate {default.false_person_rate:.1%} (before: {before.false_person_rate:.1%})",
+        ),
+    ]
+    if "movenet-lightning" in rows:
+        lightning = rows["movenet-lightning"].accuracy.torso_pck
+        checks.append(
+            (
+                lightning >= TARGET_LIGHTNING_TORSO_PCK,
+                f"MoveNet Lightning torso PCK {lightning:.3f} >= {TARGET_LIGHTNING_TORSO_PCK}",
+            )
+        )
+    for ok, text in checks:
+        print(f"  {verdict(ok):6} {text}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15, help="timed runs per photo for the cost ratio")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per photo and pipeline")
+    parser.add_argument("--person-free", type=int, default=48, help="generated photos with nobody in them")
     args = parser.parse_args()
     photos = load_eval_set(EVAL_DIR)
+    hard = hard_photos(photos)
+    large = twelve_megapixel(photos[:TWELVE_MP_PHOTOS])
+    nobody = list(person_free_photos(args.person_free))
     with tempfile.TemporaryDirectory() as scratch:
-        models, notes = available_models(Path(scratch))
-        predictors = {label: Predictor(model_dir) for label, model_dir in models}
-        summaries = {label: summarize(evaluate(predictor, photos)) for label, predictor in predictors.items()}
-    print_accuracy(summaries, len(photos))
+        table, notes = entries(Path(scratch))
+        predictors = {}
+        for entry in table:
+            predictors[entry.label] = Predictor(entry.model_dir)
+            entry.setup(predictors[entry.label])
+        people = {entry.label: entry.max_people for entry in table}
+        eval_ms = median_times(predictors, people, [photo.data for photo in photos], args.repeats)
+        large_ms = median_times(predictors, people, large, max(1, args.repeats // 2))
+        rows = {
+            entry.label: Row(
+                entry.label,
+                summarize(evaluate(predictors[entry.label], photos, entry.max_people)),
+                summarize(evaluate(predictors[entry.label], hard, entry.max_people)),
+                eval_ms[entry.label],
+                large_ms[entry.label],
+                false_person_rate(predictors[entry.label], nobody, entry.max_people)[0],
+            )
+            for entry in table
+        }
+    print_table(list(rows.values()), len(photos), len(hard), len(nobody))
     for note in notes:
         print(f"note: {note}")
-    two_stage = predictors["blazepose-full (two-stage)"]
-    print_cost(measure_cost(two_stage, photos, args.repeats))
-    sides = (256, two_stage.pipeline.decode_side)
-    print_large_photo(large_photo_cost(two_stage, photos[0].path, sides, args.repeats))
-    print_targets(summaries, len(photos))
+    print_targets(rows, len(photos))
 
 
 if __name__ == "__main__":

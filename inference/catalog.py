@@ -12,7 +12,7 @@ from pathlib import Path
 from inference.errors import ModelError
 from inference.manifest import DETECTOR, KEYPOINTS, LANDMARKS, Family, sha256_of
 
-DEFAULT_MODEL = "blazepose-full"
+DEFAULT_MODEL = "blazepose-heavy"
 
 
 @dataclass(frozen=True)

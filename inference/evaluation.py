@@ -50,6 +50,10 @@ class EvalPhoto:
     people: tuple[GroundTruthPerson, ...]
 
     @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
     def data(self) -> bytes:
         return self.path.read_bytes()
 
@@ -142,12 +146,21 @@ def response_keypoints(response: dict) -> np.ndarray | None:
     return np.array([[keypoint["x"], keypoint["y"]] for keypoint in response["keypoints"]])
 
 
-def evaluate(predictor: Predictor, photos: Sequence[EvalPhoto]) -> list[PhotoScore]:
+class LabelledPhoto(Protocol):
+    name: str
+    data: bytes
+    people: Sequence[AnnotatedPerson]
+
+
+def evaluate(
+    predictor: Predictor, photos: Sequence[LabelledPhoto], max_people: int | None = None
+) -> list[PhotoScore]:
+    """Each photo's top-level keypoints (the best person) scored against its annotations."""
     scores = []
     for photo in photos:
-        response = predictor.predict(photo.path.read_bytes(), "image/jpeg")
+        response = predictor.predict(photo.data, "image/jpeg", max_people)
         predicted = response_keypoints(response) if response["person_detected"] else None
-        scores.append(score_photo(photo.path.name, predicted, photo.people))
+        scores.append(score_photo(photo.name, predicted, photo.people))
     return scores
 
 
@@ -199,6 +212,11 @@ def person_free_photos(count: int = 48, seed: int = 16) -> Iterator[tuple[str, b
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=90)
         yield f"{kind.__name__[1:]}-{index}-{width}x{height}", buffer.getvalue()
+
+
+def scene(width: int, height: int, seed: int = 0) -> Image.Image:
+    """A generated landscape with nobody in it, to place people into."""
+    return _landscape(np.random.default_rng(seed), width, height)
 
 
 def _fractal_field(rng: np.random.Generator, width: int, height: int, octaves: int = 6) -> np.ndarray:
@@ -274,8 +292,10 @@ def _objects(rng: np.random.Generator, width: int, height: int) -> Image.Image:
 
 
 def false_person_rate(
-    predictor: Predictor, photos: Sequence[tuple[str, bytes]]
+    predictor: Predictor, photos: Sequence[tuple[str, bytes]], max_people: int | None = None
 ) -> tuple[float, tuple[str, ...]]:
     """The share of person-free photos in which the predictor reports a person, and their names."""
-    wrong = tuple(name for name, data in photos if predictor.predict(data, "image/jpeg")["person_detected"])
+    wrong = tuple(
+        name for name, data in photos if predictor.predict(data, "image/jpeg", max_people)["person_detected"]
+    )
     return len(wrong) / len(photos), wrong

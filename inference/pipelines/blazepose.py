@@ -56,11 +56,11 @@ AUX_HIP_CENTRE, AUX_FULL_BODY_SCALE_POINT = 33, 34
 SAME_PERSON = 0.1
 # Landmark passes spent on detections that turn out to hold nobody, beyond the people wanted.
 SPARE_PASSES = 3
-# The detector looks at tiles of a photo at least this many times its input's side when fewer
-# people than wanted were found and those found fill less than this share of the photo: people
-# smaller than about a fifth of the photo are a few pixels tall in the whole photo's letterbox.
+# The detector looks at tiles of a photo at least this many times its input's side when it found
+# fewer people than wanted and none of them large: each under this fraction of the photo's longer
+# side, which the whole photo's 224 px letterbox scales by (such people fill under 112 px of it).
 TILE_FROM = 2
-FILLED = 0.5
+SMALL_PERSON = 0.5
 
 
 @dataclass(frozen=True)
@@ -226,11 +226,13 @@ class BlazePosePipeline:
         return Tracked(points, output.visibility, output.presence, own)
 
     def _worth_tiling(self, image: DecodedImage, found: list[Tracked], wanted: int) -> bool:
-        """A photo much larger than the detector's input, with room for more people than were found."""
+        """A photo much larger than the detector's input, where fewer than wanted and only small people were found."""
         if len(found) >= wanted or max(image.width, image.height) < TILE_FROM * self._detector.input_size:
             return False
-        covered = sum(_extent(person.points).area for person in found)
-        return covered < FILLED * image.width * image.height
+        small = SMALL_PERSON * max(image.width, image.height)
+        return all(
+            max(_extent(person.points).width, _extent(person.points).height) < small for person in found
+        )
 
 
 def _extent(points: np.ndarray) -> Box:

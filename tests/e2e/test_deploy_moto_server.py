@@ -153,7 +153,7 @@ def assert_the_page_calls_the_api(account: boto3.Session, published: dict[str, s
     s3 = account.client("s3")
     page = s3.get_object(Bucket=bucket, Key="index.html")
     html = page["Body"].read().decode()
-    assert f'data-api-url="{api_url}"' in html and 'data-model-name="blazepose-full"' in html
+    assert f'data-api-url="{api_url}"' in html and 'data-model-name="blazepose-heavy"' in html
     assert (page["ContentType"], page["CacheControl"]) == ("text/html; charset=utf-8", "no-cache")
     script = s3.get_object(Bucket=bucket, Key="static/app.js")
     assert (script["ContentType"], script["CacheControl"]) == (

@@ -47,7 +47,7 @@ def test_the_published_page_calls_the_api_the_deploy_reports(run, console):
     page = s3.get_object(Bucket=WEB_BUCKET, Key="index.html")
     html = page["Body"].read().decode()
     assert f'data-api-url="{api_url}"' in html
-    assert 'data-model-name="blazepose-full"' in html
+    assert 'data-model-name="blazepose-heavy"' in html
     assert (page["ContentType"], page["CacheControl"]) == ("text/html; charset=utf-8", "no-cache")
 
 

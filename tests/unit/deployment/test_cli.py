@@ -43,7 +43,7 @@ COST = (
 def test_validate_accepts_the_shipped_config(capsys):
     assert run(capsys, "validate", "--config", SHIPPED) == (
         0,
-        f"{SHIPPED} is valid: pose-dev in us-east-1, model blazepose-full on ml.m5.large\n{COST}",
+        f"{SHIPPED} is valid: pose-dev in us-east-1, model blazepose-heavy on ml.m5.large\n{COST}",
         "",
     )
 
@@ -62,7 +62,7 @@ def test_validate_applies_every_set_override(capsys):
 
     assert (code, out) == (
         0,
-        f"{SHIPPED} is valid: pose-pr-7 in us-east-1, model blazepose-full on ml.c5.xlarge\n"
+        f"{SHIPPED} is valid: pose-pr-7 in us-east-1, model blazepose-heavy on ml.c5.xlarge\n"
         "while deployed: 1 x ml.c5.xlarge per hour: see https://aws.amazon.com/sagemaker/pricing/, "
         "plus a monitoring job on ml.m5.large for a few minutes each run\n",
     )

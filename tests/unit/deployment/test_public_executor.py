@@ -96,7 +96,7 @@ def test_a_new_api_gets_the_permission_for_its_id_and_the_page_its_url():
     assert functions[1][1].source_arn == f"arn:aws:execute-api:us-east-1:123456789012:{API_ID}/*/POST/predict"
     ((page, body),) = [args for method, args in calls(aws, "website") if method == "put_page"]
     assert page.api_url == API_URL
-    assert f'data-api-url="{API_URL}"'.encode() in body and b'data-model-name="blazepose-full"' in body
+    assert f'data-api-url="{API_URL}"'.encode() in body and b'data-model-name="blazepose-heavy"' in body
 
 
 def test_a_route_targets_the_integration_created_before_it_in_the_same_run():
