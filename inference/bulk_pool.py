@@ -75,8 +75,9 @@ def _worker(connection: Connection, model_dir: str) -> None:
         connection.send((MODEL_ERROR, str(error)))
         return
     connection.send(READY)
-    while (task := connection.recv()) is not None:
-        connection.send(run_photo(predictor, task))
+    with suppress(EOFError, BrokenPipeError):  # the parent is gone: nobody wants the rest
+        while (task := connection.recv()) is not None:
+            connection.send(run_photo(predictor, task))
 
 
 class _Worker:
@@ -118,6 +119,11 @@ class WorkerPool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close(graceful=exc_info[0] is None)
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids (the benchmark reads their CPU time)."""
+        return [worker.process.pid for worker in self._workers]
 
     def results(self, tasks: Iterable[PhotoTask]) -> Iterator[PhotoResult]:
         """Each task's result as it completes (not in task order)."""
