@@ -43,10 +43,10 @@ MODEL_LANDMARKS = 39  # the 33 landmarks plus 6 auxiliary points
 # RefineLandmarksFromHeatmapCalculator options in pose_landmark_by_roi_cpu's post-processing graph.
 HEATMAP_KERNEL = 7
 HEATMAP_MIN_CONFIDENCE = 0.5
-# Decoded this large on its shorter side (a 12 MP JPEG at 1/4), a photo has a pixel for each pixel
-# of the 256 px crop of a person about a quarter of its height (the smallest the 224 px detector
-# finds); warp_crop decodes a smaller person's region again, sharper (DecodedImage.view). Decoding
-# for the detector alone, then each region, costs more (benchmarks/decode_bench.py measures both).
+# Decoded this large on its shorter side (a 12 MP JPEG at 1/4), a photo holds two pixels for each
+# pixel of the 256 px crop of a person about half its height, and more than the 224 px detector
+# needs; warp_crop decodes a smaller person's region again, sharper (DecodedImage.view). Decoding
+# for the detector alone, then each region, costs more and scores worse (benchmarks/decode_bench.py).
 TWO_STAGE_DECODE_SIDE = 512
 # pose_detection_to_roi.pbtxt: the full-body ROI runs from detector keypoint 0 to keypoint 1;
 # pose_landmarks_to_roi.pbtxt: from the landmark model's auxiliary points 33 to 34, the same way.

@@ -83,9 +83,9 @@ def crop_transform(roi: RotatedRect, side: int) -> CropTransform:
 def warp_crop(image: DecodedImage, roi: RotatedRect, side: int) -> tuple[np.ndarray, CropTransform]:
     """The ROI resampled to `side` x `side` uint8 RGB, zero outside the photo, and its transform."""
     transform = crop_transform(roi, side)
-    # The coarsest decode with a pixel for each crop pixel: a person small in a large JPEG gets the
-    # JPEG decoded again at a finer DCT scale (maybe in stored orientation: the view maps there).
-    view = image.view(side / roi.size if roi.size > 0 else 0.0)
+    # The coarsest decode with BILINEAR_SHRINK pixels for each crop pixel: a person small in a large
+    # JPEG gets it decoded again at a finer DCT scale (in stored orientation: the view maps there).
+    view = image.view(BILINEAR_SHRINK * side / roi.size if roi.size > 0 else 0.0)
     pixels = view.pixels
     matrix, offset = view.matrix @ transform.matrix, view.matrix @ transform.offset + view.offset
     factor = int(math.hypot(*matrix[:, 0]) // BILINEAR_SHRINK)

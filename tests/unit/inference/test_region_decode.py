@@ -76,7 +76,7 @@ def test_upright_coordinates_map_onto_the_stored_pixels_exactly(orientation):
 def test_a_small_persons_region_is_decoded_sharper_and_lands_where_it_is_upright(blob_photo, orientation):
     decoded = decode(jpeg(blob_photo, orientation), min_side=192)
     assert (decoded.width, decoded.height) == UPRIGHT and decoded.pixels.size == (300, 200)  # 1/8
-    roi = RotatedRect(BLOB[0] + 20, BLOB[1] - 15, 300.0, math.radians(25))  # 256 px need ~1/1
+    roi = RotatedRect(BLOB[0] + 20, BLOB[1] - 15, 300.0, math.radians(25))  # 2 x 256 px need 1/1
     crop, transform = warp_crop(decoded, roi, 256)
     found = centroid(crop)
     x, y = transform.to_original(found[:1], found[1:])
@@ -88,8 +88,9 @@ def test_a_small_persons_region_is_decoded_sharper_and_lands_where_it_is_upright
 
 
 def test_a_large_person_is_cropped_from_the_coarse_decode_without_decoding_again(blob_photo):
-    decoded = decode(jpeg(blob_photo, 6), min_side=192)
-    warp_crop(decoded, RotatedRect(BLOB[0], BLOB[1], 2200.0, 0.3), 256)  # 2200 / 8 >= 256
+    decoded = decode(jpeg(blob_photo, 6), min_side=400)
+    assert decoded.pixels.size == (600, 400)  # 1/4, upright
+    warp_crop(decoded, RotatedRect(BLOB[0], BLOB[1], 2200.0, 0.3), 256)  # 2200 / 4 >= 2 x 256
     assert decoded.source.decoded_scales == () and decoded.region_decode_seconds == 0.0
 
 
