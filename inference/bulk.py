@@ -31,6 +31,7 @@ RESULT_SUFFIX = ".json"
 OVERLAY_SUFFIX = ".overlay.jpg"
 ERRORS_FILE = "errors.jsonl"
 NOT_A_PHOTO = "not a JPEG or PNG image"
+LISTED_FAILURES = 20
 
 
 class UsageError(Exception):
@@ -257,9 +258,13 @@ class _Run:
         self.progress.advance(photo.name, _count(people, "person", "people"))
 
     def failed(self, failure: Failure, index: int | None = None) -> None:
+        """A photo that failed: `index` is its place among the photos run, None for one never run."""
         self.summary.failures.append(failure)
         self.sink.failed(failure, index)
-        self.progress.advance(failure.photo, f"failed: {failure.reason}", failed=True)
+        if index is None:
+            self.progress.note(f"{failure.photo}: failed: {failure.reason}")
+        else:
+            self.progress.advance(failure.photo, f"failed: {failure.reason}", failed=True)
 
 
 def run(options: BulkOptions, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> Summary:
@@ -270,7 +275,7 @@ def run(options: BulkOptions, stdout: TextIO = sys.stdout, stderr: TextIO = sys.
     todo = [photo for photo in found.photos if options.force or not (folder and folder.has(photo))]
     summary = Summary(photos=len(found.photos) + len(found.failures), skipped=len(found.photos) - len(todo))
     summary.workers = min(options.workers, len(todo))
-    progress = Progress(len(todo) + len(found.failures), stderr)
+    progress = Progress(len(todo), stderr)
     bulk = _Run(folder or AnswerPrinter(todo, stdout), progress, summary)
     started = time.monotonic()
     try:
@@ -279,6 +284,7 @@ def run(options: BulkOptions, stdout: TextIO = sys.stdout, stderr: TextIO = sys.
         if todo:
             tasks = (PhotoTask(index, str(photo.path), options.overlay) for index, photo in enumerate(todo))
             with WorkerPool(options.model_dir, summary.workers) as pool:
+                progress.start()  # the rate and ETA count from here, not from loading models
                 for result in pool.results(tasks):
                     bulk.done(todo[result.index], result)
     except KeyboardInterrupt:
@@ -302,7 +308,11 @@ def summary_lines(summary: Summary) -> Iterator[str]:
     if summary.failures:
         where = f" (also in {summary.errors_file})" if summary.errors_file else ""
         yield f"failed{where}:"
-        yield from (f"  {failure.photo}: {failure.reason}" for failure in summary.failures)
+        # errors.jsonl holds them all; a screenful is enough here.
+        shown = summary.failures[:LISTED_FAILURES] if summary.errors_file else summary.failures
+        yield from (f"  {failure.photo}: {failure.reason}" for failure in shown)
+        if len(shown) < len(summary.failures):
+            yield f"  ... and {len(summary.failures) - len(shown)} more"
 
 
 def _count(number: int, one: str, many: str = "") -> str:

@@ -8,7 +8,10 @@ photos are in flight. Workers read the photo and draw its overlay; the parent on
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -67,17 +70,35 @@ def run_photo(predictor: Predictor, task: PhotoTask) -> PhotoResult:
 def _worker(connection: Connection, model_dir: str) -> None:
     """A worker's life: load the model once, then answer one task at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from inference.predictor import Predictor
-
-    try:
-        predictor = Predictor(Path(model_dir), threads=1)
-    except (ModelError, ValueError, RuntimeError, OSError) as error:  # the parent says why and stops
-        connection.send((MODEL_ERROR, str(error)))
+    predictor = _load(model_dir)
+    if isinstance(predictor, str):
+        connection.send((MODEL_ERROR, predictor))
         return
     connection.send(READY)
     with suppress(EOFError, BrokenPipeError):  # the parent is gone: nobody wants the rest
         while (task := connection.recv()) is not None:
             connection.send(run_photo(predictor, task))
+
+
+def _load(model_dir: str) -> Predictor | str:
+    """The worker's predictor, or why it would not load, with what the runtime printed meanwhile.
+
+    TFLite's C++ runtime prints an INFO line per interpreter on stderr: kept off the progress bar.
+    """
+    from inference.predictor import Predictor
+
+    with tempfile.TemporaryFile() as printed:
+        saved = os.dup(2)
+        os.dup2(printed.fileno(), 2)
+        try:
+            return Predictor(Path(model_dir), threads=1)
+        except (ModelError, ValueError, RuntimeError, OSError) as error:
+            printed.seek(0)
+            runtime = printed.read().decode(errors="replace").strip()
+            return f"{error} ({runtime})" if runtime else str(error)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class _Worker:
@@ -128,16 +149,22 @@ class WorkerPool:
     def results(self, tasks: Iterable[PhotoTask]) -> Iterator[PhotoResult]:
         """Each task's result as it completes (not in task order)."""
         pending = iter(tasks)
+        handed_back: deque[PhotoTask] = deque()  # sent to a worker that had died meanwhile
         exhausted = False
         while True:
             for worker in self._workers:
-                if worker.ready and worker.task is None and not exhausted:
-                    worker.task = next(pending, None)
-                    if worker.task is None:
-                        exhausted = True
-                    else:
-                        worker.connection.send(worker.task)
-            if all(worker.task is None for worker in self._workers):
+                if not worker.ready or worker.task is not None or (exhausted and not handed_back):
+                    continue
+                task = handed_back.popleft() if handed_back else next(pending, None)
+                if task is None:
+                    exhausted = True
+                    continue
+                try:
+                    worker.connection.send(task)
+                    worker.task = task
+                except OSError:  # it died since its last answer; its replacement will take the task
+                    handed_back.append(task)
+            if exhausted and not handed_back and all(worker.task is None for worker in self._workers):
                 return
             for worker in self._ready_workers():
                 if (result := self._receive(worker)) is not None:
@@ -168,7 +195,7 @@ class WorkerPool:
     def _receive(self, worker: _Worker) -> PhotoResult | None:
         try:
             message = worker.connection.recv()
-        except EOFError:
+        except (EOFError, OSError):  # it died: closed (EOF), or reset with unread data
             return self._replace(worker)
         if isinstance(message, tuple) and message[0] == MODEL_ERROR:
             raise ModelError(message[1], hint="check --model-dir (or --model)")
@@ -178,16 +205,17 @@ class WorkerPool:
         worker.task = None
         return message
 
-    def _replace(self, worker: _Worker) -> PhotoResult:
-        """A worker died: its photo fails with the reason, a new worker takes its place."""
+    def _replace(self, worker: _Worker) -> PhotoResult | None:
+        """A worker died: its photo (if it had one) fails with the reason, a new worker takes its place."""
         worker.process.join()
         code = worker.process.exitcode
-        if worker.task is None:
+        if not worker.ready:
             raise ModelError(f"a worker process exited with code {code} while loading the model")
-        log.warning("a worker died (exit code %s) on %s; starting another", code, worker.task.path)
-        failed = PhotoResult(
-            worker.task.index, error=f"the worker process died on this photo (exit code {code})"
-        )
         worker.connection.close()
         self._workers[self._workers.index(worker)] = _Worker(self._context, self.model_dir)
-        return failed
+        if worker.task is None:
+            return None
+        log.warning("a worker died (exit code %s) on %s; starting another", code, worker.task.path)
+        return PhotoResult(
+            worker.task.index, error=f"the worker process died on this photo (exit code {code})"
+        )

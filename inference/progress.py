@@ -21,6 +21,18 @@ class Progress:
         self.failed = 0
         self._drawn_at = float("-inf")
 
+    def start(self) -> None:
+        """The work begins: the rate counts from now (not from discovering photos or loading models)."""
+        self.started = self.clock()
+        if self.terminal:
+            self._draw()
+
+    def note(self, line: str) -> None:
+        """A line to keep on screen, apart from the count (a file that never reached a worker)."""
+        print(f"\r\x1b[K{line}" if self.terminal else line, file=self.stream, flush=True)
+        if self.terminal and self._drawn_at > float("-inf"):
+            self._draw()
+
     def advance(self, name: str, outcome: str, failed: bool = False) -> None:
         """One more photo finished: `outcome` says how (people found, or the failure's reason)."""
         self.count += 1
@@ -29,8 +41,8 @@ class Progress:
             print(f"[{self.count}/{self.total}] {name}: {outcome}", file=self.stream, flush=True)
             return
         if failed:  # a failure stays on screen above the bar
-            print(f"\r\x1b[K{name}: {outcome}", file=self.stream)
-        if failed or self.count == self.total or self.clock() - self._drawn_at >= REDRAW_SECONDS:
+            self.note(f"{name}: {outcome}")
+        elif self.count == self.total or self.clock() - self._drawn_at >= REDRAW_SECONDS:
             self._draw()
 
     def bar(self) -> str:

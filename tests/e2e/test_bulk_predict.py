@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
+from inference.bulk_pool import PhotoTask, WorkerPool
 from inference.predictor import Predictor
 from tests.conftest import REPO
 
@@ -126,3 +127,30 @@ def test_ctrl_c_stops_the_workers_leaves_only_whole_results_and_exits_130(
         ["pgrep", "-g", str(process.pid), "-f", "spawn_main"], capture_output=True, check=False
     )
     assert workers.stdout == b"", "a worker outlived the interrupted run"
+
+
+def test_a_model_that_will_not_load_exits_2_with_the_runtime_reason(shoot, tmp_path, blazepose_dir):
+    broken = tmp_path / "model"
+    shutil.copytree(blazepose_dir, broken)
+    landmarks = next(broken.glob("pose_landmark_*.tflite"))
+    landmarks.chmod(0o644)
+    landmarks.write_bytes(landmarks.read_bytes()[:1000])
+    run = predict(broken, str(shoot), "--output", str(tmp_path / "out"))
+    assert run.returncode == 2, run.stderr
+    assert f"error: {landmarks}: cannot load the TFLite model" in run.stderr
+    assert list((tmp_path / "out").glob("*.json")) == []
+
+
+def test_a_worker_that_dies_is_replaced_and_its_next_photo_still_runs(blazepose_dir, photo_785, tmp_path):
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(photo_785)
+    with WorkerPool(blazepose_dir, 1) as pool:
+        (victim,) = pool.pids
+        os.kill(victim, signal.SIGKILL)
+        while Path(f"/proc/{victim}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            time.sleep(0.01)  # dead (a zombie until the pool reaps it): its end of the pipe is closed
+        results = list(pool.results([PhotoTask(0, str(photo), overlay=False)]))
+        assert victim not in pool.pids
+    assert [(result.index, result.error, result.document["person_detected"]) for result in results] == [
+        (0, None, True)
+    ]

@@ -243,3 +243,13 @@ def test_workers_must_be_a_positive_number(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["predict", "--workers", "0", "x.jpg"])
     assert exit_info.value.code == 2 and "'0' is not a whole number of at least 1" in capsys.readouterr().err
+
+
+def test_a_long_failure_list_is_cut_to_a_screenful_when_errors_jsonl_has_it_all():
+    failures = [Failure(f"/in/{n}.jpg", "not a JPEG or PNG image") for n in range(25)]
+    summary = Summary(photos=25, failures=failures, seconds=1.0, errors_file=Path("/out/errors.jsonl"))
+    lines = list(bulk.summary_lines(summary))
+    assert lines[1:3] == ["failed (also in /out/errors.jsonl):", "  /in/0.jpg: not a JPEG or PNG image"]
+    assert lines[-2:] == ["  /in/19.jpg: not a JPEG or PNG image", "  ... and 5 more"]
+    summary.errors_file = None  # printed answers only: every failure is listed
+    assert len(list(bulk.summary_lines(summary))) == 2 + 25
