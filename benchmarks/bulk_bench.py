@@ -11,7 +11,7 @@ median photos/s over the rounds, the ratio pool / (cores x single) (the median o
 the load average, and each run's CPU time per photo, which says how many cores it actually had
 (other busy processes take cores from both and make the ratio noisy).
 
-    .venv/bin/python benchmarks/bulk_bench.py [--model NAME] [--rounds 3] [--photos 20] [--workers N]
+    .venv/bin/python benchmarks/bulk_bench.py [--model NAME | --model FILE.tflite --family movenet] [--rounds 3] [--photos 20] [--workers N]
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ sys.path.insert(0, str(REPO))  # run as a script (`make bench`): make `inference
 
 from inference.bulk import Photo, ResultFolder  # noqa: E402
 from inference.bulk_pool import PhotoTask, WorkerPool, run_photo  # noqa: E402
-from inference.catalog import CATALOG, DEFAULT_MODEL  # noqa: E402
+from inference.catalog import DEFAULT_MODEL, resolve  # noqa: E402
 from inference.fetch import fetch  # noqa: E402
+from inference.manifest import Family  # noqa: E402
 from inference.predictor import Predictor  # noqa: E402
 
 EVAL_DIR = REPO.parent / "shared" / "eval" / "coco"
@@ -118,12 +119,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=tuple(CATALOG))
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="a catalog name, or a .tflite file with --family"
+    )
+    parser.add_argument("--family", choices=tuple(Family))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--photos", type=int, default=20, help="eval photos per size")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="default: cores")
     args = parser.parse_args()
-    model_dir = fetch(CATALOG[args.model])
+    model_dir = fetch(resolve(args.model, args.family))
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         photos = make_photos(Path(scratch), args.photos)
@@ -140,7 +144,7 @@ def main() -> int:
             rates = measure(args.rounds, runs)
     load_after = os.getloadavg()
     print(
-        f"{args.model}, {args.photos} photos per size, median of {args.rounds} rounds, {args.workers} workers"
+        f"{Path(args.model).name}, {args.photos} photos per size, median of {args.rounds} rounds, {args.workers} workers"
     )
     print(
         f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} CPUs"

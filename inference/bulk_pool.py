@@ -117,6 +117,30 @@ class _Worker:
         self.ready = False
 
 
+class _Feed:
+    """The tasks not yet sent: the caller's, and any handed back by a worker that had died."""
+
+    def __init__(self, tasks: Iterator[PhotoTask]) -> None:
+        self._tasks = tasks
+        self._handed_back: deque[PhotoTask] = deque()
+        self._ended = False
+
+    @property
+    def exhausted(self) -> bool:
+        return self._ended and not self._handed_back
+
+    def next(self) -> PhotoTask | None:
+        if self._handed_back:
+            return self._handed_back.popleft()
+        if not self._ended and (task := next(self._tasks, None)) is not None:
+            return task
+        self._ended = True
+        return None
+
+    def give_back(self, task: PhotoTask) -> None:
+        self._handed_back.append(task)
+
+
 class WorkerPool:
     """`with WorkerPool(model_dir, 4) as pool: for result in pool.results(tasks): ...`"""
 
@@ -148,27 +172,26 @@ class WorkerPool:
 
     def results(self, tasks: Iterable[PhotoTask]) -> Iterator[PhotoResult]:
         """Each task's result as it completes (not in task order)."""
-        pending = iter(tasks)
-        handed_back: deque[PhotoTask] = deque()  # sent to a worker that had died meanwhile
-        exhausted = False
+        feed = _Feed(iter(tasks))
         while True:
-            for worker in self._workers:
-                if not worker.ready or worker.task is not None or (exhausted and not handed_back):
-                    continue
-                task = handed_back.popleft() if handed_back else next(pending, None)
-                if task is None:
-                    exhausted = True
-                    continue
-                try:
-                    worker.connection.send(task)
-                    worker.task = task
-                except OSError:  # it died since its last answer; its replacement will take the task
-                    handed_back.append(task)
-            if exhausted and not handed_back and all(worker.task is None for worker in self._workers):
+            self._dispatch(feed)
+            if feed.exhausted and all(worker.task is None for worker in self._workers):
                 return
-            for worker in self._ready_workers():
-                if (result := self._receive(worker)) is not None:
-                    yield result
+            finished = [result for worker in self._ready_workers() if (result := self._receive(worker))]
+            # The next photo goes out before the caller writes these results: no worker waits on a write.
+            self._dispatch(feed)
+            yield from finished
+
+    def _dispatch(self, feed: _Feed) -> None:
+        """A task to every idle worker, while there are tasks."""
+        for worker in self._workers:
+            if not worker.ready or worker.task is not None or (task := feed.next()) is None:
+                continue
+            try:
+                worker.connection.send(task)
+                worker.task = task
+            except OSError:  # it died since its last answer; its replacement will take the task
+                feed.give_back(task)
 
     def close(self, graceful: bool = True) -> None:
         """Stop every worker: asked to finish when `graceful`, else terminated (Ctrl-C, an error)."""
