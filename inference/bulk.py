@@ -102,10 +102,10 @@ def find_photos(arguments: Sequence[str], output: Path | None = None) -> Inputs:
             _add(path, path.name, explicit=True, found=found)
         elif glob.has_magic(argument) and (matches := sorted(glob.glob(argument, recursive=True))):
             base = _glob_base(argument)
-            for match in map(Path, matches):
+            for match in (match for match in map(Path, matches) if not _inside(match, skip_dir)):
                 if match.is_dir():
                     _walk(match, base, skip_dir, found)
-                elif not _inside(match, skip_dir):
+                else:
                     _add(match, match.relative_to(base).as_posix(), explicit=False, found=found)
         else:
             unmatched.append(argument)
@@ -116,7 +116,10 @@ def find_photos(arguments: Sequence[str], output: Path | None = None) -> Inputs:
 
 
 def _walk(folder: Path, base: Path, skip_dir: Path | None, found: Inputs) -> None:
-    for root, dirs, files in os.walk(folder):
+    def unreadable(error: OSError) -> None:
+        found.failures.append(Failure(str(error.filename), f"cannot read the folder: {error.strerror}"))
+
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _inside(Path(root, d), skip_dir))
         for name in sorted(files):
             if not name.startswith("."):
@@ -250,7 +253,11 @@ class _Run:
         if result.error is not None:
             self.failed(Failure(str(photo.path), result.error), result.index)
             return
-        self.sink.done(photo, result)
+        try:
+            self.sink.done(photo, result)
+        except OSError as error:  # a full disk or a name the file system refuses: this photo fails
+            self.failed(Failure(str(photo.path), f"cannot write its result: {error.strerror}"), result.index)
+            return
         document = result.document
         people = len(document.get("people") or []) or int(bool(document.get("person_detected")))
         self.summary.done += 1

@@ -3,6 +3,7 @@ written, the progress display, the summary and the usage errors."""
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -76,6 +77,24 @@ def test_an_unreadable_file_is_a_failure_with_the_reason(tmp_path):
     }
 
 
+def test_an_unreadable_folder_is_a_failure_with_the_reason(tmp_path, monkeypatch):
+    put(tmp_path / "a.jpg", photo_bytes())
+    put(tmp_path / "locked" / "b.jpg", photo_bytes())
+    real_scandir = os.scandir
+
+    def scandir(path):  # what a folder without read permission does (root reads any, so simulated)
+        if Path(path) == tmp_path / "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    found = find_photos([str(tmp_path)])
+    assert (names(found), reasons(found)) == (
+        {"a.jpg": str(tmp_path / "a.jpg")},
+        {str(tmp_path / "locked"): "cannot read the folder: Permission denied"},
+    )
+
+
 def test_a_glob_names_results_under_its_fixed_prefix_and_a_file_by_its_name(tmp_path, monkeypatch):
     put(tmp_path / "photos" / "2024" / "x.jpg", photo_bytes())
     put(tmp_path / "photos" / "2025" / "y.png", photo_bytes("PNG"))
@@ -94,6 +113,9 @@ def test_the_output_folder_inside_an_input_folder_is_not_read(tmp_path):
     put(tmp_path / "a.jpg", photo_bytes())
     put(tmp_path / "out" / "a.jpg.overlay.jpg", photo_bytes())
     assert names(find_photos([str(tmp_path)], output=tmp_path / "out")) == {"a.jpg": str(tmp_path / "a.jpg")}
+    assert names(find_photos([f"{tmp_path}/*"], output=tmp_path / "out")) == {
+        "a.jpg": str(tmp_path / "a.jpg")
+    }
     with pytest.raises(UsageError, match="is the folder being read"):
         find_photos([str(tmp_path)], output=tmp_path)
 
@@ -253,3 +275,17 @@ def test_a_long_failure_list_is_cut_to_a_screenful_when_errors_jsonl_has_it_all(
     assert lines[-2:] == ["  /in/19.jpg: not a JPEG or PNG image", "  ... and 5 more"]
     summary.errors_file = None  # printed answers only: every failure is listed
     assert len(list(bulk.summary_lines(summary))) == 2 + 25
+
+
+def test_a_result_that_cannot_be_written_is_that_photos_failure_and_the_run_goes_on(tmp_path):
+    folder = bulk.ResultFolder(tmp_path / "out", overlay=False)
+    (tmp_path / "out" / "a.jpg.json").mkdir()  # something else holds the result's name
+    summary = Summary()
+    run = bulk._Run(folder, Progress(2, io.StringIO()), summary)
+    run.done(bulk.Photo(tmp_path / "a.jpg", "a.jpg"), PhotoResult(0, document={"person_detected": True}))
+    run.done(bulk.Photo(tmp_path / "b.jpg", "b.jpg"), PhotoResult(1, document={"person_detected": True}))
+    assert (summary.done, summary.failures) == (
+        1,
+        [Failure(str(tmp_path / "a.jpg"), "cannot write its result: Is a directory")],
+    )
+    assert json.loads(folder.errors_file.read_text())["error"] == "cannot write its result: Is a directory"
