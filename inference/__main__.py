@@ -61,6 +61,9 @@ def _predict(args: argparse.Namespace) -> int:
     except bulk.UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # while looking for photos: nothing was written yet
+        print("interrupted before any photo ran", file=sys.stderr)
+        return 130
     # With --output the summary is the final output; without it stdout carries only the answers.
     for line in bulk.summary_lines(summary):
         print(line, file=sys.stdout if args.output else sys.stderr)
