@@ -83,6 +83,13 @@ def _deploy(args: argparse.Namespace, config: Config) -> int:
     _publish_outputs(outputs, planned.actions)
     for key, value in outputs.items():
         print(f"{key}={value}")
+    if config.alerts.emails:
+        _, pending = deployer.alerts()
+        if pending:
+            print(
+                f"alerts: {len(pending)} address(es) must confirm the email SNS sent before alerts reach them: "
+                + ", ".join(pending)
+            )
     return 0
 
 
@@ -139,8 +146,13 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         latest = aws.sagemaker.latest_execution(names.monitoring_schedule)
         print(f"latest monitoring run: {latest['MonitoringExecutionStatus'] if latest else 'none yet'}")
     outputs = deployer.outputs()
-    for key in ("api_url", "web_url"):
+    for key in ("api_url", "web_url", "dashboard_url"):
         print(f"{key}: {outputs.get(key, 'absent')}")
+    alerts, pending = deployer.alerts()
+    for alert in alerts:
+        print(f"alarm {alert.name}: {alert.state or 'unknown'}")
+    for email in pending:
+        print(f"alerts: {email} has not confirmed its subscription yet")
     return 0 if endpoint and endpoint.status == "InService" else 1
 
 

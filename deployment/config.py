@@ -81,12 +81,15 @@ class Project(Strict):
 class Model(Strict):
     """A catalog model by name, or any .tflite by path/URL with its family (and sha256 for a URL)."""
 
-    name: str = "blazepose-full"
+    name: str = "blazepose-heavy"
     path: Annotated[str | None, optional(checks.model_path)] = None
     url: Annotated[str | None, optional(checks.model_url)] = None
     sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
     # Lax: config.yml spells a family as its string; strict mode would take only a Family.
     family: Annotated[Family | None, Field(strict=False)] = None
+    # The most people an answer lists (null: the server's default, 5); a request may ask for fewer
+    # or more (X-Amzn-SageMaker-Custom-Attributes: max_people=N).
+    max_people: Annotated[int | None, Field(ge=1, le=20)] = None
 
     @field_validator("name")
     @classmethod
@@ -195,6 +198,11 @@ class Monitoring(Strict):
     instance_type: Annotated[str, AfterValidator(checks.processing_instance_type)] = "ml.m5.large"
     max_runtime_seconds: Annotated[int, Field(ge=60, le=86400)] = 1800
     volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 20
+    # The endpoint's resources over a monitoring window (CloudWatch), each an alert when passed:
+    # memory in use, CPU per core (SageMaker sums CPUUtilization over cores), 5XX answers per request.
+    max_memory_percent: Annotated[float | None, Field(gt=0, le=100)] = None
+    max_cpu_percent_per_core: Annotated[float | None, Field(gt=0, le=100)] = None
+    max_error_percent: Annotated[float | None, Field(gt=0, le=100)] = None
 
     @field_validator("schedule")
     @classmethod
@@ -262,6 +270,25 @@ class Webapp(Strict):
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
 
 
+class Alerts(Strict):
+    """Who hears about trouble: the engine makes an encrypted SNS topic for the stage's alarms."""
+
+    # Each gets an email subscription to the topic, which its owner must confirm (deploy says so).
+    emails: Annotated[list[Annotated[str, AfterValidator(checks.email)]], Field(max_length=20)] = []
+    # An existing SNS topic (e.g. one wired to chat or paging) the alarms also notify.
+    topic_arn: Annotated[str | None, optional(checks.sns_topic_arn)] = None
+
+    @field_validator("emails")
+    @classmethod
+    def _once_each(cls, emails: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for email in emails:
+            if email.lower() in seen:
+                raise ValueError(f"{email} is listed twice")
+            seen.add(email.lower())
+        return emails
+
+
 class Local(Strict):
     """The offline stack of `make demo`."""
 
@@ -283,6 +310,7 @@ class Config(Strict):
     iam: Iam = Iam()
     api: Api = Api()
     webapp: Webapp = Webapp()
+    alerts: Alerts = Alerts()
     local: Local = Local()
 
     @model_validator(mode="after")
@@ -301,9 +329,18 @@ class Config(Strict):
                 raise ValueError(
                     "endpoint.serverless: serverless endpoints scale themselves; disable autoscaling"
                 )
+            for key in ("max_memory_percent", "max_cpu_percent_per_core"):
+                if getattr(self.monitoring, key) is not None:
+                    raise ValueError(
+                        f"monitoring.{key}: serverless endpoints report no instance CPU or memory; remove it"
+                    )
         if self.monitoring.enabled and not (self.data_capture.enabled and self.data_capture.capture_output):
             raise ValueError(
                 "monitoring.enabled: the monitor reads captured responses; enable data_capture output"
+            )
+        if self.model.max_people is not None and "POSE_MAX_PEOPLE" in self.endpoint.environment:
+            raise ValueError(
+                "endpoint.environment: POSE_MAX_PEOPLE is also set by model.max_people; keep one of the two"
             )
         # The API always has an endpoint to call (every deployment has one); the page needs the API.
         if self.webapp.enabled and not self.api.enabled:
@@ -337,6 +374,12 @@ class Config(Strict):
         region = self.project.region
         partition = checks.sagemaker_regions()[region]
         role, key = self.iam.execution_role_arn, self.data_capture.kms_key_id
+        topic = self.alerts.topic_arn
+        if topic and checks.arn_location(topic) != (partition, region):
+            raise ValueError(
+                f"alerts.topic_arn: the topic is in {checks.arn_region(topic)} ({checks.arn_partition(topic)}); "
+                f"CloudWatch alarms notify topics of their own region, project.region {region} ({partition})"
+            )
         if role and checks.arn_partition(role) != partition:
             raise ValueError(
                 f"iam.execution_role_arn: the role is in the {checks.arn_partition(role)} partition, "

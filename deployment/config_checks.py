@@ -212,6 +212,31 @@ def role_arn(arn: str) -> str:
     return arn
 
 
+SNS_TOPIC_ARN = re.compile(
+    rf"arn:(?P<partition>{ARN_PARTITION}):sns:(?P<region>{REGION_SHAPE}):[0-9]{{12}}:[A-Za-z0-9_-]{{1,256}}(\.fifo)?"
+)
+# An address SES and SNS deliver to: one @, a dotted domain, no spaces or angle brackets.
+EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def sns_topic_arn(arn: str) -> str:
+    if not SNS_TOPIC_ARN.fullmatch(arn):
+        raise ValueError(
+            f"{shown(arn)} is not an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<name>"
+        )
+    if arn.endswith(".fifo"):
+        raise ValueError(f"{shown(arn)} is a FIFO topic; CloudWatch alarms notify standard topics only")
+    return arn
+
+
+def email(address: str) -> str:
+    if len(address) > 254 or not EMAIL.fullmatch(address):
+        raise ValueError(f"{shown(address)} is not an email address (name@example.com)")
+    return address
+
+
 def model_path(path: str) -> str:
     if len(path) > 4096 or not path.endswith(".tflite") or "\0" in path:
         raise ValueError(f"{shown(path)} is not a path to a .tflite file")

@@ -151,7 +151,7 @@ def deploy_policy(project: Project) -> dict:
         _allow("MonitoringRuns", ["sagemaker:DescribeProcessingJob"], [arn("sagemaker", "processing-job/*")]),
         *_role_statements(project),
         _allow(
-            "RollbackAlarms",
+            "Alarms",  # rollback alarms and alerts
             [
                 "cloudwatch:PutMetricAlarm",
                 "cloudwatch:DeleteAlarms",
@@ -162,6 +162,13 @@ def deploy_policy(project: Project) -> dict:
             [arn("cloudwatch", f"alarm:{p}-*")],
         ),
         _allow("DescribeAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
+        _allow(
+            "Dashboards",
+            ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
+            [f"arn:aws:cloudwatch::{account}:dashboard/{p}-*"],  # dashboards are global: no region
+        ),
+        _allow("Alerts", SNS_ACTIONS, [arn("sns", f"{p}-*")]),  # topics and their subscriptions
+        *alert_key_statements(region, account, "StringLike", f"{p}-*"),
         *autoscaling_statements("StringLike", f"{p}-*"),
         _allow("ApiProxyFunction", LAMBDA_ACTIONS, [arn("lambda", f"function:{p}-*")]),
         {
@@ -178,6 +185,9 @@ def deploy_policy(project: Project) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# The alerts topic and its subscriptions; the topic's KMS key (tagged) and its alias.
+SNS_ACTIONS = ["sns:*Topic*", "sns:*ubscribe", "sns:*Tag*"]
+KMS_KEY_ACTIONS = ["kms:*Key*", "kms:*Tag*", "kms:*Alias"]
 ECR_PUSH_ACTIONS = [
     "ecr:CreateRepository",
     "ecr:DescribeRepositories",
@@ -318,6 +328,27 @@ def http_api_statements(region: str, match: str, deployment: str) -> list[dict]:
             ),
             "Condition": {match: {tag.format("Resource"): deployment}},
         },
+    ]
+
+
+def alert_key_statements(region: str, account: str, match: str, deployment: str) -> list[dict]:
+    """KMS key ids are random, so the alerts topic's keys are scoped by the deployment tag: required
+    when a key is created, and on the key for every later call; aliases (the keys' names) by name."""
+    tag = f"aws:{{}}Tag/{PROJECT_TAG}"
+    return [
+        {
+            **_allow("CreateTaggedKey", ["kms:CreateKey", "kms:TagResource"], ["*"]),
+            "Condition": {match: {tag.format("Request"): deployment}},
+        },
+        {
+            **_allow("OwnKeys", KMS_KEY_ACTIONS, [f"arn:aws:kms:{region}:{account}:key/*"]),
+            "Condition": {match: {tag.format("Resource"): deployment}},
+        },
+        _allow(
+            "OwnKeyAliases",
+            ["kms:CreateAlias", "kms:DeleteAlias"],
+            [f"arn:aws:kms:{region}:{account}:alias/{deployment}"],
+        ),
     ]
 
 

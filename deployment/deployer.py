@@ -19,7 +19,9 @@ from deployment.errors import ConfigError
 from deployment.naming import Names
 from deployment.planner import plan, plan_destroy
 from deployment.remote import Lookup, read_remote_state
+from deployment.resources.alert import Alert
 from deployment.resources.base import Action, Clock
+from deployment.resources.dashboard import console_url
 from deployment.state import DesiredState, Inputs, desired_state
 from deployment.web_state import web_bucket_name
 
@@ -129,7 +131,15 @@ class Deployer:
         page = aws.cdn.find(names.web_distribution_comment, names.prefix) if config.webapp.enabled else None
         if page:
             outputs["web_url"] = page[0].url
+        if aws.dashboards.read(names.dashboard):
+            outputs["dashboard_url"] = console_url(names)
         return outputs
+
+    def alerts(self) -> tuple[tuple[Alert, ...], tuple[str, ...]]:
+        """The alerting alarms with their states, and the email addresses yet to confirm."""
+        aws, names = self.connect()
+        pending = tuple(s.email for s in aws.notifications.subscriptions(names.alert_topic_arn) if s.pending)
+        return aws.alarms.read_alerts(names.alert("")), pending
 
     def billed(self) -> str:
         """After a failed deploy, what stands and bills by the hour: the endpoint's instances, or

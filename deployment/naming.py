@@ -61,6 +61,32 @@ class Names:
     def latency_alarm(self) -> str:
         return f"{self.prefix}-model-latency"
 
+    # Everything that watches the running endpoint is named `{prefix}-monitor...` (the schedule,
+    # the alerts, their topic and key, the dashboard): one name pattern in the session policy.
+
+    @property
+    def alert_topic(self) -> str:
+        """The SNS topic the stage's alarms notify (alerts.emails subscribe to it)."""
+        return f"{self.monitoring_schedule}-alerts"
+
+    @property
+    def alert_topic_arn(self) -> str:
+        return f"arn:{partition(self.region)}:sns:{self.region}:{self.account_id}:{self.alert_topic}"
+
+    @property
+    def alert_key_alias(self) -> str:
+        """The KMS key encrypting the topic: CloudWatch may use it, which AWS's own SNS key forbids."""
+        return f"alias/{self.alert_topic}"
+
+    def alert(self, what: str) -> str:
+        """An alarm that notifies people (the rollback alarms roll updates back instead)."""
+        return f"{self.monitoring_schedule}-{what}"
+
+    @property
+    def dashboard(self) -> str:
+        # Dashboards are global to the account: the region keeps two regions' stages apart.
+        return f"{self.monitoring_schedule}-{self.region}"
+
     @property
     def function(self) -> str:
         """The Lambda behind `POST /predict`."""
@@ -135,6 +161,15 @@ class Names:
         if len(name) > SAGEMAKER_NAME_LIMIT:
             raise ValueError(f"{name} is longer than SageMaker's {SAGEMAKER_NAME_LIMIT} characters")
         return name
+
+
+def partition(region: str) -> str:
+    """The ARN partition a region belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 def monitoring_schedule(prefix: str) -> str:

@@ -99,7 +99,7 @@ def _standalone(desired: DesiredState, remote: RemoteState, phase: Phase) -> lis
         actions += [
             Action(Verb.DELETE, kind, name, "config.yml no longer asks for it", resource)
             for name, resource in found.items()
-            if name not in wanted
+            if name not in wanted and handler.removable(resource)
         ]
     return actions
 
@@ -111,6 +111,7 @@ def _removed(remote: RemoteState, phase: Phase) -> list[Action]:
         for kind, handler in reversed(standalone_kinds())
         if handler.phase == phase
         for resource in remote.found.get(kind, ())
+        if handler.removable(resource)
     ]
 
 

@@ -196,12 +196,6 @@ def read_tags(
     found += [(Kind.ENDPOINT_CONFIG, config.name) for config in remote.endpoint_configs]
     found += [(Kind.ENDPOINT, remote.endpoint.name)] if remote.endpoint else []
     found += [(Kind.MONITORING_SCHEDULE, remote.schedule.name)] if remote.schedule else []
-    found += [
-        (kind, handler.name_of(resource))
-        for kind, handler in standalone_kinds()
-        if handler.tag_service
-        for resource in remote.found.get(kind, ())
-    ]
     found += [(Kind.FUNCTION, remote.api.function.name)] if remote.api.function else []
     found += [(Kind.LOG_GROUP, remote.api.log_group.name)] if remote.api.log_group else []
     api = remote.api.api
@@ -215,4 +209,10 @@ def read_tags(
         handler = REGISTRY[kind]
         arn = handler.tag_arn(names.region, names.account_id, name, api_id)
         tags.append(aws.tagging.read(kind, handler.tag_service, name, arn))
+    for kind, handler in standalone_kinds():
+        if handler.tag_service is None:
+            continue
+        for resource in remote.found.get(kind, ()):
+            arn = handler.tag_arn_of(resource, names)
+            tags.append(aws.tagging.read(kind, handler.tag_service, handler.name_of(resource), arn))
     return tuple([bucket] if bucket else []) + tuple(tags)

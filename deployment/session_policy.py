@@ -38,8 +38,9 @@ UNSCOPED = [
     # The two repositories are shared by every stage; the role's policy names them.
     "ecr:*",
 ]
-# The services whose resources carry no stage in their names, only the deployment tag.
-TAGGED = ["apigateway:*", "application-autoscaling:*", "cloudfront:*"]
+# The services whose resources carry no stage in their names, only the deployment tag (KMS keys:
+# the alerts topic's).
+TAGGED = ["apigateway:*", "application-autoscaling:*", "cloudfront:*", "kms:*"]
 
 
 def session_policy(config: Config, account_id: str) -> dict:
@@ -95,12 +96,13 @@ def stage_resources(config: Config, names: Names) -> list[str]:
         arn("sagemaker", f"*/{names.endpoint.lower()}"),  # the endpoint; lower-case in ARNs
         arn("sagemaker", f"*/{names.prefix}-model-*"),
         arn("sagemaker", f"*/{names.prefix}-config-*"),
-        # The hourly schedule and `monitor --now`'s one-off `{schedule}-now`.
-        arn("sagemaker", f"*/{names.monitoring_schedule}*"),
         role_arn(account, names.execution_role),
         role_arn(account, names.function_role),
         arn("cloudwatch", f"alarm:{names.error_alarm}"),
         arn("cloudwatch", f"alarm:{names.latency_alarm}"),
+        # What watches the endpoint, named `{schedule}...`: the hourly schedule, `monitor --now`'s
+        # `{schedule}-now`, the alerts, their topic, its subscriptions and key alias, the dashboard.
+        f"arn:aws:*:*:*:*{names.monitoring_schedule}*",
         # The function (`...:function:NAME`) and its log group with its streams
         # (`...:log-group:/aws/lambda/NAME:*`); the role's policy keeps each to its service.
         f"arn:aws:*:*:*:*{names.function}*",

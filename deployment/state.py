@@ -27,6 +27,9 @@ from deployment.resources.role import Role, boundary_arn
 from deployment.web_state import WebState, web_state
 from monitoring.contract import threshold_environment
 
+# The inference server's default for the most people an answer lists (inference/predictor.py).
+MAX_PEOPLE_VARIABLE = "POSE_MAX_PEOPLE"
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -123,7 +126,10 @@ def _role(config: Config, names: Names, bucket: str, root: str) -> Role | None:
 
 
 def _model(config: Config, names: Names, inputs: Inputs, artifact: Artifact, role_arn: str) -> Model:
-    environment = tuple(sorted(config.endpoint.environment.items()))
+    variables = dict(config.endpoint.environment)
+    if config.model.max_people is not None:
+        variables[MAX_PEOPLE_VARIABLE] = str(config.model.max_people)
+    environment = tuple(sorted(variables.items()))
     definition = (inputs.inference_image, artifact.s3_uri, role_arn, environment)
     return Model(names.model(definition), inputs.inference_image, artifact.s3_uri, role_arn, environment)
 

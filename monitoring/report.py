@@ -47,7 +47,7 @@ def write_results(config: MonitorConfig, statistics: Statistics, violations: tup
     _write_json(config.output_path / STATISTICS_FILE, statistics_document(statistics, config.thresholds))
     _write_json(config.output_path / VIOLATIONS_FILE, violations_document(violations))
     if config.publish_metrics:
-        write_metrics(config, statistics)
+        write_metrics(config, statistics, violations)
     message = status_message(statistics, violations, config.thresholds)
     write_message(config.output_root, message)
     return message
@@ -134,9 +134,11 @@ def status_message(statistics: Statistics, violations: tuple[Violation, ...], th
     return f"{COMPLETED}: {summary}"
 
 
-def metrics(statistics: Statistics) -> list[Metric]:
-    """The numbers worth an alarm or a graph; statistic sets only where there are samples."""
+def metrics(statistics: Statistics, violations: tuple[Violation, ...] = ()) -> list[Metric]:
+    """The numbers worth an alarm or a graph; statistic sets only where there are samples.
+    `violation_count` is what the stage's alert on the monitor watches (deployment/resources/alert.py)."""
     found = [
+        Metric("violation_count", "Count", value=len(violations)),
         Metric("record_count", "Count", value=statistics.records),
         Metric("error_count", "Count", value=statistics.errors),
         Metric("unreadable_record_count", "Count", value=statistics.scan.unreadable),
@@ -156,7 +158,9 @@ def metrics(statistics: Statistics) -> list[Metric]:
     return found
 
 
-def metric_lines(config: MonitorConfig, statistics: Statistics) -> list[dict]:
+def metric_lines(
+    config: MonitorConfig, statistics: Statistics, violations: tuple[Violation, ...] = ()
+) -> list[dict]:
     """CloudWatch's PutMetricData shape, stamped with the start of the hour the traffic belongs to."""
     window = config.window
     moment = window.start or window.end or datetime.now(UTC)
@@ -165,7 +169,7 @@ def metric_lines(config: MonitorConfig, statistics: Statistics) -> list[dict]:
         {"Name": "MonitoringSchedule", "Value": config.schedule_name},
     ]
     lines = []
-    for metric in metrics(statistics):
+    for metric in metrics(statistics, violations):
         line = {"MetricName": metric.name, "Timestamp": format_time(moment), "Dimensions": dimensions}
         if metric.statistic is not None:
             line["StatisticValues"] = {
@@ -181,11 +185,14 @@ def metric_lines(config: MonitorConfig, statistics: Statistics) -> list[dict]:
     return lines
 
 
-def write_metrics(config: MonitorConfig, statistics: Statistics) -> Path:
+def write_metrics(
+    config: MonitorConfig, statistics: Statistics, violations: tuple[Violation, ...] = ()
+) -> Path:
     folder = config.output_root / METRICS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / METRICS_FILE
-    path.write_text("".join(json.dumps(line) + "\n" for line in metric_lines(config, statistics)), "utf-8")
+    lines = metric_lines(config, statistics, violations)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
     return path
 
 

@@ -9,9 +9,12 @@ from botocore.config import Config as BotoConfig
 
 from deployment.aws.alarms import Alarms
 from deployment.aws.cdn import Cdn
+from deployment.aws.dashboards import Dashboards
 from deployment.aws.functions import Functions
 from deployment.aws.http_api import HttpApis
 from deployment.aws.identity import Identity
+from deployment.aws.keys import Keys
+from deployment.aws.notifications import Notifications
 from deployment.aws.sagemaker import SageMaker
 from deployment.aws.scaling import Scaling
 from deployment.aws.storage import Storage
@@ -31,6 +34,9 @@ class Aws:
     tagging: Tagging
     website: Website
     cdn: Cdn
+    notifications: Notifications
+    keys: Keys
+    dashboards: Dashboards
     region: str
 
 
@@ -44,6 +50,7 @@ def connect(region: str, session: boto3.Session | None = None) -> Aws:
 
     s3, iam, sagemaker, cloudwatch = client("s3"), client("iam"), client("sagemaker"), client("cloudwatch")
     functions, logs, gateway = client("lambda"), client("logs"), client("apigatewayv2")
+    sns, kms = client("sns"), client("kms")
     return Aws(
         storage=Storage(s3, region),
         identity=Identity(iam, client("sts")),
@@ -52,8 +59,11 @@ def connect(region: str, session: boto3.Session | None = None) -> Aws:
         scaling=Scaling(client("application-autoscaling")),
         functions=Functions(functions, logs),
         http_api=HttpApis(gateway),
-        tagging=Tagging(s3, iam, sagemaker, cloudwatch, functions, logs, gateway),
+        tagging=Tagging(s3, iam, sagemaker, cloudwatch, functions, logs, gateway, sns, kms),
         website=Website(s3, region),
         cdn=Cdn(client("cloudfront")),  # global: one endpoint whatever the region
+        notifications=Notifications(sns),
+        keys=Keys(kms),
+        dashboards=Dashboards(cloudwatch),
         region=region,
     )

@@ -12,9 +12,9 @@ __all__ = ["error_code", "is_not_found", "tag_list"]
 def is_not_found(error: ClientError) -> bool:
     code = error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
-    # S3, IAM, SageMaker, then Lambda and CloudWatch Logs, then API Gateway.
+    # S3, IAM, SageMaker, then Lambda and CloudWatch Logs, then API Gateway and KMS, then SNS.
     not_found = {"404", "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "ResourceNotFound"}
-    not_found |= {"ResourceNotFoundException", "NotFoundException"}
+    not_found |= {"ResourceNotFoundException", "NotFoundException", "NotFound"}  # ..., SNS
     return code in not_found or (
         code == "ValidationException" and ("Could not find" in message or "does not exist" in message)
     )

@@ -8,12 +8,13 @@ Lambda, Logs and API Gateway take maps); each resource kind says which service t
 from __future__ import annotations
 
 from deployment.aws.errors import tag_list
+from deployment.aws.keys import key_id
 from deployment.resources.base import Kind, TagService
 from deployment.resources.tags import ResourceTags, TagChange
 
 
 class Tagging:
-    def __init__(self, s3, iam, sagemaker, cloudwatch, functions, logs, gateway) -> None:
+    def __init__(self, s3, iam, sagemaker, cloudwatch, functions, logs, gateway, sns, kms) -> None:
         self.s3 = s3
         self.iam = iam
         self.sagemaker = sagemaker
@@ -21,6 +22,8 @@ class Tagging:
         self.functions = functions
         self.logs = logs
         self.gateway = gateway
+        self.sns = sns
+        self.kms = kms
 
     def read(self, kind: Kind, service: TagService, name: str, arn: str) -> ResourceTags:
         """The resource's tags (S3's are read with the bucket, in storage.py)."""
@@ -40,6 +43,11 @@ class Tagging:
                 found = self.gateway.get_stage(ApiId=_api_id(arn), StageName=stage).get("Tags", {})
             case TagService.APIGATEWAY:  # read with the API (GetTags is the same map, one more route)
                 found = self.gateway.get_api(ApiId=_api_id(arn)).get("Tags", {})
+            case TagService.SNS:
+                found = _pairs(self.sns.list_tags_for_resource(ResourceArn=arn)["Tags"])
+            case TagService.KMS:
+                tags = self.kms.list_resource_tags(KeyId=key_id(arn))["Tags"]
+                found = {tag["TagKey"]: tag["TagValue"] for tag in tags}
             case _:
                 raise ValueError(f"cannot read the tags of a {kind} through {service}")
         return ResourceTags(kind, name, tuple(sorted(dict(found).items())), arn, service)
@@ -69,6 +77,10 @@ class Tagging:
                 self.logs.tag_resource(resourceArn=arn, tags=dict(tags))
             case TagService.APIGATEWAY:
                 self.gateway.tag_resource(ResourceArn=arn, Tags=dict(tags))
+            case TagService.SNS:
+                self.sns.tag_resource(ResourceArn=arn, Tags=tag_list(tags))
+            case TagService.KMS:
+                self.kms.tag_resource(KeyId=key_id(arn), Tags=[{"TagKey": k, "TagValue": v} for k, v in tags])
             case _:
                 raise ValueError(f"cannot tag a {change.kind} through {change.service}")
 
@@ -87,6 +99,10 @@ class Tagging:
                 self.logs.untag_resource(resourceArn=arn, tagKeys=keys)
             case TagService.APIGATEWAY:
                 self.gateway.untag_resource(ResourceArn=arn, TagKeys=keys)
+            case TagService.SNS:
+                self.sns.untag_resource(ResourceArn=arn, TagKeys=keys)
+            case TagService.KMS:
+                self.kms.untag_resource(KeyId=key_id(arn), TagKeys=keys)
             case _:
                 raise ValueError(f"cannot untag a {change.kind} through {change.service}")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deployment.resources.base import Action, Kind, Phase, Run, Standalone, TagService, partition
+from deployment.naming import partition
+from deployment.resources.base import Action, Kind, Phase, Run, Standalone, TagService
 
 if TYPE_CHECKING:
     from deployment.aws import Aws

@@ -62,6 +62,11 @@ class Kind(StrEnum):
     WEB_FILE = "web-file"
     WEB_PAGE = "web-page"
     WEB_INVALIDATION = "web-invalidation"
+    ALERT_KEY = "alert-key"
+    ALERT_TOPIC = "alert-topic"
+    ALERT_SUBSCRIPTION = "alert-subscription"
+    ALERT = "alert"
+    DASHBOARD = "dashboard"
     TAGS = "tags"
 
 
@@ -82,6 +87,8 @@ class TagService(StrEnum):
     LAMBDA = "lambda"
     LOGS = "logs"
     APIGATEWAY = "apigateway"
+    SNS = "sns"
+    KMS = "kms"
 
 
 @dataclass(frozen=True)
@@ -236,14 +243,14 @@ class Standalone(Resource):
     def name_of(self, resource: Any) -> str:
         return resource.name
 
+    def tag_arn_of(self, resource: Any, names: Names) -> str:
+        """The ARN a found resource's tags are reached by (its kind's, from its name, by default)."""
+        return self.tag_arn(names.region, names.account_id, self.name_of(resource))
+
+    def removable(self, resource: Any) -> bool:
+        """Whether a found resource config.yml no longer asks for can be deleted now."""
+        return True
+
 
 def _unsupported(action: Action) -> DeploymentError:
     return DeploymentError(f"no way to {action.verb} a {action.kind}", where=action.name)
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from deployment.errors import DeploymentError
-from deployment.resources.base import Action, Kind, Resource, Run, TagService, Verb, differences, partition
+from deployment.naming import partition
+from deployment.resources.base import Action, Kind, Resource, Run, TagService, Verb, differences
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deployment.resources.base import Action, Kind, Resource, Run, TagService, Verb, compare, partition
+from deployment.naming import partition
+from deployment.resources.base import Action, Kind, Resource, Run, TagService, Verb, compare
 from deployment.resources.placeholders import Variable
 
 INTEGRATION_TIMEOUT_MS = 29000  # an HTTP API gives its integration 30 s

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deployment.resources.base import Action, Kind, Resource, Run, TagService, partition
+from deployment.naming import partition
+from deployment.resources.base import Action, Kind, Resource, Run, TagService
 
 
 @dataclass(frozen=True)

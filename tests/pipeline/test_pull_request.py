@@ -134,6 +134,7 @@ def success_comment(deployed: dict[str, str], monitoring: str) -> str:
             "| endpoint | `pose-pr-1` |",
             f"| web page | {deployed['web_url']} |",
             f"| API | `POST {deployed['api_url']}` |",
+            f"| dashboard | {deployed['dashboard_url']} |",
             f"| plan | {deployed['plan_changes']} change(s) |",
             f"| monitoring | {monitoring} |",
             "",

@@ -336,7 +336,7 @@ ADD, REMOVE = (("owner", "platform"),), ("team",)
 @pytest.fixture
 def tagging(stubbed):
     clients = {}
-    for service in ("s3", "iam", "sagemaker", "cloudwatch", "lambda", "logs", "apigatewayv2"):
+    for service in ("s3", "iam", "sagemaker", "cloudwatch", "lambda", "logs", "apigatewayv2", "sns", "kms"):
         clients[service] = stubbed(service)
     yield Tagging(*(client for client, _ in clients.values())), {
         name: stub for name, (_, stub) in clients.items()

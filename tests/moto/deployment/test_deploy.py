@@ -47,8 +47,10 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         ("sagemaker", "CreateEndpointConfig"),
         ("cloudwatch", "PutMetricAlarm"),
         ("cloudwatch", "PutMetricAlarm"),
+        *[("cloudwatch", "PutMetricAlarm")] * 3,  # the alerts: 5XX, latency, the monitor's violations
         ("sagemaker", "CreateEndpoint"),
         ("sagemaker", "CreateMonitoringSchedule"),  # the endpoint was created with a tag naming it
+        ("cloudwatch", "PutDashboard"),
         ("s3", "CreateBucket"),  # the page's: private, read by CloudFront only
         ("s3", "PutBucketTagging"),
         ("s3", "PutPublicAccessBlock"),
@@ -69,7 +71,7 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
     ]
     api_id = console.client("apigatewayv2").get_apis()["Items"][0]["ApiId"]
     (distribution,) = console.client("cloudfront").list_distributions()["DistributionList"]["Items"]
-    assert result.out.splitlines()[-7:] == [
+    assert result.out.splitlines()[-8:] == [
         "endpoint_name=pose-dev",
         f"region={REGION}",
         f"capture_s3_uri=s3://{BUCKET}/pose-dev/data-capture/pose-dev",
@@ -77,6 +79,8 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         f"reports_s3_uri=s3://{BUCKET}/pose-dev/monitoring-reports",
         f"api_url=https://{api_id}.execute-api.{REGION}.amazonaws.com/predict",
         f"web_url=https://{distribution['DomainName']}/",
+        f"dashboard_url=https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}"
+        "#dashboards/dashboard/pose-dev-monitor-us-east-1",
     ]
 
 
@@ -97,7 +101,7 @@ def test_every_created_resource_carries_the_project_tags(run, account, console):
         "log-group",
         "distribution",
     }
-    assert len(inventory) == 13  # two buckets, two roles, two alarms
+    assert len(inventory) == 16  # two buckets, two roles, two rollback alarms and three alerts
     for (kind, name), tags in inventory.items():
         extra = {"pose:monitoring-schedule": "pose-dev-monitor"} if kind == "endpoint" else {}
         assert tags == {**TAGS, **extra}, (kind, name)
@@ -211,7 +215,10 @@ def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):
         ("unchanged", "endpoint-config"),
         ("unchanged", "alarm"),
         ("unchanged", "alarm"),
+        ("unchanged", "alert"),  # 5XX, latency (no monitor: no violations alert)
+        ("unchanged", "alert"),
         ("unchanged", "endpoint"),
+        ("unchanged", "dashboard"),
         ("unchanged", "web-bucket"),
         ("unchanged", "web-oac"),
         ("unchanged", "web-distribution"),
@@ -408,8 +415,10 @@ def test_disabling_monitoring_deletes_the_schedule_and_its_tag_on_the_endpoint(r
     assert run("deploy", *NO_MONITORING).code == 0
 
     assert mutating(account.since(mark)) == [
+        ("cloudwatch", "DeleteAlarms"),  # the alert on the monitor's violations
         ("sagemaker", "DeleteMonitoringSchedule"),
         ("sagemaker", "DeleteTags"),
+        ("cloudwatch", "PutDashboard"),  # without the monitor's graphs
     ]
     assert account.schedules == {}
     sagemaker = console.client("sagemaker")
@@ -423,7 +432,10 @@ def test_a_monitoring_change_updates_the_schedule_in_place(run, account):
 
     assert run("deploy", "--set", "monitoring.threshold_seconds=0.5").code == 0
 
-    assert mutating(account.since(mark)) == [("sagemaker", "UpdateMonitoringSchedule")]
+    assert mutating(account.since(mark)) == [
+        ("cloudwatch", "PutMetricAlarm"),  # the latency alert follows the threshold
+        ("sagemaker", "UpdateMonitoringSchedule"),
+    ]
     job = account.schedules["pose-dev-monitor"]["config"]["MonitoringJobDefinition"]
     assert job["Environment"] == {"THRESHOLD": "0.5"}
 
@@ -433,7 +445,7 @@ def test_destroy_leaves_nothing_tagged_and_spares_another_deployment(run, accoun
     # "pose-dev2" starts with "pose-dev": listing by name prefix alone would take its resources too.
     assert run("deploy", "--set", "project.stage=dev2").code == 0
     before = tagged_resources(console)
-    assert len(of_deployment(before, "pose-dev")) == len(of_deployment(before, "pose-dev2")) == 13
+    assert len(of_deployment(before, "pose-dev")) == len(of_deployment(before, "pose-dev2")) == 16
 
     result = run("destroy")
 
@@ -447,7 +459,7 @@ def test_destroy_leaves_nothing_tagged_and_spares_another_deployment(run, accoun
         f"pose-dev2-{ACCOUNT}-{REGION}-web",
     ]
     # The 13 tagged ones, the monitoring schedule and the page's origin access control (untaggable)
-    assert result.out.splitlines()[-1] == "destroyed pose-dev: 15 resources removed"
+    assert result.out.splitlines()[-1] == "destroyed pose-dev: 19 resources removed"
 
 
 def test_destroy_finds_a_schedule_after_monitoring_was_disabled_in_config(run, account, console):
@@ -533,7 +545,7 @@ def test_deploy_does_exactly_what_plan_showed(run):
 
     deployed = run("deploy", "--set", "autoscaling.enabled=true").out.splitlines()
 
-    summary = planned.index(f"plan: {20 + len(STATIC_FILES)} change(s), 0 unchanged")
+    summary = planned.index(f"plan: {24 + len(STATIC_FILES)} change(s), 0 unchanged")  # 3 alerts, a dashboard
     assert deployed[: summary + 1] == planned
     executed = [
         line.split(maxsplit=2)

@@ -108,5 +108,5 @@ def test_status_of_nothing_deployed_exits_1(run):
     assert (result.code, result.out) == (
         1,
         "endpoint pose-dev: absent\nmonitoring schedule pose-dev-monitor: absent\n"
-        "api_url: absent\nweb_url: absent\n",
+        "api_url: absent\nweb_url: absent\ndashboard_url: absent\n",
     )

@@ -19,7 +19,14 @@ from tests.moto.deployment.conftest import ACCOUNT, SHIPPED
 from tests.moto.deployment.test_monitor import JOB, JOB_ARN, execution
 from tests.unit.deployment.iam_eval import matches
 
-EVERYTHING = ("--set", "autoscaling.enabled=true")
+EVERYTHING = (
+    "--set",
+    "autoscaling.enabled=true",
+    "--set",
+    "alerts.emails=[oncall@example.com]",
+    "--set",
+    "monitoring.max_memory_percent=90",
+)
 PREFIXES = {"application-auto-scaling": "application-autoscaling", "cloudwatch-logs": "logs"}
 # Operations whose IAM action is not `{prefix}:{operation}` (the Service Authorization Reference).
 S3_ACTIONS = {
@@ -87,7 +94,7 @@ def engine_actions(run, account, clock) -> dict[str, str]:
 
 
 def test_every_call_of_a_stages_life_is_granted_by_the_role_and_the_session(engine_actions):
-    config = load_config(SHIPPED, [EVERYTHING[1]])
+    config = load_config(SHIPPED, EVERYTHING[1::2])
     role = deploy_policy(Project.of(config, ACCOUNT))
     session = session_policy(config, ACCOUNT)
     assert len(engine_actions) > 60  # the whole life was exercised: buckets, SageMaker, API, page...

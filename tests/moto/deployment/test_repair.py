@@ -122,7 +122,7 @@ def test_new_project_tags_reach_every_resource_and_a_dropped_key_goes(run, accou
         if key[0] != "bucket" or "web" not in key[1]
     }
     wanted = {"team": "vision", PROJECT_TAG: "pose-dev"}
-    assert len(inventory) == 11
+    assert len(inventory) == 14  # with the three alerts
     for (kind, name), tags in inventory.items():
         assert tags == {
             **wanted,

@@ -13,6 +13,7 @@ from deployment.api_state import ApiState
 from deployment.config import parse_config
 from deployment.policies import LAMBDA
 from deployment.remote import RemoteApi, RemoteState
+from deployment.resources import REGISTRY as HANDLERS
 from deployment.resources import (
     access_control,
     distribution,
@@ -23,7 +24,7 @@ from deployment.resources import (
     web_bucket,
     web_files,
 )
-from deployment.resources.base import Action, Kind
+from deployment.resources.base import Action, Standalone
 from deployment.resources.endpoint import RemoteEndpoint
 from deployment.resources.endpoint_config import RemoteConfig
 from deployment.resources.http_api import NewApi
@@ -126,6 +127,12 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
         # Placeholders filled in as the executor does, with the ids this account assigns.
         action = replace(action, target=resolve(action.target, created, action.name))
         target = action.target
+        handler = HANDLERS[action.kind]
+        if isinstance(handler, Standalone):  # kept by name, whatever the kind
+            kept = tuple(r for r in remote.found.get(action.kind, ()) if handler.name_of(r) != action.name)
+            added = (target,) if action.verb != "delete" else ()
+            remote = replace(remote, found={**remote.found, action.kind: (*kept, *added)})
+            continue
         if action.kind in PUBLIC or getattr(target, "service", None) == LAMBDA:
             web = applied_web(remote.web, action, remote.api.predict_url)
             remote = replace(remote, api=_applied_api(remote.api, action), web=web)
@@ -158,9 +165,6 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
                 remote = replace(remote, role=target)
             case "artifact", "create":
                 remote = replace(remote, artifact_exists=True)
-            case "alarm", "create" | "update":
-                others = tuple(alarm for alarm in remote.alarms if alarm.name != action.name)
-                remote = replace(remote, found={**remote.found, Kind.ALARM: (*others, target)})
             case "autoscaling", "create" | "update":
                 remote = replace(remote, autoscaling=target)
             case "autoscaling", "delete":

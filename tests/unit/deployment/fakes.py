@@ -113,7 +113,16 @@ class FakeAws:
             invalidate=lambda distribution_id, paths, reference: "I2J0I21PCUYOIK",
             invalidation_status=lambda distribution_id, invalidation_id: "Completed",
         )
-        for service in ("storage", "identity", "alarms", "scaling", "website"):
+        for service in (
+            "storage",
+            "identity",
+            "alarms",
+            "scaling",
+            "website",
+            "notifications",
+            "keys",
+            "dashboards",
+        ):
             setattr(self, service, Calls(self.calls, service))
 
     def _at(self, timeline: list):

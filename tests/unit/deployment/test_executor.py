@@ -12,6 +12,7 @@ from deployment.planner import plan
 from deployment.remote import RemoteState
 from deployment.resources.access_control import AccessControl
 from deployment.resources.base import Action
+from deployment.resources.dashboard import Dashboard
 from deployment.resources.endpoint import RemoteEndpoint as Seen
 from deployment.resources.endpoint import wait_for_endpoint
 from deployment.resources.endpoint_config import RemoteConfig
@@ -242,8 +243,10 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         ("sagemaker", "create_endpoint_config"),
         ("alarms", "put"),
         ("alarms", "put"),
+        *[("alarms", "put_alert")] * 3,
         ("sagemaker", "create_endpoint"),
         ("sagemaker", "create_schedule"),
+        ("dashboards", "put"),
         ("website", "create_bucket"),
         ("cdn", "create_access_control"),
         ("cdn", "create"),
@@ -263,8 +266,12 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         f"create    endpoint-config {state.endpoint_config.name}",
         "create    alarm pose-dev-invocation-5xx",
         "create    alarm pose-dev-model-latency",
+        "create    alert pose-dev-monitor-5xx",
+        "create    alert pose-dev-monitor-latency",
+        "create    alert pose-dev-monitor-violations",
         "create    endpoint pose-dev",
         "create    monitoring-schedule pose-dev-monitor",
+        "create    dashboard pose-dev-monitor-us-east-1",
         "create    web-bucket pose-dev-123456789012-us-east-1-web",
         "create    web-oac pose-dev-web",
         "create    web-distribution pose-dev-web",
@@ -276,10 +283,11 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         *(f"create    web-file {web}/{file.key}" for file in state.web.files),
         f"create    web-page {web}/index.html",
     ]
-    creations = [args for _, method, args in aws.calls if method.startswith("create") or method == "put"]
-    # CloudFront's origin access control cannot be tagged.
-    creations = [args for args in creations if not isinstance(args[0], AccessControl)]
-    assert len(creations) == 13
+    made = ("put", "put_alert")
+    creations = [args for _, method, args in aws.calls if method.startswith("create") or method in made]
+    # CloudFront's origin access controls and CloudWatch's dashboards cannot be tagged.
+    creations = [args for args in creations if not isinstance(args[0], AccessControl | Dashboard)]
+    assert len(creations) == 16
     assert {args[-1] for args in creations} == {(("pose:deployment", "pose-dev"),)}
 
 

@@ -41,9 +41,14 @@ def test_from_scratch_everything_is_created_dependencies_first():
         ("create", "endpoint-config", state.endpoint_config.name),
         ("create", "alarm", "pose-dev-invocation-5xx"),
         ("create", "alarm", "pose-dev-model-latency"),
+        # Alarms that tell people (no one subscribed by default: the dashboard shows them).
+        ("create", "alert", "pose-dev-monitor-5xx"),
+        ("create", "alert", "pose-dev-monitor-latency"),
+        ("create", "alert", "pose-dev-monitor-violations"),
         ("create", "endpoint", "pose-dev"),
         ("create", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
         ("create", "monitoring-schedule", "pose-dev-monitor"),
+        ("create", "dashboard", "pose-dev-monitor-us-east-1"),
         # The page's distribution before the API, whose CORS allows the distribution's origin.
         ("create", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
         ("create", "web-oac", "pose-dev-web"),
@@ -291,19 +296,29 @@ def test_disabling_monitoring_deletes_the_remote_schedule():
 
     actions = plan(desired({"monitoring": {"enabled": False}}), deployed(before))
 
-    assert changes(actions) == [("delete", "monitoring-schedule", "pose-dev-monitor")]
-    (deletion,) = [action for action in actions if action.mutates]
+    assert changes(actions) == [
+        ("delete", "alert", "pose-dev-monitor-violations"),
+        ("delete", "monitoring-schedule", "pose-dev-monitor"),
+        ("update", "dashboard", "pose-dev-monitor-us-east-1"),  # without the monitor's graphs
+    ]
+    deletion = next(action for action in actions if action.kind == "monitoring-schedule")
     assert (deletion.target, deletion.reason) == (before.schedule, "monitoring.enabled is false")
 
 
-def test_a_monitoring_change_updates_only_the_schedule():
+def test_a_monitoring_threshold_change_updates_the_schedule_and_the_latency_alert_only():
     before = desired()
     after = desired({"monitoring": {"threshold_seconds": 0.5}})
 
     actions = plan(after, deployed(before))
 
-    assert changes(actions) == [("update", "monitoring-schedule", "pose-dev-monitor")]
-    assert [action.reason for action in actions if action.mutates] == ["changed: environment"]
+    assert changes(actions) == [
+        ("update", "alert", "pose-dev-monitor-latency"),
+        ("update", "monitoring-schedule", "pose-dev-monitor"),
+    ]
+    assert [action.reason for action in actions if action.mutates] == [
+        "changed: description, threshold",
+        "changed: environment",
+    ]
 
 
 def test_rollback_settings_update_the_alarms_not_the_endpoint():
@@ -333,11 +348,15 @@ def test_destroy_removes_dependents_first():
         ("delete", "function", "pose-dev-predict"),
         ("delete", "log-group", "/aws/lambda/pose-dev-predict"),
         ("delete", "role", "pose-dev-predict-lambda"),
+        ("delete", "dashboard", "pose-dev-monitor-us-east-1"),
         ("delete", "monitoring-schedule", "pose-dev-monitor"),
         ("delete", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
         ("delete", "endpoint", "pose-dev"),
         ("delete", "endpoint-config", state.endpoint_config.name),
         ("delete", "model", state.model.name),
+        ("delete", "alert", "pose-dev-monitor-5xx"),
+        ("delete", "alert", "pose-dev-monitor-latency"),
+        ("delete", "alert", "pose-dev-monitor-violations"),
         ("delete", "alarm", "pose-dev-invocation-5xx"),
         ("delete", "alarm", "pose-dev-model-latency"),
         ("delete", "role", "pose-dev-sagemaker-execution"),

@@ -163,7 +163,10 @@ def test_a_standalone_kind_is_planned_by_name_and_one_config_no_longer_asks_for_
     state = desired()
     extra = replace(state.alarms[0], name="pose-dev-old-alarm")
     raised = replace(state.alarms[1], threshold=state.alarms[1].threshold * 2)
-    remote = replace(deployed(state), found={Kind.ALARM: (state.alarms[0], raised, extra)})
+    deployed_state = deployed(state)
+    remote = replace(
+        deployed_state, found={**deployed_state.found, Kind.ALARM: (state.alarms[0], raised, extra)}
+    )
 
     actions = plan(state, remote)
 
@@ -179,7 +182,7 @@ def test_destroy_removes_every_standalone_resource_found():
     state = desired()
     actions = plan_destroy(state.names, deployed(state))
 
-    alarms = [(a.verb, a.name) for a in actions if a.kind == Kind.ALARM]
+    alarms = [(a.verb, a.name) for a in actions if a.kind == Kind.ALARM]  # and the alerts, the dashboard
     assert alarms == [("delete", "pose-dev-invocation-5xx"), ("delete", "pose-dev-model-latency")]
     kinds = [a.kind for a in actions]
     assert kinds.index(Kind.ENDPOINT) < kinds.index(Kind.ALARM)  # the endpoint's update named them

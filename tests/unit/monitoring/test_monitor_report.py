@@ -120,6 +120,7 @@ def test_metric_lines_follow_cloudwatchs_shape():
     assert by_name["inference_ms"]["Unit"] == "Milliseconds"
     assert by_name["record_count"]["Value"] == 2.0
     assert set(by_name) == {
+        "violation_count",
         "record_count",
         "error_count",
         "unreadable_record_count",
@@ -132,9 +133,17 @@ def test_metric_lines_follow_cloudwatchs_shape():
     }
 
 
+def test_the_violation_count_is_published_for_the_stages_alert():
+    violations = find_violations(statistics_of(1500.0, 2500.0), CONFIG.thresholds)
+    lines = report.metric_lines(CONFIG, statistics_of(1500.0, 2500.0), violations)
+    by_name = {line["MetricName"]: line for line in lines}
+    assert violations and by_name["violation_count"]["Value"] == float(len(violations))
+
+
 def test_no_traffic_metrics_are_counts_only():
     lines = report.metric_lines(CONFIG, summarize([], WINDOW))
     assert [(line["MetricName"], line["Value"]) for line in lines] == [
+        ("violation_count", 0.0),
         ("record_count", 0.0),
         ("error_count", 0.0),
         ("unreadable_record_count", 0.0),
