@@ -9,7 +9,8 @@ quality 90, upscaled), the same work per photo: read the file, predict, write NA
 are started and warmed before timing: the claim is the steady rate of a long run. Prints the
 median photos/s over the rounds, the ratio pool / (cores x single) (the median of each round's),
 the load average, and each run's CPU time per photo, which says how many cores it actually had
-(other busy processes take cores from both and make the ratio noisy).
+(other busy processes take cores from both and make the ratio noisy), and how long the workers
+waited for a CPU (starved) or for work (idle).
 
     .venv/bin/python benchmarks/bulk_bench.py [--model NAME | --model FILE.tflite --family movenet] [--rounds 3] [--photos 20] [--workers N]
 """
@@ -68,42 +69,63 @@ def make_photos(folder: Path, count: int) -> dict[str, list[Photo]]:
 
 
 @dataclass(frozen=True)
+class Sched:
+    """Where processes spent their time: on a CPU, and runnable but waiting for one (seconds, summed)."""
+
+    running: float
+    waiting: float
+
+    def __sub__(self, earlier: Sched) -> Sched:
+        return Sched(self.running - earlier.running, self.waiting - earlier.waiting)
+
+
+def sched(pids: list[int]) -> Sched:
+    """Linux's /proc/PID/task/*/schedstat (ns on a CPU, ns on a run queue), every thread of each."""
+    running = waiting = 0
+    for pid in pids:
+        for thread in Path(f"/proc/{pid}/task").iterdir():
+            on_cpu, on_queue, _ = (thread / "schedstat").read_text().split()
+            running, waiting = running + int(on_cpu), waiting + int(on_queue)
+    return Sched(running / 1e9, waiting / 1e9)
+
+
+@dataclass(frozen=True)
 class Rate:
     photos_per_second: float
     cpu_ms_per_photo: float  # CPU time of every process doing the work: the cost without the waiting
-
-    @property
-    def cores_used(self) -> float:
-        """How many cores the run had on average: what the machine gave it, not what it asked for."""
-        return self.photos_per_second * self.cpu_ms_per_photo / 1000
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes (Linux /proc), this one included."""
-    ticks = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
-    return ticks / os.sysconf("SC_CLK_TCK") + time.process_time()
+    cores_used: float  # what the machine gave the run on average, not what it asked for
+    starved: float  # share of the workers' time runnable but without a CPU (other load)
+    idle: float  # share of the workers' time with nothing to run (waiting on the parent, or done)
 
 
 def single_rate(predictor: Predictor, photos: list[Photo], results: ResultFolder) -> Rate:
-    started, cpu = time.perf_counter(), cpu_seconds([])
+    me = [os.getpid()]
+    started, before = time.perf_counter(), sched(me)
     for index, photo in enumerate(photos):
         results.done(photo, run_photo(predictor, PhotoTask(index, str(photo.path), overlay=False)))
-    return _rate(len(photos), time.perf_counter() - started, cpu_seconds([]) - cpu)
+    seconds, spent = time.perf_counter() - started, sched(me) - before
+    return _rate(len(photos), seconds, spent, spent, 1)
 
 
 def pool_rate(pool: WorkerPool, photos: list[Photo], results: ResultFolder) -> Rate:
     tasks = [PhotoTask(index, str(photo.path), overlay=False) for index, photo in enumerate(photos)]
-    started, cpu = time.perf_counter(), cpu_seconds(pool.pids)
+    me, workers = [os.getpid()], pool.pids
+    started, before, parent_before = time.perf_counter(), sched(workers), sched(me)
     for result in pool.results(tasks):
         results.done(photos[result.index], result)
-    return _rate(len(photos), time.perf_counter() - started, cpu_seconds(pool.pids) - cpu)
+    seconds, spent, parent = time.perf_counter() - started, sched(workers) - before, sched(me) - parent_before
+    return _rate(len(photos), seconds, Sched(spent.running + parent.running, 0), spent, len(workers))
 
 
-def _rate(photos: int, seconds: float, cpu: float) -> Rate:
-    return Rate(photos / seconds, 1000 * cpu / photos)
+def _rate(photos: int, seconds: float, total: Sched, workers: Sched, count: int) -> Rate:
+    worker_seconds = count * seconds
+    return Rate(
+        photos_per_second=photos / seconds,
+        cpu_ms_per_photo=1000 * total.running / photos,
+        cores_used=total.running / seconds,
+        starved=workers.waiting / worker_seconds,
+        idle=max(0.0, 1 - (workers.running + workers.waiting) / worker_seconds),
+    )
 
 
 def measure(rounds: int, runs: dict[str, Callable[[], Rate]]) -> dict[str, list[Rate]]:
@@ -150,9 +172,10 @@ def main() -> int:
         f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} CPUs"
     )
     print(
-        f"{'photo size':<12}{'single photos/s':>17}{'pool photos/s':>15}{'cores':>7}{'ratio':>8}"
-        f"{'cpu ms/photo single, pool':>27}{'cores used single, pool':>25}{'ratio per core used':>21}"
+        f"{'photo size':<11}{'single photos/s':>16}{'pool photos/s':>14}{'cores':>6}{'ratio':>6}"
+        f"{'cpu ms/photo':>14}{'cores used':>14}{'starved':>14}{'idle':>14}{'ratio per core used':>21}"
     )
+    print(f"{'':<53}" + f"{'single, pool':>14}" * 4)
     ok = True
     for label in SIZES:
         singles, pools = rates[f"{label} single"], rates[f"{label} pool"]
@@ -163,24 +186,29 @@ def main() -> int:
         )
         ok &= ratio >= TARGET_RATIO
         print(
-            f"{label:<12}{_median(singles, 'photos_per_second'):>17.2f}{_median(pools, 'photos_per_second'):>15.2f}"
-            f"{args.workers:>7}{ratio:>8.2f}"
-            f"{_median(singles, 'cpu_ms_per_photo'):>20.0f}, {_median(pools, 'cpu_ms_per_photo'):>4.0f}"
-            f"{_median(singles, 'cores_used'):>19.2f}, {_median(pools, 'cores_used'):>4.2f}"
+            f"{label:<11}{_median(singles, 'photos_per_second'):>16.2f}{_median(pools, 'photos_per_second'):>14.2f}"
+            f"{args.workers:>6}{ratio:>6.2f}{_pair(singles, pools, 'cpu_ms_per_photo', '.0f')}"
+            f"{_pair(singles, pools, 'cores_used', '.2f')}{_pair(singles, pools, 'starved', '.0%')}"
+            f"{_pair(singles, pools, 'idle', '.0%')}"
             f"{_median(singles, 'cpu_ms_per_photo') / _median(pools, 'cpu_ms_per_photo'):>21.2f}"
         )
     print(f"target: ratio >= {TARGET_RATIO} -> {'met' if ok else 'NOT met'}")
     print(
-        "(a pool that used fewer than its cores was short of CPU, not slow: with Linux's autogroup the\n"
-        " scheduler shares CPU between sessions, so beside other busy sessions a session of N\n"
-        " processes gets about what one process would; 'ratio per core used' is then the fair\n"
-        " comparison: the pool's photos per CPU-second over the single process's)"
+        "starved: runnable but without a CPU (other processes had it); idle: nothing to run (a worker\n"
+        "waiting on the parent, or done before the other). A pool short of cores is starved, not idle:\n"
+        "with Linux's autogroup the scheduler shares CPU between sessions, so beside other busy sessions\n"
+        "a session of N processes gets about what one process would. 'ratio per core used' is the\n"
+        "pool's photos per CPU-second over the single process's."
     )
     return 0
 
 
 def _median(rates: list[Rate], name: str) -> float:
     return statistics.median(getattr(rate, name) for rate in rates)
+
+
+def _pair(singles: list[Rate], pools: list[Rate], name: str, spec: str) -> str:
+    return f"{format(_median(singles, name), spec)}, {format(_median(pools, name), spec)}".rjust(14)
 
 
 if __name__ == "__main__":
