@@ -139,10 +139,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="default: SAGEMAKER_MODEL_SERVER_WORKERS or one per core")
     serve.add_argument("--threads", type=int, help="TFLite threads per worker (default: cores / workers)")
     predict = commands.choices["predict"]
-    predict.add_argument("--output", type=Path, help="write NAME.json per photo here (default: print them)")
+    predict.add_argument(
+        "--output", type=Path, metavar="DIR", help="write NAME.json per photo here (default: print them)"
+    )
     predict.add_argument("--overlay", action="store_true", help="also NAME.overlay.jpg, the skeletons drawn")
     predict.add_argument("--force", action="store_true", help="redo photos whose results exist")
-    predict.add_argument("--workers", type=_at_least_one, help="processes (default: one per core)")
+    predict.add_argument(
+        "--workers", type=_at_least_one, metavar="N", help="processes (default: one per core)"
+    )
     return parser
 
 
