@@ -408,7 +408,7 @@ def test_the_page_works_offline_and_links_the_local_monitoring(browser: Browser,
             url.removeprefix(stack) for url in requests
         }
         assert failed == []
-        expect(page).to_have_title(re.compile("blazepose-full"))
+        expect(page).to_have_title(re.compile("blazepose-heavy"))
         link = page.get_by_role("link", name="Monitoring")
         expect(link).to_have_attribute("href", "/monitoring")
         assert page.request.get(f"{stack}/monitoring").status == 200
