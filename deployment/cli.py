@@ -156,6 +156,17 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     return 0 if endpoint and endpoint.status == "InService" else 1
 
 
+def _batch(args: argparse.Namespace, config: Config) -> int:
+    result = Deployer(config).batch(args.input, args.output, args.instances, args.instance_type)
+    where = result.output_uri
+    if result.status != "Completed":
+        print(f"batch: {result.status}: {result.reason or 'no reason given'}", file=sys.stderr)
+        return 1
+    print(f"batch: {result.results} result(s) for {result.inputs} photo(s) in {where}")
+    _publish_outputs({"batch_output": where, "batch_results": str(result.results)}, None)
+    return 0 if result.results == result.inputs else 1
+
+
 def _local(args: argparse.Namespace, config: Config) -> int:
     from deployment.local.stack import LocalPaths, run_local
 
@@ -240,6 +251,7 @@ def parser() -> argparse.ArgumentParser:
         ("destroy", _destroy, "remove everything this deployment created"),
         ("status", _status, "endpoint and monitoring status"),
         ("monitor", _monitor, "run the monitoring job now over the last hour"),
+        ("batch", _batch, "every photo under an S3 prefix through the deployed model (Batch Transform)"),
         ("local", _local, "run the whole system offline on 127.0.0.1 (make demo)"),
         ("iam-policy", _iam_policy, "print the GitHub deploy role's least-privilege policy"),
     ):
@@ -256,6 +268,15 @@ def parser() -> argparse.ArgumentParser:
                 "--now", action="store_true", help="one run over the last hour, and wait for it"
             )
             command.add_argument("--local", action="store_true", help="over the local stack's captured data")
+        if name == "batch":
+            command.add_argument("input", help="s3://bucket/prefix/ holding the photos")
+            command.add_argument(
+                "--output", help="s3://bucket/prefix/ for the results (default: under the stage)"
+            )
+            command.add_argument(
+                "--instances", type=int, default=1, help="instances to spread the photos over"
+            )
+            command.add_argument("--instance-type", help="default: endpoint.instance_type")
         if name in ("monitor", "local"):
             command.add_argument("--state-dir", type=Path, default=Path(".local"), help="default: .local")
         if name == "iam-policy":

@@ -54,6 +54,8 @@ SAGEMAKER_ACTIONS = [
     "sagemaker:UpdateMonitoringSchedule",
     "sagemaker:DescribeMonitoringSchedule",
     "sagemaker:DeleteMonitoringSchedule",
+    "sagemaker:CreateTransformJob",  # `batch`: its jobs are named `{stage}-model-batch-...`
+    "sagemaker:DescribeTransformJob",
     "sagemaker:AddTags",
     "sagemaker:DeleteTags",
     "sagemaker:ListTags",

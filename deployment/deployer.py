@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from deployment.batch import BatchResult
 from deployment.config import Config
-from deployment.errors import ConfigError
-from deployment.naming import Names
+from deployment.errors import ConfigError, DeploymentError
+from deployment.naming import Names, deployment_tags
 from deployment.planner import plan, plan_destroy
 from deployment.remote import Lookup, read_remote_state
 from deployment.resources.alert import Alert
@@ -152,6 +154,26 @@ class Deployer:
         except (ClientError, BotoCoreError):
             endpoint_stands = True  # cannot tell: say what it would cost
         return hourly_cost(self.config) if endpoint_stands else "nothing by the hour: no endpoint was created"
+
+    def batch(
+        self, input_uri: str, output_uri: str | None, instances: int, instance_type: str | None
+    ) -> BatchResult:
+        """Every photo under `input_uri` through the deployed model, with Batch Transform."""
+        from deployment.batch import batch_job, run_batch
+
+        aws, names = self.connect()
+        model = aws.sagemaker.deployed_model(names.endpoint)
+        if model is None:
+            raise DeploymentError(
+                "no endpoint is deployed, so there is no model to run",
+                where=names.endpoint,
+                hint="deploy first",
+            )
+        job = batch_job(
+            self.config, names, model, input_uri, output_uri, instances, instance_type, datetime.now(UTC)
+        )
+        tags = deployment_tags(self.config.project.tags, names.prefix)
+        return run_batch(aws, job, tags, self.report, self.clock)
 
     def monitor_now(self) -> tuple[str, str]:
         """One run of the deployed monitoring job over the last hour: (status, exit message)."""

@@ -163,6 +163,11 @@ class Names:
         return name
 
 
+def deployment_tags(project_tags: dict[str, str], prefix: str) -> tuple[tuple[str, str], ...]:
+    """Every resource's tags: config.yml's, and the one naming its deployment."""
+    return tuple(sorted({**project_tags, PROJECT_TAG: prefix}.items()))
+
+
 def partition(region: str) -> str:
     """The ARN partition a region belongs to."""
     if region.startswith("cn-"):

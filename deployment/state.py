@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from deployment.api_state import ApiState, api_state
 from deployment.config import Config
-from deployment.naming import PROJECT_TAG, Names, artifact_key
+from deployment.naming import Names, artifact_key, deployment_tags
 from deployment.policies import canonical, execution_policy
 from deployment.resources import REGISTRY
 from deployment.resources.alarm import Alarm
@@ -85,7 +85,7 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
     alarms = standalone[Kind.ALARM]
     return DesiredState(
         names=names,
-        tags=tuple(sorted({**config.project.tags, PROJECT_TAG: names.prefix}.items())),
+        tags=deployment_tags(config.project.tags, names.prefix),
         bucket=capture_bucket(
             bucket_name,
             root,

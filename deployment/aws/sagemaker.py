@@ -10,6 +10,7 @@ from deployment.resources.endpoint import Endpoint, RemoteEndpoint
 from deployment.resources.endpoint_config import EndpointConfig, RemoteConfig
 from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
+from deployment.resources.transform_job import CONTENT_TYPE, MAX_PAYLOAD_MB, BatchJob
 
 CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
 REPORT_LOCAL_PATH = "/opt/ml/processing/resultdata"
@@ -165,6 +166,40 @@ class SageMaker:
             MonitoringScheduleName=schedule_name, SortBy="CreationTime", SortOrder="Descending", MaxResults=1
         )["MonitoringExecutionSummaries"]
         return found[0] if found else None
+
+    def deployed_model(self, endpoint_name: str) -> str | None:
+        """The model the endpoint runs now (its current config's), or None without an endpoint."""
+        endpoint = self.describe_endpoint(endpoint_name)
+        if endpoint is None:
+            return None
+        config = self.client.describe_endpoint_config(EndpointConfigName=endpoint.config_name)
+        return config["ProductionVariants"][0]["ModelName"]
+
+    def create_transform_job(self, job: BatchJob, tags: tuple[tuple[str, str], ...]) -> None:
+        self.client.create_transform_job(
+            TransformJobName=job.name,
+            ModelName=job.model_name,
+            MaxConcurrentTransforms=job.max_concurrent,
+            MaxPayloadInMB=MAX_PAYLOAD_MB,
+            BatchStrategy="SingleRecord",
+            TransformInput={
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": job.input_uri}},
+                "ContentType": CONTENT_TYPE,
+                "CompressionType": "None",
+                "SplitType": "None",  # one object, one request
+            },
+            TransformOutput={
+                "S3OutputPath": job.output_uri,
+                "Accept": "application/json",
+                "AssembleWith": "None",
+            },
+            TransformResources={"InstanceType": job.instance_type, "InstanceCount": job.instance_count},
+            Tags=tag_list(tags),
+        )
+
+    def transform_job_status(self, name: str) -> tuple[str, str]:
+        found = self.client.describe_transform_job(TransformJobName=name)
+        return found["TransformJobStatus"], found.get("FailureReason", "")
 
     def processing_job_exit_message(self, job_name: str) -> str:
         found = self.client.describe_processing_job(ProcessingJobName=job_name)

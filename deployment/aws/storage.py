@@ -126,6 +126,17 @@ class Storage:
         self.delete_folder(name, "")
         self.client.delete_bucket(Bucket=name)
 
+    def count_objects(self, uri: str, suffix: str = "") -> int:
+        """How many objects lie under an s3://bucket/prefix/ (those ending in `suffix`)."""
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sum(
+            1
+            for page in pages
+            for item in page.get("Contents", [])
+            if item["Key"].endswith(suffix) and not item["Key"].endswith("/")  # not folder markers
+        )
+
     def delete_folder(self, bucket: str, prefix: str) -> None:
         pages = self.client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
         for page in pages:

@@ -76,6 +76,10 @@ class Account:
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)  # operation -> (code, message)
     kill_after: int | None = None  # see `after`
     mutations: int = 0
+    # Batch Transform: what a finished job reports (moto's say Completed at once), and whether it
+    # writes a result per photo as SageMaker's would (moto's run nothing).
+    transform_outcome: tuple[str, str] = ("Completed", "")
+    transform_writes_results: bool = True
 
     def fake(self, operation: str):
         """The handler answering `operation` instead of moto, or None to let moto answer."""
@@ -90,6 +94,8 @@ class Account:
             "DeleteMonitoringSchedule": self._delete_schedule,
             "ListMonitoringExecutions": self._list_executions,
             "DescribeProcessingJob": self._describe_processing_job,
+            "CreateTransformJob": self._create_transform_job,
+            "DescribeTransformJob": self._describe_transform_job,
             "UpdateStage": self._update_stage,
             "ListTags": self._schedule_tags,
             "AddTags": self._schedule_tags,
@@ -181,6 +187,39 @@ class Account:
                 "ExitMessage": self.exit_messages[name],
             }
         )
+
+    def _create_transform_job(self):
+        """Lets moto record the job; writes `{output}{relative key}.out` per input, as SageMaker does."""
+        params = self._params()
+        if not self.transform_writes_results:
+            return None
+        s3 = shared_session(False).client("s3")
+        source = params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"].removeprefix("s3://")
+        bucket, _, prefix = source.partition("/")
+        target = params["TransformOutput"]["S3OutputPath"].removeprefix("s3://")
+        out_bucket, _, out_prefix = target.partition("/")
+        for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
+            if item["Key"].endswith("/"):
+                continue
+            key = out_prefix + item["Key"].removeprefix(prefix) + ".out"
+            s3.put_object(Bucket=out_bucket, Key=key, Body=b'{"person_detected": true}')
+        return None
+
+    def _describe_transform_job(self):
+        name = self._params()["TransformJobName"]
+        status, reason = self.transform_outcome
+        found = {
+            "TransformJobName": name,
+            "TransformJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:transform-job/{name}",
+            "TransformJobStatus": status,
+            "ModelName": "m",
+            "TransformInput": {
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/p"}}
+            },
+            "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+            "CreationTime": datetime.now(UTC),
+        }
+        return answer({**found, **({"FailureReason": reason} if reason else {})})
 
     def _update_stage(self):
         """Applied to moto's own stage, so reading it back shows the change."""

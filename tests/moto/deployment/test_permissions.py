@@ -1,6 +1,6 @@
 """What the engine calls, its deploy role allows.
 
-Every AWS operation of a deploy, an update, `monitor --now`, `status` and `destroy` (everything on:
+Every AWS operation of a deploy, an update, `monitor --now`, `status`, `batch` and `destroy` (everything on:
 autoscaling, the API, the page) is mapped to the IAM action AWS checks for it, and must be granted
 by the deploy role's policy and by the run's session policy. This is the action level: which
 resources and conditions each statement admits is tests/unit/deployment/test_deploy_policy.py's.
@@ -15,7 +15,7 @@ import pytest
 from deployment.config import load_config
 from deployment.deploy_policy import Project, deploy_policy
 from deployment.session_policy import session_policy
-from tests.moto.deployment.conftest import ACCOUNT, SHIPPED
+from tests.moto.deployment.conftest import ACCOUNT, REGION, SHIPPED
 from tests.moto.deployment.test_monitor import JOB, JOB_ARN, execution
 from tests.unit.deployment.iam_eval import matches
 
@@ -77,7 +77,7 @@ def grants(policy: dict, action: str) -> bool:
 
 
 @pytest.fixture
-def engine_actions(run, account, clock) -> dict[str, str]:
+def engine_actions(run, account, clock, console) -> dict[str, str]:
     """IAM action -> the first operation that needs it, over a whole life of a stage."""
     assert run("deploy", *EVERYTHING).code == 0
     assert run("deploy", *EVERYTHING, "--set", "data_capture.sampling_percent=50").code == 0  # an update
@@ -85,6 +85,9 @@ def engine_actions(run, account, clock) -> dict[str, str]:
     account.exit_messages[JOB] = "Completed: no violations"
     assert run("monitor", "--now", *EVERYTHING).code == 0
     assert run("status", *EVERYTHING).code == 0
+    bucket = f"pose-dev-{ACCOUNT}-{REGION}"
+    console.client("s3").put_object(Bucket=bucket, Key="pose-dev/batch-input/a.jpg", Body=b"photo")
+    assert run("batch", *EVERYTHING, f"s3://{bucket}/pose-dev/batch-input/").code == 0
     assert run("destroy", *EVERYTHING).code == 0
     needed: dict[str, str] = {}
     for call in account.calls:

@@ -1,0 +1,21 @@
+"""A Batch Transform job: run on demand by `python -m deployment batch`, never planned or kept
+(SageMaker keeps its record; its results are objects in the stage's folder)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_PAYLOAD_MB = 6  # the endpoint's own limit, so a photo the endpoint takes, the job takes
+# Each photo is its own request: the server sniffs JPEG or PNG from the bytes.
+CONTENT_TYPE = "application/x-image"
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    name: str
+    model_name: str
+    input_uri: str
+    output_uri: str
+    instance_type: str
+    instance_count: int
+    max_concurrent: int  # requests in flight per instance: one per core, as the server has workers
