@@ -13,6 +13,7 @@ from PIL import Image
 from inference.errors import RequestError
 from inference.images import SHARPEST_REGION_SIDE, DecodedImage, JpegSource, decode
 from inference.pipelines.roi import RotatedRect, warp_crop
+from inference.predictor import Predictor
 
 # What exif_transpose undoes for each orientation: applied to the upright photo, it gives the
 # stored pixels a camera would have written with that tag.
@@ -151,3 +152,37 @@ def test_a_degenerate_region_keeps_the_coarse_decode(blob_photo, size):
 def test_a_decoded_image_made_by_hand_has_no_source():
     photo = DecodedImage(Image.new("RGB", (40, 30)), 40, 30)
     assert photo.source is None and photo.region_decode_seconds == 0.0
+
+
+@pytest.fixture(scope="module")
+def small_person_jpeg(photo_785) -> bytes:
+    """A real person a third of a 12 MP frame tall (1518 x 1008 at 1500, 1000 upright), stored turned."""
+    person = Image.open(io.BytesIO(photo_785)).convert("RGB")
+    person = person.resize((person.width * 1008 // person.height, 1008), Image.Resampling.BICUBIC)
+    frame = Image.new("RGB", (4032, 3024), (128, 128, 128))
+    frame.paste(person, (1500, 1000))
+    return jpeg(frame, 6, quality=90)
+
+
+def test_a_small_person_in_a_turned_12mp_photo_is_found_from_their_region_decoded_again(
+    small_person_jpeg, blazepose_dir
+):
+    predictor = Predictor(blazepose_dir)
+    decoded = decode(small_person_jpeg, predictor.pipeline.decode_side)
+    predictor.pipeline(decoded)
+    assert decoded.source.decoded_scales == (2,)  # the 1/4 decode is too coarse for this crop
+    document = predictor.predict(small_person_jpeg, "image/jpeg")
+    nose = next(point for point in document["keypoints"] if point["name"] == "nose")
+    assert document["person_detected"] and 1500 < nose["x"] < 3018 and 1000 < nose["y"] < 2008
+
+
+def test_a_region_decode_failing_inside_the_pipeline_is_a_400_from_predict(
+    small_person_jpeg, blazepose_dir, monkeypatch
+):
+    def fails(source: JpegSource, scale: int) -> Image.Image:
+        raise OSError("broken data stream when reading image file")
+
+    monkeypatch.setattr(JpegSource, "_decode", fails)
+    with pytest.raises(RequestError) as caught:
+        Predictor(blazepose_dir).predict(small_person_jpeg, "image/jpeg")
+    assert caught.value.status == 400 and "broken data stream" in caught.value.message
