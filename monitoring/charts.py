@@ -1,4 +1,4 @@
-"""Three inline SVG charts for report.html, drawn by hand so the page needs no plotting library or network.
+"""Inline SVG charts for report.html, drawn by hand so the page needs no plotting library or network.
 
 Pure functions: numbers in, SVG text out.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
@@ -18,8 +19,10 @@ DISPLAY_BINS = 40
 BAR, MEAN, PEAK, LIMIT = "#4a7fb5", "#1f4e79", "#e0a030", "#c0392b"
 
 
-def latency_histogram(buckets: Sequence[tuple[float, float, int]], threshold_ms: float) -> str:
-    """Counts of inference times on a log axis, from the log-histogram buckets, with the threshold marked."""
+def latency_histogram(
+    buckets: Sequence[tuple[float, float, int]], threshold_ms: float, p99_threshold_ms: float | None = None
+) -> str:
+    """Counts of inference times on a log axis, from the log-histogram buckets, with the thresholds marked."""
     finite = [(lower, upper, count) for lower, upper, count in buckets if lower > 0 and math.isfinite(upper)]
     if not finite:
         return _empty("no inference times to plot")
@@ -33,9 +36,12 @@ def latency_histogram(buckets: Sequence[tuple[float, float, int]], threshold_ms:
         counts[round(math.log(lower / low) / math.log(growth)) // per_bar] += count
     width = growth**per_bar
     high = max(low * width ** len(counts), low * 1.5)
-    if threshold_ms <= high * 4:  # show the limit when it is near the data
-        high = max(high, threshold_ms * 1.1)
-    x_of = _log_scale(low, high)
+    limits = [(threshold_ms, f"threshold {threshold_ms:g} ms")]
+    if p99_threshold_ms is not None:
+        limits.append((p99_threshold_ms, f"p99 threshold {p99_threshold_ms:g} ms"))
+    high = max(high, *(value * 1.1 for value, _ in limits))  # a log axis has room for the limits
+    axis_low = min(low, *(value / 1.1 for value, _ in limits))
+    x_of = _log_scale(axis_low, high)
     y_of = _linear_scale(0, max(counts))
     bars = []
     for index, count in enumerate(counts):
@@ -46,47 +52,131 @@ def latency_histogram(buckets: Sequence[tuple[float, float, int]], threshold_ms:
                 f'height="{y_of(0) - y_of(count):.1f}" fill="{BAR}"><title>{count} from '
                 f"{low * width ** index:.3g} to {low * width ** (index + 1):.3g} ms</title></rect>"
             )
-    parts = [*_log_x_axis(low, high, x_of), *_y_axis(max(counts), y_of, "predictions", whole=True), *bars]
-    if threshold_ms <= high:
-        parts.append(_vertical_limit(x_of(threshold_ms), f"threshold {threshold_ms:g} ms"))
+    parts = [
+        *_log_x_axis(axis_low, high, x_of),
+        *_y_axis(max(counts), y_of, "predictions", whole=True),
+        *bars,
+    ]
+    parts += [_vertical_limit(x_of(value), label, index) for index, (value, label) in enumerate(limits)]
     return _svg("Distribution of inference time (ms, log scale)", parts)
 
 
-def latency_over_time(buckets: Sequence[TimeBucket], threshold_ms: float, bucket_seconds: int) -> str:
-    """Mean and maximum inference time per time bucket, with the threshold as a dashed line."""
+@dataclass(frozen=True)
+class Line:
+    """One series of a time chart: (seconds since the epoch of the period's middle, value), oldest first."""
+
+    label: str
+    colour: str
+    points: Sequence[tuple[float, float]]
+    width: float = 1.5
+
+
+@dataclass(frozen=True)
+class Limit:
+    label: str
+    value: float
+
+
+def latency_over_time(
+    buckets: Sequence[TimeBucket],
+    threshold_ms: float,
+    bucket_seconds: int,
+    span: tuple[float, float] | None = None,
+    p99_threshold_ms: float | None = None,
+) -> str:
+    """Mean and maximum inference time per time bucket over the whole window, the thresholds dashed."""
     timed = [bucket for bucket in buckets if bucket.latency.count]
     if not timed:
         return _empty("no inference times to plot")
-    start = timed[0].start.timestamp()
-    end = max(timed[-1].start.timestamp() + bucket_seconds, start + bucket_seconds)
-    top = max(bucket.latency.maximum for bucket in timed)
-    if threshold_ms <= top * 4:
-        top = max(top, threshold_ms * 1.1)
+    middle = bucket_seconds / 2
+
+    def series(value) -> list[tuple[float, float]]:
+        return [(bucket.start.timestamp() + middle, value(bucket.latency)) for bucket in timed]
+
+    limits = [Limit(f"threshold {threshold_ms:g} ms", threshold_ms)]
+    if p99_threshold_ms is not None:
+        limits.append(Limit(f"p99 threshold {p99_threshold_ms:g} ms", p99_threshold_ms))
+    return time_chart(
+        f"Inference time per {bucket_seconds / 60:g}-minute bucket (ms, UTC)",
+        [
+            Line("mean", MEAN, series(lambda latency: latency.mean), width=2.5),
+            Line("max", PEAK, series(lambda latency: latency.maximum)),
+        ],
+        limits,
+        span or (timed[0].start.timestamp(), timed[-1].start.timestamp() + bucket_seconds),
+        bucket_seconds,
+        "ms",
+    )
+
+
+def time_chart(
+    title: str,
+    lines: Sequence[Line],
+    limits: Sequence[Limit],
+    span: tuple[float, float],
+    step_seconds: float,
+    unit: str,
+) -> str:
+    """Series over [start, end) of the window; a missing period breaks a line instead of bridging it.
+
+    A limit far above the data (over 4x its top) is marked at the top edge rather than flattening the data.
+    """
+    plotted = [line for line in lines if line.points]
+    if not plotted:
+        return _empty(f"no {title.lower()} to plot")
+    start = min(span[0], *(line.points[0][0] - step_seconds / 2 for line in plotted))
+    end = max(span[1], *(line.points[-1][0] + step_seconds / 2 for line in plotted), start + step_seconds)
+    top = max(value for line in plotted for _, value in line.points)
+    near = [limit for limit in limits if limit.value <= top * 4]
+    top = max([top, *(limit.value * 1.1 for limit in near)]) or 1.0
     x_of = _linear_scale(start, end, horizontal=True)
     y_of = _linear_scale(0, top)
-
-    def point(bucket: TimeBucket, value: float) -> str:
-        return f"{x_of(bucket.start.timestamp() + bucket_seconds / 2):.1f},{y_of(value):.1f}"
-
-    means = " ".join(point(bucket, bucket.latency.mean) for bucket in timed)
-    peaks = " ".join(point(bucket, bucket.latency.maximum) for bucket in timed)
-    parts = [
-        *_time_x_axis(start, end, x_of),
-        *_y_axis(top, y_of, "ms"),
-        f'<polyline points="{peaks}" fill="none" stroke="{PEAK}" stroke-width="1.5"><title>maximum</title></polyline>',
-        f'<polyline points="{means}" fill="none" stroke="{MEAN}" stroke-width="2"><title>mean</title></polyline>',
-        f'<text x="{LEFT + 8}" y="{TOP + 12}" fill="{MEAN}">mean</text>',
-        f'<text x="{LEFT + 50}" y="{TOP + 12}" fill="{PEAK}">max</text>',
-    ]
-    if threshold_ms <= top:
-        y = y_of(threshold_ms)
+    parts = [*_time_x_axis(start, end, x_of), *_y_axis(top, y_of, unit)]
+    for index, line in enumerate(plotted):
+        parts += _polylines(line, x_of, y_of, step_seconds)
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LIMIT}" '
-            f'stroke-dasharray="6 4"/><text x="{WIDTH - RIGHT - 4}" y="{y - 4:.1f}" text-anchor="end" '
-            f'fill="{LIMIT}">threshold {threshold_ms:g} ms</text>'
+            f'<text x="{LEFT + 8 + index * 70}" y="{TOP + 12}" fill="{line.colour}">{escape(line.label)}</text>'
         )
-    minutes = bucket_seconds / 60
-    return _svg(f"Inference time per {minutes:g}-minute bucket (ms, UTC)", parts)
+    for limit in limits:
+        above = limit not in near
+        y = y_of(top) if above else y_of(limit.value)
+        label = f"{limit.label} (above the scale)" if above else limit.label
+        parts.append(_horizontal_limit(y, label))
+    return _svg(title, parts)
+
+
+def _polylines(line: Line, x_of, y_of, step_seconds: float) -> list[str]:
+    """One polyline per run of consecutive periods; a lone period is a dot."""
+    runs: list[list[tuple[float, float]]] = []
+    for moment, value in line.points:
+        if runs and moment - runs[-1][-1][0] <= step_seconds * 1.5:
+            runs[-1].append((moment, value))
+        else:
+            runs.append([(moment, value)])
+    drawn = []
+    for run in runs:
+        title = f"<title>{escape(line.label)}</title>"
+        if len(run) == 1:
+            ((moment, value),) = run
+            drawn.append(
+                f'<circle cx="{x_of(moment):.1f}" cy="{y_of(value):.1f}" r="{line.width + 1:g}" '
+                f'fill="{line.colour}">{title}</circle>'
+            )
+            continue
+        points = " ".join(f"{x_of(moment):.1f},{y_of(value):.1f}" for moment, value in run)
+        drawn.append(
+            f'<polyline points="{points}" fill="none" stroke="{line.colour}" '
+            f'stroke-width="{line.width:g}">{title}</polyline>'
+        )
+    return drawn
+
+
+def _horizontal_limit(y: float, label: str) -> str:
+    return (
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LIMIT}" '
+        f'stroke-dasharray="6 4"/><text x="{WIDTH - RIGHT - 4}" y="{y - 4 if y > TOP + 14 else y + 12:.1f}" '
+        f'text-anchor="end" fill="{LIMIT}">{escape(label)}</text>'
+    )
 
 
 def people_histogram(labels: Sequence[str], counts: Sequence[int]) -> str:
@@ -189,9 +279,9 @@ def _x_tick(x: float, label: str) -> str:
     )
 
 
-def _vertical_limit(x: float, label: str) -> str:
+def _vertical_limit(x: float, label: str, row: int = 0) -> str:
     return (
         f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="{LIMIT}" '
-        f'stroke-dasharray="6 4"/><text x="{x - 4:.1f}" y="{TOP + 12}" text-anchor="end" '
+        f'stroke-dasharray="6 4"/><text x="{x - 4:.1f}" y="{TOP + 12 + 14 * row}" text-anchor="end" '
         f'fill="{LIMIT}">{escape(label)}</text>'
     )

@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from monitoring.aggregates import LogHistogram, RunningStats, Summary, TimeBucket, Timeline
 from monitoring.capture import Outcome, Record
 from monitoring.config import ALL_TIME, Thresholds, Window
+from monitoring.contract import (
+    MAX_CPU_PERCENT_PER_CORE,
+    MAX_ERROR_PERCENT,
+    MAX_MEMORY_PERCENT,
+    ResourceLimits,
+)
 from monitoring.dataset import ScanCounts
+from monitoring.resources import MEMORY, NO_RESOURCES, EndpointResources
 
 LATENCY_CHECK = "latency_threshold_check"
+RESOURCE_CHECK = "resource_threshold_check"
 MEAN_LATENCY_FEATURE = "inference_ms"
 P99_LATENCY_FEATURE = "inference_ms_p99"
 PEOPLE_LABELS = ("0", "1", "2", "3", "4", "5+")  # the people-per-photo histogram's buckets
@@ -52,6 +60,7 @@ class Statistics:
     people: People
     timeline: tuple[TimeBucket, ...]
     timeline_seconds: int
+    resources: EndpointResources = NO_RESOURCES  # the endpoint's own metrics (CloudWatch or local samples)
 
     def outcome(self, outcome: Outcome) -> int:
         return dict(self.outcomes)[outcome]
@@ -188,6 +197,47 @@ def find_violations(statistics: Statistics, thresholds: Thresholds) -> tuple[Vio
                 f"p99 inference time {latency.p99:.1f} ms over {latency.summary.count} predictions "
                 f"exceeds the threshold of {thresholds.p99_seconds * 1000.0:g} ms "
                 f"(P99_THRESHOLD={thresholds.p99_seconds:g} s)",
+            )
+        )
+    return tuple(found)
+
+
+def find_resource_violations(
+    resources: EndpointResources, limits: ResourceLimits, window: Window
+) -> tuple[Violation, ...]:
+    """Averages over the window above the thresholds; a metric without data is never a violation."""
+    found = []
+    memory = resources.metric(MEMORY.name)
+    if limits.max_memory_percent is not None and memory and memory.mean > limits.max_memory_percent:
+        found.append(
+            Violation(
+                "memory_utilization_percent",
+                RESOURCE_CHECK,
+                f"Average memory utilization {memory.mean:.1f}% {window.describe()} exceeds the threshold "
+                f"of {limits.max_memory_percent:g}% ({MAX_MEMORY_PERCENT}={limits.max_memory_percent:g})",
+            )
+        )
+    per_core = resources.cpu_per_core
+    limit = limits.max_cpu_percent_per_core
+    if limit is not None and per_core and per_core[0] > limit:
+        found.append(
+            Violation(
+                "cpu_utilization_percent_per_core",
+                RESOURCE_CHECK,
+                f"Average CPU utilization {per_core[0]:.1f}% per core ({per_core[0] * resources.vcpus:.1f}% over "
+                f"{resources.vcpus} vCPUs) {window.describe()} exceeds the threshold of {limit:g}% per core "
+                f"({MAX_CPU_PERCENT_PER_CORE}={limit:g})",
+            )
+        )
+    errors = resources.error_percent
+    if limits.max_error_percent is not None and errors and errors[2] > limits.max_error_percent:
+        found.append(
+            Violation(
+                "error_percent_5xx",
+                RESOURCE_CHECK,
+                f"{errors[0]:g} of {errors[1]:g} invocations ({errors[2]:.2f}%) answered 5XX {window.describe()}, "
+                f"exceeding the threshold of {limits.max_error_percent:g}% "
+                f"({MAX_ERROR_PERCENT}={limits.max_error_percent:g})",
             )
         )
     return tuple(found)

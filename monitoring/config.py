@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitoring import contract
-from monitoring.contract import format_time
+from monitoring.contract import NO_LIMITS, ResourceLimits, format_time
 from monitoring.errors import MonitoringError
 
 DEFAULT_DATASET_SOURCE = "/opt/ml/processing/input/endpoint"
@@ -57,6 +57,22 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class ResourceSettings:
+    """Where the endpoint's resource metrics come from, and the limits they are checked against.
+
+    CloudWatch when the job runs on SageMaker (its processing-job description exists) or a region is
+    given; the local stack's sample files when `samples` is set; neither: the run reports none.
+    """
+
+    limits: ResourceLimits = NO_LIMITS
+    variant_name: str = contract.DEFAULT_VARIANT_NAME
+    vcpus: int = contract.DEFAULT_VCPUS
+    samples: Path | None = None
+    cloudwatch: bool = False
+    region: str | None = None
+
+
+@dataclass(frozen=True)
 class MonitorConfig:
     dataset_source: Path
     output_path: Path
@@ -66,6 +82,7 @@ class MonitorConfig:
     publish_metrics: bool = False
     endpoint_name: str = ""
     schedule_name: str = ""
+    resources: ResourceSettings = ResourceSettings()
 
 
 def output_root(environ: Mapping[str, str]) -> Path:
@@ -74,7 +91,9 @@ def output_root(environ: Mapping[str, str]) -> Path:
 
 
 def load(environ: Mapping[str, str]) -> MonitorConfig:
-    settings = {**job_environment(Path(environ.get(contract.JOB_CONFIG) or DEFAULT_JOB_CONFIG)), **environ}
+    job_config = Path(environ.get(contract.JOB_CONFIG) or DEFAULT_JOB_CONFIG)
+    description = job_description(job_config)
+    settings = {**_environment_of(description, job_config), **environ}
     present = {name: value.strip() for name, value in settings.items() if value and value.strip()}
     window = checked_window(
         _time(present, contract.START_TIME),
@@ -95,6 +114,35 @@ def load(environ: Mapping[str, str]) -> MonitorConfig:
         publish_metrics=_enabled(present.get(contract.PUBLISH_METRICS, "Disabled")),
         endpoint_name=present.get(contract.ENDPOINT_NAME, ""),
         schedule_name=present.get(contract.SCHEDULE_NAME, ""),
+        resources=resource_settings(present, description),
+    )
+
+
+def resource_settings(present: Mapping[str, str], description: dict | None) -> ResourceSettings:
+    """CloudWatch is read only on SageMaker (a processing-job description exists): tests and
+    local runs never reach AWS. The region: AWS_REGION, AWS_DEFAULT_REGION, else the job's ARN."""
+    samples = present.get(contract.RESOURCE_SAMPLES)
+    region = present.get("AWS_REGION") or present.get("AWS_DEFAULT_REGION") or _arn_region(description)
+    return ResourceSettings(
+        limits=ResourceLimits(
+            *(
+                parse_percent(present[name], name) if name in present else None
+                for name in (
+                    contract.MAX_MEMORY_PERCENT,
+                    contract.MAX_CPU_PERCENT_PER_CORE,
+                    contract.MAX_ERROR_PERCENT,
+                )
+            )
+        ),
+        variant_name=present.get(contract.VARIANT_NAME, contract.DEFAULT_VARIANT_NAME),
+        vcpus=(
+            parse_count(present[contract.VCPUS], contract.VCPUS)
+            if contract.VCPUS in present
+            else (contract.DEFAULT_VCPUS)
+        ),
+        samples=Path(samples) if samples else None,
+        cloudwatch=samples is None and description is not None,
+        region=region,
     )
 
 
@@ -110,20 +158,36 @@ def checked_window(start: datetime | None, end: datetime | None, where: str) -> 
 
 def job_environment(path: Path) -> dict[str, str]:
     """The "Environment" map of the processing-job description, or nothing when there is no such file."""
+    return _environment_of(job_description(path), path)
+
+
+def job_description(path: Path) -> dict | None:
+    """processingjobconfig.json, or None when there is no such file (not on SageMaker)."""
     try:
         description = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise MonitoringError(
             f"cannot read the processing job description ({error})", where=str(path)
         ) from error
-    environment = description.get("Environment") if isinstance(description, dict) else None
+    return description if isinstance(description, dict) else {}
+
+
+def _environment_of(description: dict | None, where: object) -> dict[str, str]:
+    environment = description.get("Environment") if description else None
     if environment is None:
         return {}
     if not isinstance(environment, dict):
-        raise MonitoringError('"Environment" is not a JSON object', where=str(path))
+        raise MonitoringError('"Environment" is not a JSON object', where=str(where))
     return {str(name): str(value) for name, value in environment.items() if value is not None}
+
+
+def _arn_region(description: dict | None) -> str | None:
+    """arn:aws:sagemaker:REGION:ACCOUNT:processing-job/NAME -> REGION."""
+    arn = description.get("ProcessingJobArn") if description else None
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[3] if len(parts) > 5 and parts[3] else None
 
 
 def parse_time(value: str, where: str) -> datetime:
@@ -145,6 +209,29 @@ def parse_seconds(value: str, where: str) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise MonitoringError(f"{value!r} must be a positive number of seconds", where=where)
     return seconds
+
+
+def parse_percent(value: str, where: str) -> float:
+    """A threshold in percent, in (0, 100]."""
+    try:
+        percent = float(value)
+    except ValueError as error:
+        raise MonitoringError(
+            f"{value!r} is not a number", where=where, hint="a percentage such as 80"
+        ) from error
+    if not math.isfinite(percent) or not 0 < percent <= 100:
+        raise MonitoringError(f"{value!r} is not a percentage in (0, 100]", where=where)
+    return percent
+
+
+def parse_count(value: str, where: str) -> int:
+    try:
+        count = int(value)
+    except ValueError as error:
+        raise MonitoringError(f"{value!r} is not a whole number", where=where) from error
+    if count < 1:
+        raise MonitoringError(f"{value!r} must be at least 1", where=where)
+    return count
 
 
 def _time(settings: Mapping[str, str], name: str) -> datetime | None:

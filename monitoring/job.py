@@ -6,14 +6,17 @@ report.html goes beside statistics.json, so every scheduled run leaves a page an
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from monitoring.checks import Aggregate, Statistics, Violation, find_violations
+from monitoring.checks import Aggregate, Statistics, Violation, find_resource_violations, find_violations
+from monitoring.cloudwatch import read_cloudwatch
 from monitoring.config import MonitorConfig
 from monitoring.dataset import CaptureScan
 from monitoring.errors import MonitoringError
 from monitoring.page import write_page
 from monitoring.report import write_results
+from monitoring.resources import NO_RESOURCES, EndpointResources, summarize
+from monitoring.samples import read_samples
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,12 @@ def run(config: MonitorConfig) -> RunResult:
     aggregate = Aggregate()
     for record in scan:
         aggregate.add(record)
-    statistics = aggregate.statistics(config.window, scan.counts)
-    violations = find_violations(statistics, config.thresholds)
+    statistics = replace(
+        aggregate.statistics(config.window, scan.counts), resources=endpoint_resources(config)
+    )
+    violations = find_violations(statistics, config.thresholds) + find_resource_violations(
+        statistics.resources, config.resources.limits, config.window
+    )
     try:
         message = write_results(config, statistics, violations)
         write_page(config, statistics, violations, message)
@@ -47,3 +54,17 @@ def run(config: MonitorConfig) -> RunResult:
         raise MonitoringError(f"cannot write the results ({error.strerror or error})", where=where) from error
     log.info("%s", message)
     return RunResult(statistics, violations, message)
+
+
+def endpoint_resources(config: MonitorConfig) -> EndpointResources:
+    """The endpoint's metrics over the window: the local stack's samples, CloudWatch on SageMaker, else none."""
+    settings = config.resources
+    if settings.samples is not None:
+        data = read_samples(settings.samples, config.endpoint_name, settings.variant_name, config.window)
+    elif settings.cloudwatch:
+        data = read_cloudwatch(settings, config.endpoint_name, config.window)
+    else:
+        return NO_RESOURCES
+    for problem in data.problems:
+        log.warning("endpoint metrics (%s): %s", data.source, problem)
+    return summarize(data, config.window, settings.vcpus)

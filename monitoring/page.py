@@ -10,9 +10,10 @@ from monitoring import charts
 from monitoring.aggregates import Summary
 from monitoring.capture import Outcome
 from monitoring.checks import PEOPLE_LABELS, Statistics, Violation
-from monitoring.config import MonitorConfig
+from monitoring.config import MonitorConfig, Window
 from monitoring.contract import REPORT_FILE, format_time
 from monitoring.report import notes
+from monitoring.resource_page import resource_section
 
 ERROR_LABELS = {
     Outcome.ERROR_RESPONSE: 'errors: {"error": …} responses',
@@ -21,7 +22,7 @@ ERROR_LABELS = {
 }
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 800px; color: #222; }
-h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; } h3 { font-size: 1rem; }
 .status { padding: .6rem .9rem; border-radius: 6px; background: #e8f5e9; border: 1px solid #a5d6a7; }
 .status.violations { background: #fdecea; border-color: #f5a9a1; }
 table { border-collapse: collapse; width: 100%; } td, th { padding: .25rem .5rem; text-align: left; }
@@ -42,14 +43,19 @@ def render_page(
     config: MonitorConfig, statistics: Statistics, violations: tuple[Violation, ...], message: str
 ) -> str:
     threshold_ms = config.thresholds.mean_seconds * 1000.0
+    p99_ms = config.thresholds.p99_seconds * 1000.0 if config.thresholds.p99_seconds else None
+    span = _span(config.window)
     sections = [
         f"<h1>Inference monitoring: {escape(config.endpoint_name or 'local capture')}</h1>",
         f'<p class="status{" violations" if violations else ""}">{escape(message)}</p>',
         _violations(violations),
         "<h2>Latency distribution</h2>",
-        charts.latency_histogram(statistics.latency.histogram, threshold_ms),
+        charts.latency_histogram(statistics.latency.histogram, threshold_ms, p99_ms),
         "<h2>Latency over time</h2>",
-        charts.latency_over_time(statistics.timeline, threshold_ms, statistics.timeline_seconds),
+        charts.latency_over_time(
+            statistics.timeline, threshold_ms, statistics.timeline_seconds, span, p99_ms
+        ),
+        resource_section(statistics.resources, config.resources.limits, span),
         "<h2>People per photo</h2>",
         charts.people_histogram(PEOPLE_LABELS, statistics.people.histogram),
         "<h2>Statistics</h2>",
@@ -144,3 +150,8 @@ def _bytes(summary: Summary) -> str:
     if not summary.count:
         return "–"
     return f"{summary.mean / 1024:,.1f} KB / {summary.maximum / 1024:,.1f} KB"
+
+
+def _span(window: Window) -> tuple[float, float] | None:
+    """The window in seconds since the epoch, when it has both ends: charts span all of it."""
+    return (window.start.timestamp(), window.end.timestamp()) if window.start and window.end else None

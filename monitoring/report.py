@@ -18,8 +18,16 @@ from pathlib import Path
 from monitoring.aggregates import Summary
 from monitoring.checks import PEOPLE_LABELS, Statistics, Violation
 from monitoring.config import MonitorConfig, Thresholds
-from monitoring.contract import MESSAGE_FILE, STATISTICS_FILE, VIOLATIONS_FILE, format_time
+from monitoring.contract import (
+    MESSAGE_FILE,
+    NO_LIMITS,
+    STATISTICS_FILE,
+    VIOLATIONS_FILE,
+    ResourceLimits,
+    format_time,
+)
 from monitoring.dataset import ScanCounts
+from monitoring.resources import INSTANCE, LOCAL, EndpointResources
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +52,8 @@ class Metric:
 def write_results(config: MonitorConfig, statistics: Statistics, violations: tuple[Violation, ...]) -> str:
     """Write every output of a completed run; returns the status message."""
     config.output_path.mkdir(parents=True, exist_ok=True)
-    _write_json(config.output_path / STATISTICS_FILE, statistics_document(statistics, config.thresholds))
+    document = statistics_document(statistics, config.thresholds, config.resources.limits)
+    _write_json(config.output_path / STATISTICS_FILE, document)
     _write_json(config.output_path / VIOLATIONS_FILE, violations_document(violations))
     if config.publish_metrics:
         write_metrics(config, statistics, violations)
@@ -77,7 +86,9 @@ def violations_document(violations: tuple[Violation, ...]) -> dict:
     }
 
 
-def statistics_document(statistics: Statistics, thresholds: Thresholds) -> dict:
+def statistics_document(
+    statistics: Statistics, thresholds: Thresholds, limits: ResourceLimits = NO_LIMITS
+) -> dict:
     """SageMaker's statistics.json shape (version, dataset, features) plus our own sections."""
     window = statistics.window
     return {
@@ -87,7 +98,13 @@ def statistics_document(statistics: Statistics, thresholds: Thresholds) -> dict:
             "start_time": format_time(window.start) if window.start else None,
             "end_time": format_time(window.end) if window.end else None,
         },
-        "thresholds": {"mean_seconds": thresholds.mean_seconds, "p99_seconds": thresholds.p99_seconds},
+        "thresholds": {
+            "mean_seconds": thresholds.mean_seconds,
+            "p99_seconds": thresholds.p99_seconds,
+            "max_memory_percent": limits.max_memory_percent,
+            "max_cpu_percent_per_core": limits.max_cpu_percent_per_core,
+            "max_error_percent": limits.max_error_percent,
+        },
         "capture": _capture_section(statistics.scan),
         "responses": _responses_section(statistics),
         "features": [
@@ -97,6 +114,7 @@ def statistics_document(statistics: Statistics, thresholds: Thresholds) -> dict:
             _people_feature(statistics),
         ],
         "latency_over_time": _timeline_section(statistics),
+        "endpoint_resources": resources_section(statistics.resources),
         "notes": notes(statistics),
     }
 
@@ -111,20 +129,39 @@ def notes(statistics: Statistics) -> list[str]:
     if statistics.scan.unreadable:
         count = statistics.scan.unreadable
         found.append(f"{count} unreadable capture line{'' if count == 1 else 's'} skipped")
+    return found + resource_notes(statistics.resources, statistics)
+
+
+def resource_notes(resources: EndpointResources, statistics: Statistics) -> list[str]:
+    """Which endpoint metrics could not be read or had gaps: reported, never a violation."""
+    if not resources.source:
+        return []
+    found = [f"{resources.source}: {problem}" for problem in resources.problems]
+    if resources.unavailable:
+        found.append(
+            f"unavailable from {resources.source} {statistics.window.describe()}: {', '.join(resources.unavailable)}"
+        )
+    expected = resources.periods_expected
+    gaps = [
+        f"{summary.spec.name} {summary.minutes} of {expected}"
+        for summary in resources.metrics
+        if summary.spec.namespace in (INSTANCE, LOCAL) and expected and summary.minutes < expected
+    ]
+    if gaps:
+        found.append(f"minutes with data from {resources.source}: {', '.join(gaps)}")
     return found
 
 
 def status_message(statistics: Statistics, violations: tuple[Violation, ...], thresholds: Thresholds) -> str:
-    if not statistics.records:
-        return f"{COMPLETED}: " + "; ".join(notes(statistics))
     latency = statistics.latency
-    parts = [f"{statistics.records} records {statistics.window.describe()}"]
+    parts = [f"{statistics.records} records {statistics.window.describe()}"] if statistics.records else []
     if latency.summary.count:
         parts.append(
             f"average inference {latency.summary.mean:.1f} ms (threshold {thresholds.mean_seconds * 1000:g} ms), "
             f"p99 {latency.p99:.1f} ms over {latency.summary.count} predictions"
         )
-    parts.append(f"{statistics.errors} errors")
+    if statistics.records:
+        parts.append(f"{statistics.errors} errors")
     parts.extend(notes(statistics))
     summary = "; ".join(parts)
     if violations:
@@ -232,6 +269,52 @@ def _timeline_section(statistics: Statistics) -> dict:
             }
             for bucket in statistics.timeline
         ],
+    }
+
+
+def resources_section(resources: EndpointResources) -> dict | None:
+    """Mean, max and per-period values of each endpoint metric; CPU per core and the 5XX share."""
+    if not resources.source:
+        return None
+    per_core = resources.cpu_per_core
+    errors = resources.error_percent
+    return {
+        "source": resources.source,
+        "vcpus": resources.vcpus,
+        "period_seconds": resources.period_seconds,
+        "periods_in_window": resources.periods_expected,
+        "unavailable": list(resources.unavailable),
+        "problems": list(resources.problems),
+        "cpu_percent_per_core": (
+            {"mean": _round(per_core[0], 3), "max": _round(per_core[1], 3)} if per_core else None
+        ),
+        "error_percent_5xx": (
+            {"errors": errors[0], "invocations": errors[1], "percent": _round(errors[2], 4)}
+            if errors
+            else None
+        ),
+        "metrics": {
+            summary.spec.name: {
+                "namespace": summary.spec.namespace,
+                "unit": summary.spec.unit,
+                "statistic": summary.spec.statistics[0],
+                "periods_with_data": summary.minutes,
+                "mean": _round(summary.mean, 3),
+                "max": _round(summary.maximum, 3),
+                "total": _round(summary.total, 3),
+                "per_period": [
+                    {
+                        "start": format_time(moment),
+                        **{
+                            statistic: _round(value, 3)
+                            for statistic, value in zip(summary.spec.statistics, values, strict=True)
+                        },
+                    }
+                    for moment, values in summary.per_period
+                ],
+            }
+            for summary in resources.metrics
+        },
     }
 
 

@@ -149,7 +149,7 @@ def assert_expected_statistics(statistics: dict) -> None:
     )
     histogram = people["numerical_statistics"]["distribution"]["histogram"]["buckets"]
     assert [bucket["count"] for bucket in histogram] == [1, 2, 1, 1, 0, 1]
-    assert statistics["notes"] == ["1 unreadable capture line skipped"]
+    assert statistics["notes"][0] == "1 unreadable capture line skipped"
 
 
 def test_an_hour_within_the_threshold_completes(dataset, tmp_path):
@@ -218,8 +218,26 @@ def test_processingjobconfig_json_is_the_fallback(dataset, tmp_path):
     )
     completed = run_container(tmp_path, {"MONITORING_JOB_CONFIG": str(job_file)})
     assert completed.returncode == 0, completed.stderr
-    assert_expected_statistics(json.loads((tmp_path / "resultdata" / "statistics.json").read_text()))
+    statistics = json.loads((tmp_path / "resultdata" / "statistics.json").read_text())
+    assert_expected_statistics(statistics)
     assert {metric["MetricName"] for metric in metric_lines(tmp_path)} >= {"inference_ms", "record_count"}
+    # On SageMaker (the description exists) it reads CloudWatch; with no region to read it in, the run
+    # still completes, and says so.
+    unavailable = statistics["endpoint_resources"]["unavailable"]
+    assert unavailable == [
+        "CPUUtilization",
+        "MemoryUtilization",
+        "DiskUtilization",
+        "Invocations",
+        "ModelLatency",
+        "OverheadLatency",
+        "Invocation4XXErrors",
+        "Invocation5XXErrors",
+    ]
+    assert statistics["notes"][1:] == [
+        "CloudWatch: no CloudWatch client: You must specify a region.",
+        f"unavailable from CloudWatch from 2026-11-22T19:00:00Z to 2026-11-22T20:00:00Z: {', '.join(unavailable)}",
+    ]
 
 
 def test_an_hour_without_traffic_is_a_normal_run(dataset, tmp_path):

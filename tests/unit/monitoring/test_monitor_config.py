@@ -2,13 +2,15 @@
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitoring import config, contract
-from monitoring.config import MonitorConfig, Thresholds, Window
+from monitoring.config import MonitorConfig, ResourceSettings, Thresholds, Window
+from monitoring.contract import ResourceLimits
 from monitoring.errors import MonitoringError
 
 SAGEMAKER_ENVIRONMENT = {
@@ -73,7 +75,72 @@ def test_defaults_when_nothing_is_set(no_job_file):
 
 
 def test_processingjobconfig_environment_is_the_fallback(tmp_path):
-    assert config.load(job_file(tmp_path, SAGEMAKER_ENVIRONMENT)) == EXPECTED
+    # On SageMaker (the description exists) the endpoint's metrics come from CloudWatch, in the job's region.
+    on_sagemaker = replace(EXPECTED, resources=ResourceSettings(cloudwatch=True, region="eu-west-1"))
+    assert config.load(job_file(tmp_path, SAGEMAKER_ENVIRONMENT)) == on_sagemaker
+
+
+def test_the_region_is_aws_region_first_then_the_jobs_arn(tmp_path):
+    described = job_file(tmp_path, SAGEMAKER_ENVIRONMENT)
+    assert config.load({**described, "AWS_REGION": "us-west-2"}).resources.region == "us-west-2"
+    assert config.load({**described, "AWS_DEFAULT_REGION": "ap-south-1"}).resources.region == "ap-south-1"
+    (tmp_path / "processingjobconfig.json").write_text(json.dumps({"Environment": {}}))
+    assert config.load(described).resources == ResourceSettings(cloudwatch=True, region=None)
+
+
+def test_resource_thresholds_variant_and_vcpus(no_job_file, tmp_path):
+    loaded = config.load(
+        {
+            **no_job_file,
+            "MAX_MEMORY_PERCENT": "85",
+            "MAX_CPU_PERCENT_PER_CORE": "70.5",
+            "MAX_ERROR_PERCENT": "1e-1",
+            "ENDPOINT_VARIANT": "Canary",
+            "ENDPOINT_VCPUS": "8",
+            "MONITORING_RESOURCE_SAMPLES": str(tmp_path),
+        }
+    ).resources
+    assert loaded == ResourceSettings(
+        limits=ResourceLimits(85.0, 70.5, 0.1), variant_name="Canary", vcpus=8, samples=tmp_path
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("MAX_MEMORY_PERCENT", "lots", "MAX_MEMORY_PERCENT: 'lots' is not a number"),
+        ("MAX_MEMORY_PERCENT", "0", "MAX_MEMORY_PERCENT: '0' is not a percentage in (0, 100]"),
+        (
+            "MAX_CPU_PERCENT_PER_CORE",
+            "101",
+            "MAX_CPU_PERCENT_PER_CORE: '101' is not a percentage in (0, 100]",
+        ),
+        ("MAX_ERROR_PERCENT", "nan", "MAX_ERROR_PERCENT: 'nan' is not a percentage in (0, 100]"),
+        ("ENDPOINT_VCPUS", "2.5", "ENDPOINT_VCPUS: '2.5' is not a whole number"),
+        ("ENDPOINT_VCPUS", "0", "ENDPOINT_VCPUS: '0' must be at least 1"),
+    ],
+)
+def test_bad_resource_settings_name_the_variable(no_job_file, name, value, expected):
+    with pytest.raises(MonitoringError) as raised:
+        config.load({**no_job_file, name: value})
+    assert str(raised.value).startswith(expected)
+
+
+def test_the_deployers_environment_is_what_the_job_reads(no_job_file):
+    limits = ResourceLimits(90.0, 80.0, 2.5)
+    environment = contract.resource_environment(limits, "Canary", 16)
+    assert environment == {
+        "MAX_MEMORY_PERCENT": "90.0",
+        "MAX_CPU_PERCENT_PER_CORE": "80.0",
+        "MAX_ERROR_PERCENT": "2.5",
+        "ENDPOINT_VARIANT": "Canary",
+        "ENDPOINT_VCPUS": "16",
+    }
+    loaded = config.load({**no_job_file, **environment}).resources
+    assert (loaded.limits, loaded.variant_name, loaded.vcpus) == (limits, "Canary", 16)
+    # The shipped config's defaults add nothing to a schedule's Environment.
+    assert contract.resource_environment(contract.NO_LIMITS, "AllTraffic", 2) == {}
+    assert contract.resource_environment(contract.NO_LIMITS, "AllTraffic", None) == {}
 
 
 def test_a_variable_wins_over_the_job_file(tmp_path):
