@@ -39,6 +39,7 @@ log.setLevel(logging.INFO)
 
 ENDPOINT_NAME = os.environ.get("ENDPOINT_NAME", "")
 ROUTE_PATH = "/predict"
+MOST_PEOPLE = 20  # the server's own limit on max_people
 # Lambda refuses a synchronous invocation event over 6 MB (6,291,456 bytes) before the handler
 # runs, and API Gateway base64-encodes a photo into that event (4 bytes for every 3). 4,500,000
 # bytes of photo make 6,000,000 bytes of base64, leaving 291,456 bytes for the rest of the event:
@@ -72,6 +73,8 @@ NO_BODY = "the request has no body; send a JPEG or PNG photo"
 NOT_BASE64 = "the body is not valid base64"
 NOT_UTF8 = "the body is not valid UTF-8 text"
 HEADER_NOT_TEXT = "a request header is not text"
+BAD_MAX_PEOPLE = "max_people must be a whole number from 1 to 20"
+TWICE = "max_people is given twice"
 BAD_CONTENT_TYPE = (
     f"the Content-Type header must be printable ASCII of at most {MAX_CONTENT_TYPE_CHARS:,} characters; "
     "send image/jpeg, image/png or application/json"
@@ -135,7 +138,7 @@ def handler(event: object, context: object = None, runtime=None) -> dict:
 
 def _handle(event: object, request_id: str, runtime) -> dict:
     try:
-        body, content_type = _request(event)
+        body, content_type, options = _request(event)
         if not ENDPOINT_NAME:
             raise _Refusal(500, MISCONFIGURED, "ENDPOINT_NAME is not set", logging.ERROR)
         answer = (runtime or _runtime()).invoke_endpoint(
@@ -144,6 +147,7 @@ def _handle(event: object, request_id: str, runtime) -> dict:
             ContentType=content_type,
             Accept="application/json",
             InferenceId=request_id,
+            **options,
         )
         return _answer(answer, request_id)
     except _Refusal as refusal:
@@ -170,8 +174,9 @@ def _request_id(event: object, context: object) -> str:
 # ------------------------------------------------------------------ the request
 
 
-def _request(event: object) -> tuple[bytes, str]:
-    """The photo and its Content-Type from an API Gateway payload 2.0 event, or a 4xx refusal."""
+def _request(event: object) -> tuple[bytes, str, dict]:
+    """The photo, its Content-Type and the InvokeEndpoint options the query asks for (`?max_people=N`)
+    from an API Gateway payload 2.0 event, or a 4xx refusal."""
     if not isinstance(event, dict):
         raise _Refusal(400, MALFORMED, f"the event is a {type(event).__name__}, not an object")
     if not isinstance(event.get("requestContext"), dict):
@@ -179,7 +184,28 @@ def _request(event: object) -> tuple[bytes, str]:
     _check_route(event.get("routeKey"))
     headers = _headers(event.get("headers"))
     content_type = _content_type(headers.get("content-type"))
-    return _body(event.get("body"), event.get("isBase64Encoded", False)), content_type
+    options = _options(event.get("rawQueryString"))
+    return _body(event.get("body"), event.get("isBase64Encoded", False)), content_type, options
+
+
+def _options(query: object) -> dict:
+    """`max_people=N` (1-20) becomes the endpoint's custom attributes, which the server reads."""
+    if query in (None, ""):
+        return {}
+    if not isinstance(query, str):
+        raise _Refusal(400, MALFORMED, f"rawQueryString is {_clip(query)}")
+    # Other parameters (a cache-buster, say) are none of the model's business and pass unread.
+    values = [
+        value for name, _, value in (part.partition("=") for part in query.split("&")) if name == "max_people"
+    ]
+    if not values:
+        return {}
+    if len(values) > 1:
+        raise _Refusal(400, TWICE, f"query {_clip(query)}")
+    value = values[0]
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MOST_PEOPLE):
+        raise _Refusal(400, BAD_MAX_PEOPLE, f"max_people={_clip(value)}")
+    return {"CustomAttributes": f"max_people={int(value)}"}
 
 
 def _check_route(route_key: object) -> None:

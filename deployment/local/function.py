@@ -138,10 +138,20 @@ class LocalRuntime:
         return f"http://{self.upstream.host}:{self.upstream.port}/invocations"
 
     def invoke_endpoint(
-        self, *, EndpointName: str, Body: bytes, ContentType: str, Accept: str, InferenceId: str
+        self,
+        *,
+        EndpointName: str,
+        Body: bytes,
+        ContentType: str,
+        Accept: str,
+        InferenceId: str,
+        CustomAttributes: str | None = None,
     ) -> dict:
         moment = datetime.now(UTC)
-        status, answer_type, answer = self._post(Body, {"Content-Type": ContentType, "Accept": Accept})
+        headers = {"Content-Type": ContentType, "Accept": Accept}
+        if CustomAttributes is not None:  # as SageMaker passes them to the container
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = CustomAttributes
+        status, answer_type, answer = self._post(Body, headers)
         self.invocation = Invocation(Body, ContentType, answer, answer_type, moment, inference_id=InferenceId)
         if status >= 400:
             raise model_error(status, answer)
