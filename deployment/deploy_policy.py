@@ -447,7 +447,11 @@ def boundary_policy(project: Project) -> dict:
                     f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{p}-*",
                 ],
             ),
-            _allow("MetricsAndAlarms", ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms"], ["*"]),
+            _allow(
+                "MetricsAndAlarms",
+                ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData"],
+                ["*"],
+            ),
             _allow(
                 "InvokeEndpoints",
                 ["sagemaker:InvokeEndpoint"],

@@ -54,8 +54,9 @@ def execution_policy(
     bucket: str, root_prefix: str, region: str, account_id: str, kms_key_id: str | None = None
 ) -> dict:
     """What the endpoint and the monitoring jobs do: read the model, write capture and reports
-    (all under this deployment's folder), pull our two images, log, publish metrics, and read the
-    rollback alarms."""
+    (all under this deployment's folder), pull our two images, log, publish metrics, read the
+    rollback alarms, and read the endpoint's metrics for the monitoring report (GetMetricData
+    has no resource-level permissions: Resource "*")."""
     folder = f"arn:aws:s3:::{bucket}/{root_prefix}"
     statements = [
         {
@@ -98,7 +99,7 @@ def execution_policy(
         {
             "Sid": "MetricsAndRollbackAlarms",
             "Effect": "Allow",
-            "Action": ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms"],
+            "Action": ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData"],
             "Resource": "*",
         },
     ]

@@ -15,6 +15,7 @@ from deployment.naming import Names, artifact_key, deployment_tags
 from deployment.policies import canonical, execution_policy
 from deployment.resources import REGISTRY
 from deployment.resources.alarm import Alarm
+from deployment.resources.alert import vcpus
 from deployment.resources.artifact import Artifact
 from deployment.resources.autoscaling import Autoscaling
 from deployment.resources.base import Kind, Standalone
@@ -25,7 +26,7 @@ from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
 from deployment.resources.role import Role, boundary_arn
 from deployment.web_state import WebState, web_state
-from monitoring.contract import threshold_environment
+from monitoring.contract import ResourceLimits, resource_environment, threshold_environment
 
 # The inference server's default for the most people an answer lists (inference/predictor.py).
 MAX_PEOPLE_VARIABLE = "POSE_MAX_PEOPLE"
@@ -190,6 +191,12 @@ def _schedule(
     if not monitoring.enabled:
         return None
     environment = threshold_environment(monitoring.threshold_seconds, monitoring.p99_threshold_seconds)
+    limits = ResourceLimits(
+        monitoring.max_memory_percent, monitoring.max_cpu_percent_per_core, monitoring.max_error_percent
+    )
+    endpoint = config.endpoint
+    cores = None if endpoint.serverless else vcpus(endpoint.instance_type)  # serverless: no instance metrics
+    environment |= resource_environment(limits, endpoint.variant_name, cores)
     return Schedule(
         name=names.monitoring_schedule,
         endpoint_name=names.endpoint,
