@@ -2,7 +2,7 @@
 
 Each run gets SageMaker's environment variables (`monitoring.contract`: dataset_source,
 output_path, start_time, end_time, THRESHOLD, ...) and writes into `.local/monitoring/<run>/`, as the cloud job writes
-to its S3 output.
+to its S3 output. The endpoint's metrics come from the local server's usage samples instead of CloudWatch.
 """
 
 from __future__ import annotations
@@ -17,7 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitoring import contract
-from monitoring.contract import threshold_environment
+from monitoring.contract import (
+    DEFAULT_VARIANT_NAME,
+    DEFAULT_VCPUS,
+    NO_LIMITS,
+    ResourceLimits,
+    resource_environment,
+    threshold_environment,
+)
 
 log = logging.getLogger(__name__)
 RUN_NAME = "%Y%m%dT%H%M%SZ"
@@ -33,6 +40,11 @@ class MonitorSettings:
     threshold_seconds: float
     p99_threshold_seconds: float | None
     interval_seconds: int
+    # The inference server's CPU and memory samples (deployment/local/usage.py), read as CloudWatch's.
+    samples_root: Path | None = None
+    variant: str = DEFAULT_VARIANT_NAME
+    vcpus: int = DEFAULT_VCPUS
+    limits: ResourceLimits = NO_LIMITS
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,10 @@ def run_monitoring(settings: MonitorSettings, end: datetime | None = None) -> Mo
         contract.ENDPOINT_NAME: settings.endpoint,
         contract.SCHEDULE_NAME: settings.schedule_name,
         **threshold_environment(settings.threshold_seconds, settings.p99_threshold_seconds),
+        **resource_environment(settings.limits, settings.variant, settings.vcpus),
     }
+    if settings.samples_root is not None:
+        environment[contract.RESOURCE_SAMPLES] = str(settings.samples_root)
     settings.capture_root.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
         [sys.executable, "-m", "monitoring"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import tarfile
@@ -18,7 +19,9 @@ from deployment.local.capture import CaptureSettings, CaptureWriter
 from deployment.local.gateway import GatewayServer, GatewayState
 from deployment.local.schedule import MonitorSettings, MonitorTimer
 from deployment.local.supervisor import ServerSupervisor, SupervisorSettings, Upstream
+from deployment.local.usage import UsageSampler, UsageSettings
 from deployment.naming import monitoring_schedule
+from monitoring.contract import ResourceLimits
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +41,11 @@ class LocalPaths:
     def monitoring(self) -> Path:
         return self.root / "monitoring"
 
+    @property
+    def usage(self) -> Path:
+        """The inference server's CPU and memory samples, laid out as capture is."""
+        return self.root / "usage"
+
     def model(self, artifact_sha256: str) -> Path:
         return self.root / "model" / artifact_sha256[:16]
 
@@ -51,6 +59,14 @@ def monitor_settings(config: Config, paths: LocalPaths) -> MonitorSettings:
         threshold_seconds=config.monitoring.threshold_seconds,
         p99_threshold_seconds=config.monitoring.p99_threshold_seconds,
         interval_seconds=config.local.monitor_interval_seconds,
+        samples_root=paths.usage,
+        variant=config.endpoint.variant_name,
+        vcpus=os.cpu_count() or 1,  # the local "instance" is this machine
+        limits=ResourceLimits(
+            config.monitoring.max_memory_percent,
+            config.monitoring.max_cpu_percent_per_core,
+            config.monitoring.max_error_percent,
+        ),
     )
 
 
@@ -74,6 +90,10 @@ def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
         supervisor = ServerSupervisor(partial(server_command, model_dir), SupervisorSettings(cwd=REPO))
         cleanup.callback(supervisor.stop)  # before start: Ctrl-C while the model loads stops it too
         supervisor.start()
+        usage = UsageSettings(paths.usage, config.prefix, config.endpoint.variant_name)
+        sampler = UsageSampler(usage, lambda: supervisor.pid)  # its process group: the front and workers
+        sampler.start()
+        cleanup.callback(sampler.stop)
         capture = None
         if config.data_capture.enabled:
             capture = CaptureWriter(_capture_settings(config, paths))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,70 @@ def test_a_tiny_threshold_raises_the_latency_violation(stack, photo_785):
     assert (run / "message").read_text().startswith("CompletedWithViolations")
     violations = json.loads((run / "constraint_violations.json").read_text())["violations"]
     assert [v["constraint_check_type"] for v in violations] == ["latency_threshold_check"]
+
+
+def usage_samples(state: Path) -> list[dict]:
+    files = sorted((state / "usage").rglob("*.jsonl"))
+    return [json.loads(line) for path in files for line in path.read_text().splitlines()]
+
+
+def test_the_servers_cpu_and_memory_are_in_the_monitoring_statistics(stack, photo_785):
+    base, state = stack
+    for _ in range(4):
+        assert request(f"{base}/predict", photo_785, "image/jpeg")[0] == 200
+    served = time.time()
+    # The sampler writes every few seconds: wait (bounded) for a sample taken after the traffic.
+    deadline = time.monotonic() + 30
+    while not any(
+        sample["MetricName"] == "CPUUtilization"
+        and datetime.fromisoformat(sample["Timestamp"]).timestamp() >= int(served)
+        for sample in usage_samples(state)
+    ):
+        assert time.monotonic() < deadline, (state / "stack.log").read_text()
+        time.sleep(0.2)
+    samples = usage_samples(state)
+    layout = sorted((state / "usage").rglob("*.jsonl"))[-1].relative_to(state / "usage").parts
+    assert layout[:2] == ("pose-dev", "AllTraffic") and len(layout) == 7  # as capture is laid out
+    result = run_cli("monitor", "--now", "--local", "--state-dir", str(state))
+    assert result.returncode == 0, result.stderr
+    run = sorted((state / "monitoring").iterdir())[-1]
+    section = json.loads((run / "statistics.json").read_text())["endpoint_resources"]
+    assert section["source"] == f"local samples in {state / 'usage'}"
+    assert section["unavailable"] == [] and section["vcpus"] == os.cpu_count()
+    metrics = section["metrics"]
+    # The predictions took CPU; the server (a front process and a worker per core, each with its
+    # model) holds tens of megabytes at least; as a share of the machine, that resident memory.
+    assert metrics["CPUUtilization"]["max"] > 0
+    assert section["cpu_percent_per_core"]["max"] == pytest.approx(
+        metrics["CPUUtilization"]["max"] / os.cpu_count(), abs=0.01
+    )
+    resident = metrics["MemoryResidentBytes"]["max"]
+    assert resident > 50 * 2**20
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert metrics["MemoryUtilization"]["max"] == pytest.approx(100 * resident / total, rel=0.05)
+    assert max(s["Value"] for s in samples if s["MetricName"] == "CPUUtilization") > 0
+    status, _, page = request(f"{base}/monitoring")
+    assert status == 200 and b"Endpoint resources" in page and b"CPU per core" in page
+
+
+def test_a_memory_threshold_below_the_servers_use_is_a_violation(stack):
+    _, state = stack
+    deadline = time.monotonic() + 30
+    while not any(sample["MetricName"] == "MemoryUtilization" for sample in usage_samples(state)):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    result = run_cli(
+        "monitor",
+        "--now",
+        "--local",
+        "--state-dir",
+        str(state),
+        "--set",
+        "monitoring.max_memory_percent=0.001",
+    )
+    assert result.returncode == 0, result.stderr
+    run = sorted((state / "monitoring").iterdir())[-1]
+    violations = json.loads((run / "constraint_violations.json").read_text())["violations"]
+    (memory,) = [v for v in violations if v["feature_name"] == "memory_utilization_percent"]
+    assert memory["constraint_check_type"] == "resource_threshold_check"
+    assert "exceeds the threshold of 0.001% (MAX_MEMORY_PERCENT=0.001)" in memory["description"]
