@@ -16,9 +16,10 @@ from datetime import datetime
 from pathlib import Path
 
 from monitoring import config, job, report
-from monitoring.config import MonitorConfig, Thresholds
-from monitoring.contract import MESSAGE_FILE, REPORT_FILE
+from monitoring.config import MonitorConfig, ResourceSettings, Thresholds
+from monitoring.contract import DEFAULT_VARIANT_NAME, DEFAULT_VCPUS, MESSAGE_FILE, REPORT_FILE, ResourceLimits
 from monitoring.errors import MonitoringError
+from monitoring.resources import MEMORY, EndpointResources
 
 log = logging.getLogger("monitoring")
 FAILED_EXIT = 1
@@ -68,6 +69,21 @@ def _analyze(args: argparse.Namespace) -> int:
             publish_metrics=args.metrics,
             endpoint_name=args.endpoint,
             schedule_name="local",
+            resources=ResourceSettings(
+                limits=ResourceLimits(
+                    *(
+                        config.parse_percent(value, option) if value is not None else None
+                        for value, option in (
+                            (args.max_memory_percent, "--max-memory-percent"),
+                            (args.max_cpu_percent_per_core, "--max-cpu-percent-per-core"),
+                            (args.max_error_percent, "--max-error-percent"),
+                        )
+                    )
+                ),
+                variant_name=args.variant,
+                vcpus=config.parse_count(args.vcpus, "--vcpus"),
+                samples=Path(args.samples) if args.samples else None,
+            ),
         )
         result = job.run(settings)
     except MonitoringError as error:
@@ -105,9 +121,24 @@ def _summary(result: job.RunResult, settings: MonitorConfig, page: Path) -> str:
     people = statistics.people.summary
     if people.count:
         lines.append(f"  people     {people.mean:.2f} per photo on average, at most {people.maximum:g}")
+    lines.extend(_resource_lines(statistics.resources))
     lines.extend(f"  violation  {violation.description}" for violation in result.violations)
     lines.append(f"  report     {page}")
     return "\n".join(lines)
+
+
+def _resource_lines(resources: EndpointResources) -> list[str]:
+    if not resources.source:
+        return []
+    lines = []
+    per_core, memory = resources.cpu_per_core, resources.metric(MEMORY.name)
+    if per_core:
+        lines.append(f"  cpu        {per_core[0]:.1f}% per core on average, at most {per_core[1]:.1f}%")
+    if memory:
+        lines.append(f"  memory     {memory.mean:.1f}% on average, at most {memory.maximum:.1f}%")
+    if resources.unavailable:
+        lines.append(f"  no data    {', '.join(resources.unavailable)} ({resources.source})")
+    return lines
 
 
 def _write_failure(output_root: Path, reason: str) -> None:
@@ -148,6 +179,16 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--p99-threshold", help="seconds, p99 (default: not checked)")
     analyze.add_argument("--metrics", action="store_true", help="also write metrics/cloudwatch/*.jsonl")
     analyze.add_argument("--endpoint", default="local", help="the Endpoint dimension of the metrics")
+    analyze.add_argument("--samples", help="resource samples of the server (make demo's .local/usage)")
+    analyze.add_argument("--variant", default=DEFAULT_VARIANT_NAME, help="the variant the samples are of")
+    analyze.add_argument("--vcpus", default=str(DEFAULT_VCPUS), help="cores the CPU is summed over")
+    analyze.add_argument(
+        "--max-memory-percent", help="percent of the machine's memory (default: not checked)"
+    )
+    analyze.add_argument("--max-cpu-percent-per-core", help="percent per core (default: not checked)")
+    analyze.add_argument(
+        "--max-error-percent", help="percent of invocations answered 5XX (default: not checked)"
+    )
     analyze.set_defaults(command=_analyze)
     return parser
 

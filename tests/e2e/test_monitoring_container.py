@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from monitoring.capture import CaptureContentTypes, capture_line
+from monitoring.samples import sample_line, samples_path
 from tests.unit.monitoring.monitor_samples import at, invocation, line, prediction, write_capture
 
 REPO = Path(__file__).resolve().parents[2]
@@ -158,8 +159,46 @@ def test_an_hour_within_the_threshold_completes(dataset, tmp_path):
     assert message(tmp_path).split(":")[0] == "Completed"
     results = tmp_path / "resultdata"
     assert json.loads((results / "constraint_violations.json").read_text()) == {"violations": []}
-    assert_expected_statistics(json.loads((results / "statistics.json").read_text()))
+    statistics = json.loads((results / "statistics.json").read_text())
+    assert_expected_statistics(statistics)
+    # Not on SageMaker (no processing-job description): no CloudWatch, no resource section, no note.
+    assert (statistics["endpoint_resources"], statistics["notes"][1:]) == (None, [])
     assert "<svg" in (results / "report.html").read_text()
+
+
+# The container's entry point in an interpreter where `import boto3` and `import botocore` fail.
+WITHOUT_BOTO3 = (
+    "import sys; sys.modules['boto3'] = sys.modules['botocore'] = None\n"
+    "from monitoring.__main__ import main\n"
+    "sys.exit(main([]))\n"
+)
+
+
+def test_local_samples_need_no_boto3(dataset, tmp_path):
+    samples = tmp_path / "usage"
+    path = samples_path(samples, ENDPOINT, "AllTraffic", at(19))
+    path.parent.mkdir(parents=True)
+    path.write_text(sample_line("CPUUtilization", at(19, 30), 150.0, "Percent"))
+    environment = sagemaker_environment(dataset, tmp_path, MONITORING_RESOURCE_SAMPLES=str(samples))
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "MONITORING_OUTPUT_ROOT": str(tmp_path / "opt-ml-output"),
+        "MONITORING_JOB_CONFIG": str(tmp_path / "no-processingjobconfig.json"),
+        **environment,
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", WITHOUT_BOTO3],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    section = json.loads((tmp_path / "resultdata" / "statistics.json").read_text())["endpoint_resources"]
+    assert section["cpu_percent_per_core"] == {"mean": 75.0, "max": 75.0}
+    assert section["unavailable"] == ["MemoryUtilization", "MemoryResidentBytes"]
 
 
 def test_cloudwatch_metrics_are_json_lines_in_putmetricdata_shape(dataset, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 
 from monitoring import job
 from monitoring.__main__ import container, main
+from monitoring.samples import sample_line, samples_path
 from tests.unit.monitoring.monitor_samples import at, line, write_capture
 
 
@@ -102,3 +103,40 @@ def test_an_unexpected_error_still_leaves_a_message_then_fails_loudly(tmp_path, 
     with pytest.raises(RuntimeError, match="boom"):
         container(environment)
     assert (tmp_path / "message").read_text() == "Failed: internal error: RuntimeError: boom"
+
+
+def test_analyze_reads_resource_samples_and_checks_them(tmp_path, capsys):
+    samples = tmp_path / "usage"
+    path = samples_path(samples, "local", "AllTraffic", at(19))
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "".join(
+            sample_line("CPUUtilization", at(19, minute, second), 300.0, "Percent")
+            + sample_line("MemoryUtilization", at(19, minute, second), 40.0, "Percent")
+            for minute, second in ((0, 0), (0, 20), (0, 40), (1, 10))
+        )
+    )
+    output = tmp_path / "out"
+    source = capture_dir(tmp_path, [10.0])
+    options = ["--samples", str(samples), "--vcpus", "4", "--max-cpu-percent-per-core", "70"]
+    assert main(["analyze", "--input", str(source), "--output", str(output), *options]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("CompletedWithViolations\n")
+    assert "  cpu        75.0% per core on average, at most 75.0%" in printed
+    assert "  memory     40.0% on average, at most 40.0%" in printed
+    assert "exceeds the threshold of 70% per core (MAX_CPU_PERCENT_PER_CORE=70)" in printed
+
+
+def test_analyze_refuses_a_bad_percentage_by_its_option(tmp_path, capsys):
+    source = capture_dir(tmp_path, [10.0])
+    args = [
+        "analyze",
+        "--input",
+        str(source),
+        "--output",
+        str(tmp_path / "out"),
+        "--max-memory-percent",
+        "200",
+    ]
+    assert main(args) == 1
+    assert capsys.readouterr().err == "error: --max-memory-percent: '200' is not a percentage in (0, 100]\n"
