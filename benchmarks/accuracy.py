@@ -97,6 +97,7 @@ def entries(scratch: Path) -> tuple[list[Entry], list[str]]:
         Entry("blazepose-full", full),
         Entry(f"{DEFAULT_MODEL} no refinement", default, without_refinement),
         Entry(f"{DEFAULT_MODEL} (default)", default),
+        Entry(f"{DEFAULT_MODEL} max_people=1", default, max_people=1),
     ]
     for name in CATALOG:
         if name.startswith("blazepose") and name not in ("blazepose-full", DEFAULT_MODEL):

@@ -17,6 +17,7 @@ from inference.pipelines.blazepose_detector import (
     ssd_anchors,
     weighted_nms,
 )
+from inference.pipelines.regions import differs, same_region, tiles
 from inference.pipelines.roi import RotatedRect, crop_transform, roi_from_alignment, warp_crop, whole_photo
 
 INPUT = 224
@@ -169,3 +170,36 @@ def test_heatmap_refinement_takes_the_confident_weighted_mean_cell():
     points = np.array([[44.0, 84.0], [44.0, 84.0], [300.0, 84.0]])  # the last is off the crop
     refined = refine_from_heatmap(points, heatmap, (256, 256))
     assert np.allclose(refined, [[10 / 64 * 256, 20 / 64 * 256], points[1], points[2]], atol=0.01)
+
+
+@pytest.mark.parametrize("size", [(640, 480), (480, 640), (4032, 3024), (3000, 1000), (500, 500)])
+def test_tiles_cover_every_pixel_and_magnify_the_photo(size):
+    width, height = size
+    found = tiles(width, height)
+    y, x = np.mgrid[0:height:7, 0:width:7] + 0.5
+    covered = np.zeros(x.shape, dtype=bool)
+    for tile in found:
+        half = tile.size / 2
+        covered |= (abs(x - tile.x_center) <= half) & (abs(y - tile.y_center) <= half)
+    assert covered.all() and all(tile.size < max(size) for tile in found) and len(found) <= 4
+
+
+def test_regions_of_one_person_are_the_same_and_of_a_neighbour_are_not():
+    person = RotatedRect(100.0, 200.0, 250.0, 0.0)
+    assert same_region(person, RotatedRect(110.0, 190.0, 230.0, 0.1))
+    assert not same_region(person, RotatedRect(100.0 + 0.25 * 250, 200.0, 250.0, 0.0))  # side by side
+    assert not same_region(person, RotatedRect(100.0, 200.0, 100.0, 0.0))  # a child in front
+
+
+@pytest.mark.parametrize(
+    ("refined", "again"),
+    [
+        (RotatedRect(105.0, 200.0, 260.0, 0.1), False),  # a few input pixels: not worth a pass
+        (RotatedRect(140.0, 200.0, 250.0, 0.0), True),  # moved by 16% of the side
+        (RotatedRect(100.0, 200.0, 330.0, 0.0), True),  # a third larger
+        (RotatedRect(100.0, 200.0, 250.0, math.radians(20)), True),  # turned
+        (RotatedRect(100.0, 200.0, 250.0, 2 * math.pi - 0.1), False),  # the same angle, wrapped
+    ],
+)
+def test_a_second_landmark_pass_only_when_the_region_moved_materially(refined, again):
+    assert differs(refined, RotatedRect(100.0, 200.0, 250.0, 0.0)) is again
