@@ -270,6 +270,16 @@ class Webapp(Strict):
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
 
 
+class DropFolder(Strict):
+    """Photos put under `{stage}/inbox/` in the stage's bucket become results under `{stage}/outbox/`."""
+
+    enabled: bool = False
+
+
+class Batch(Strict):
+    drop_folder: DropFolder = DropFolder()
+
+
 class Alerts(Strict):
     """Who hears about trouble: the engine makes an encrypted SNS topic for the stage's alarms."""
 
@@ -311,6 +321,7 @@ class Config(Strict):
     api: Api = Api()
     webapp: Webapp = Webapp()
     alerts: Alerts = Alerts()
+    batch: Batch = Batch()
     local: Local = Local()
 
     @model_validator(mode="after")

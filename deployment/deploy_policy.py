@@ -175,7 +175,10 @@ def deploy_policy(project: Project) -> dict:
         _allow("ApiProxyFunction", LAMBDA_ACTIONS, [arn("lambda", f"function:{p}-*")]),
         {
             **_allow("ApiMayInvokeTheFunction", ["lambda:AddPermission"], [arn("lambda", f"function:{p}-*")]),
-            "Condition": {"StringEquals": {"lambda:Principal": "apigateway.amazonaws.com"}},
+            # The API, and S3 for the drop folder's bucket notification.
+            "Condition": {
+                "StringEquals": {"lambda:Principal": ["apigateway.amazonaws.com", "s3.amazonaws.com"]}
+            },
         },
         _allow("ApiProxyLogs", LOG_ACTIONS, [arn("logs", f"log-group:/aws/lambda/{p}-*")]),
         _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], ["*"]),
@@ -244,7 +247,7 @@ def _role_statements(project: Project) -> list[dict]:
             [roles],
         ),
         _pass_role("PassExecutionRoles", sagemaker_roles, SAGEMAKER),
-        _pass_role("PassFunctionRoles", [f"{roles}-predict-lambda"], LAMBDA),
+        _pass_role("PassFunctionRoles", [f"{roles}-predict-lambda", f"{roles}-predict-drop-folder"], LAMBDA),
         {
             **_allow(
                 "AutoscalingServiceRole",

@@ -17,8 +17,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "proxy"
 HANDLER = "proxy.handler.handler"  # module proxy/handler.py, function handler
-# What the function runs: the package's modules only (requirements.txt says there is nothing to add).
-PACKAGED = ("__init__.py", "handler.py")
+DROP_FOLDER_HANDLER = "proxy.drop_folder.handler"  # the drop folder's function: the same zip
+# What the functions run: the package's modules only (requirements.txt says there is nothing to add).
+PACKAGED = ("__init__.py", "handler.py", "drop_folder.py")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 FILE_MODE = 0o100644  # a regular file, rw-r--r--
 

@@ -111,6 +111,7 @@ class Lookup:
     web_bucket: str  # read even when the web page or the API is disabled, so they can be removed
     artifact: Artifact | None = None
     destroying: bool = False  # also look for leftovers only destroy removes
+    bucket_exists: bool = True  # known once the bucket was read: nothing is read from one that is not
 
 
 def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
@@ -130,7 +131,10 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         artifact_exists=bool(bucket and lookup.artifact and aws.storage.artifact_exists(lookup.artifact)),
         models=aws.sagemaker.model_names(names),
         endpoint_configs=aws.sagemaker.endpoint_configs(names),
-        found={kind: handler.read(aws, names) for kind, handler in standalone_kinds()},
+        found={
+            kind: handler.read(aws, replace(lookup, bucket_exists=bucket is not None))
+            for kind, handler in standalone_kinds()
+        },
         endpoint=endpoint,
         autoscaling=aws.scaling.read(names.endpoint, lookup.variant_name),
         schedule=aws.sagemaker.describe_schedule(names.monitoring_schedule) if has_schedule else None,

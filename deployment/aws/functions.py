@@ -101,8 +101,12 @@ class Functions:
             raise
         for statement in policy.get("Statement", []):
             if statement.get("Sid") == statement_id:
-                source_arn = statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", "")
-                return Permission(function_name, source_arn, statement_id)
+                condition = statement.get("Condition", {})
+                source_arn = condition.get("ArnLike", {}).get("AWS:SourceArn", "")
+                account = condition.get("StringEquals", {}).get("AWS:SourceAccount", "")
+                principal = statement.get("Principal", {})
+                service = principal.get("Service", "") if isinstance(principal, dict) else str(principal)
+                return Permission(function_name, source_arn, statement_id, service, account)
         return None
 
     def add_permission(self, permission: Permission) -> None:
@@ -110,8 +114,9 @@ class Functions:
             FunctionName=permission.function_name,
             StatementId=permission.statement_id,
             Action="lambda:InvokeFunction",
-            Principal="apigateway.amazonaws.com",
+            Principal=permission.principal,
             SourceArn=permission.source_arn,
+            **({"SourceAccount": permission.source_account} if permission.source_account else {}),
         )
 
     def remove_permission(self, permission: Permission) -> None:

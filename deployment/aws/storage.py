@@ -19,6 +19,7 @@ from deployment.policies import canonical
 from deployment.resources.artifact import Artifact
 from deployment.resources.base import Kind, TagService
 from deployment.resources.bucket import Bucket, Encryption, ExpiryRule, StageRules, is_stage_rule
+from deployment.resources.drop_folder import Notification
 from deployment.resources.tags import ResourceTags
 
 ACCESS_BLOCK_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -136,6 +137,54 @@ class Storage:
             for item in page.get("Contents", [])
             if item["Key"].endswith(suffix) and not item["Key"].endswith("/")  # not folder markers
         )
+
+    # The drop folder's event notification: one entry (by Id) among the bucket's others, kept.
+
+    def read_notification(self, bucket: str, notification_id: str) -> Notification | None:
+        for entry in self._notifications(bucket).get("LambdaFunctionConfigurations", []):
+            if entry.get("Id") == notification_id:
+                rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+                prefix = next((r["Value"] for r in rules if r["Name"].lower() == "prefix"), "")
+                events = tuple(sorted(entry.get("Events", [])))
+                return Notification(bucket, notification_id, entry["LambdaFunctionArn"], prefix, events)
+        return None
+
+    def put_notification(self, notification: Notification) -> None:
+        self._replace_notification(notification.bucket, notification.notification_id, notification)
+
+    def remove_notification(self, bucket: str, notification_id: str) -> None:
+        self._replace_notification(bucket, notification_id, None)
+
+    def _replace_notification(self, bucket: str, notification_id: str, new: Notification | None) -> None:
+        configuration = self._notifications(bucket)
+        kept = [
+            e for e in configuration.get("LambdaFunctionConfigurations", []) if e.get("Id") != notification_id
+        ]
+        if new is not None:
+            kept.append(
+                {
+                    "Id": new.notification_id,
+                    "LambdaFunctionArn": new.function_arn,
+                    "Events": list(new.events),
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": new.prefix}]}},
+                }
+            )
+        configuration["LambdaFunctionConfigurations"] = kept
+        if not kept:
+            del configuration["LambdaFunctionConfigurations"]
+        self.client.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=configuration
+        )
+
+    def _notifications(self, bucket: str) -> dict:
+        found = self.client.get_bucket_notification_configuration(Bucket=bucket)
+        keys = (
+            "TopicConfigurations",
+            "QueueConfigurations",
+            "LambdaFunctionConfigurations",
+            "EventBridgeConfiguration",
+        )
+        return {key: found[key] for key in keys if key in found}
 
     def delete_folder(self, bucket: str, prefix: str) -> None:
         pages = self.client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)

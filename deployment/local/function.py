@@ -144,7 +144,7 @@ class LocalRuntime:
         Body: bytes,
         ContentType: str,
         Accept: str,
-        InferenceId: str,
+        InferenceId: str = "",  # the API sends its request id; the drop folder none
         CustomAttributes: str | None = None,
     ) -> dict:
         moment = datetime.now(UTC)

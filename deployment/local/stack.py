@@ -16,6 +16,7 @@ from deployment.artifact import build_artifact
 from deployment.config import Config
 from deployment.errors import DeploymentError
 from deployment.local.capture import CaptureSettings, CaptureWriter
+from deployment.local.drop_folder import DropFolderPaths, DropFolderWatcher
 from deployment.local.gateway import GatewayServer, GatewayState
 from deployment.local.schedule import MonitorSettings, MonitorTimer
 from deployment.local.supervisor import ServerSupervisor, SupervisorSettings, Upstream
@@ -102,6 +103,10 @@ def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
             timer = MonitorTimer(monitor_settings(config, paths))
             timer.start()
             cleanup.callback(timer.stop)
+        # The drop folder runs locally whatever batch.drop_folder says: it costs nothing here.
+        inbox = DropFolderWatcher(DropFolderPaths(paths.root), lambda: supervisor.status().address)
+        inbox.start()
+        cleanup.callback(inbox.stop)
         state = GatewayState(supervisor, config.model.name, capture, paths.monitoring, config.prefix)
         try:
             gateway = GatewayServer((config.local.host, config.local.port), state)
@@ -137,6 +142,10 @@ def _announce(announce, config: Config, paths: LocalPaths) -> None:
     announce(f"API:             POST {base}/predict  (image/jpeg, image/png or JSON)")
     announce(f"monitoring:      {base}/monitoring  (every {config.local.monitor_interval_seconds}s)")
     announce(f"data capture:    {paths.capture}/  ({config.data_capture.sampling_percent}% sampled)")
+    drop = DropFolderPaths(paths.root)
+    announce(
+        f"drop folder:     photos put in {drop.inbox}/ get results in {drop.outbox}/ ({drop.failed}/ if not)"
+    )
     announce("press Ctrl-C to stop everything")
 
 

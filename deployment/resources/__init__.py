@@ -20,6 +20,7 @@ from deployment.resources import (
     bucket,
     dashboard,
     distribution,
+    drop_folder,
     endpoint,
     endpoint_config,
     function,
@@ -58,6 +59,7 @@ MODULES = (
     distribution,
     web_files,
     dashboard,
+    drop_folder,
     tags,
 )
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ class AlarmResource(Standalone):
             ),
         )
 
-    def read(self, aws: Aws, names: Names) -> tuple[Alarm, ...]:
-        return aws.alarms.read([names.error_alarm, names.latency_alarm])
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[Alarm, ...]:
+        return aws.alarms.read([lookup.names.error_alarm, lookup.names.latency_alarm])
 
     def create(self, run: Run, action: Action) -> None:
         run.aws.alarms.put(action.target, run.tags)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 SAGEMAKER = "AWS/SageMaker"
 INSTANCE = "/aws/sagemaker/Endpoints"  # CPU, memory and disk of the endpoint's instances
@@ -174,8 +175,8 @@ class AlertResource(Standalone):
     def desired(self, config: Config, names: Names) -> tuple[Alert, ...]:
         return alerts(config, names)
 
-    def read(self, aws: Aws, names: Names) -> tuple[Alert, ...]:
-        return aws.alarms.read_alerts(f"{names.alert('')}")
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[Alert, ...]:
+        return aws.alarms.read_alerts(lookup.names.alert(""))
 
     def create(self, run: Run, action: Action) -> None:
         run.aws.alarms.put_alert(action.target, run.tags)

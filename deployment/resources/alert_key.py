@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 KEY_ARN = "alerts.key_arn"
 DELETION_WINDOW_DAYS = 7  # the shortest KMS allows
@@ -72,8 +73,8 @@ class AlertKeyResource(Standalone):
         policy = canonical(key_policy(names.account_id, partition(names.region)))
         return (AlertKey(names.alert_key_alias, f"Encrypts the alerts topic of {names.prefix}", policy),)
 
-    def read(self, aws: Aws, names: Names) -> tuple[AlertKey, ...]:
-        found = aws.keys.read(names.alert_key_alias)
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[AlertKey, ...]:
+        found = aws.keys.read(lookup.names.alert_key_alias)
         return (found,) if found else ()
 
     def create(self, run: Run, action: Action) -> dict[str, str]:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 PENDING = "PendingConfirmation"  # SNS's SubscriptionArn until the address confirms
 
@@ -39,8 +40,8 @@ class SubscriptionResource(Standalone):
     def desired(self, config: Config, names: Names) -> tuple[Subscription, ...]:
         return tuple(Subscription(names.alert_topic_arn, email) for email in config.alerts.emails)
 
-    def read(self, aws: Aws, names: Names) -> tuple[Subscription, ...]:
-        return aws.notifications.subscriptions(names.alert_topic_arn)
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[Subscription, ...]:
+        return aws.notifications.subscriptions(lookup.names.alert_topic_arn)
 
     def create(self, run: Run, action: Action) -> None:
         run.aws.notifications.subscribe(action.target)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ class AlertTopicResource(Standalone):
             return ()
         return (AlertTopic(names.alert_topic, names.alert_topic_arn, names.alert_key_alias),)
 
-    def read(self, aws: Aws, names: Names) -> tuple[AlertTopic, ...]:
-        found = aws.notifications.read_topic(names.alert_topic_arn)
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[AlertTopic, ...]:
+        found = aws.notifications.read_topic(lookup.names.alert_topic_arn)
         return (found,) if found else ()
 
     def create(self, run: Run, action: Action) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Kind(StrEnum):
     ALERT_SUBSCRIPTION = "alert-subscription"
     ALERT = "alert"
     DASHBOARD = "dashboard"
+    DROP_FOLDER = "drop-folder"
     TAGS = "tags"
 
 
@@ -236,7 +238,7 @@ class Standalone(Resource):
     def desired(self, config: Config, names: Names) -> tuple[Any, ...]:
         raise NotImplementedError
 
-    def read(self, aws: Aws, names: Names) -> tuple[Any, ...]:
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[Any, ...]:
         """This deployment's resources of the kind that exist (read-only calls)."""
         raise NotImplementedError
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 WIDTH, HEIGHT = 12, 6  # half of the dashboard's 24 columns each
 
@@ -108,8 +109,8 @@ class DashboardResource(Standalone):
     def desired(self, config: Config, names: Names) -> tuple[Dashboard, ...]:
         return (Dashboard(names.dashboard, canonical_body(dashboard_body(config, names))),)
 
-    def read(self, aws: Aws, names: Names) -> tuple[Dashboard, ...]:
-        found = aws.dashboards.read(names.dashboard)
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[Dashboard, ...]:
+        found = aws.dashboards.read(lookup.names.dashboard)
         return (found,) if found else ()
 
     def create(self, run: Run, action: Action) -> None:

@@ -1,4 +1,4 @@
-"""API Gateway may invoke the Lambda, from this API's `POST /predict` only."""
+"""Who may invoke a Lambda: API Gateway from this API's `POST /predict` only (or S3, from one bucket)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ class Permission:
     function_name: str
     source_arn: str | Template  # names the API's id: a Template until the API exists
     statement_id: str = PERMISSION_STATEMENT
+    principal: str = "apigateway.amazonaws.com"  # the service that may invoke it
+    # The account the source must belong to: for S3, whose bucket ARNs name no account.
+    source_account: str = ""
 
 
 class PermissionResource(Resource):

@@ -26,6 +26,8 @@ EVERYTHING = (
     "alerts.emails=[oncall@example.com]",
     "--set",
     "monitoring.max_memory_percent=90",
+    "--set",
+    "batch.drop_folder.enabled=true",
 )
 PREFIXES = {"application-auto-scaling": "application-autoscaling", "cloudwatch-logs": "logs"}
 # Operations whose IAM action is not `{prefix}:{operation}` (the Service Authorization Reference).

@@ -97,7 +97,11 @@ def test_the_lambda_runs_our_handler_zip_as_its_own_least_privilege_role(run, co
     )
     assert found["Environment"] == {"Variables": {"ENDPOINT_NAME": "pose-dev"}}
     assert found["CodeSha256"] == code_sha256(handler_zip())
-    assert zipfile.ZipFile(BytesIO(handler_zip())).namelist() == ["proxy/__init__.py", "proxy/handler.py"]
+    assert zipfile.ZipFile(BytesIO(handler_zip())).namelist() == [
+        "proxy/__init__.py",
+        "proxy/drop_folder.py",
+        "proxy/handler.py",
+    ]
     iam = console.client("iam")
     assert found["Role"] == iam.get_role(RoleName="pose-dev-predict-lambda")["Role"]["Arn"]
     policy = iam.get_role_policy(RoleName="pose-dev-predict-lambda", PolicyName="execution")["PolicyDocument"]

@@ -319,7 +319,7 @@ def test_roles_are_passed_only_to_their_own_service():
             {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         ),
         "PassFunctionRoles": (
-            [f"{ROLE}/pose-*-predict-lambda"],
+            [f"{ROLE}/pose-*-predict-lambda", f"{ROLE}/pose-*-predict-drop-folder"],
             {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
         ),
     }

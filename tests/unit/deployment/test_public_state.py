@@ -10,7 +10,17 @@ import subprocess
 import sys
 import zipfile
 
-from deployment.lambda_package import HANDLER, PACKAGE, build_zip, code_sha256, handler_zip, package_sources
+import pytest
+
+from deployment.lambda_package import (
+    DROP_FOLDER_HANDLER,
+    HANDLER,
+    PACKAGE,
+    build_zip,
+    code_sha256,
+    handler_zip,
+    package_sources,
+)
 from deployment.resources.placeholders import Variable
 from tests.unit.deployment.builders import desired
 
@@ -20,10 +30,12 @@ def test_the_zip_holds_only_the_proxy_package_with_fixed_time_and_mode():
 
     assert [(entry.filename, entry.date_time, entry.external_attr >> 16) for entry in archive.infolist()] == [
         ("proxy/__init__.py", (1980, 1, 1, 0, 0, 0), 0o100644),
+        ("proxy/drop_folder.py", (1980, 1, 1, 0, 0, 0), 0o100644),
         ("proxy/handler.py", (1980, 1, 1, 0, 0, 0), 0o100644),
     ]
     assert {name: archive.read(name) for name in archive.namelist()} == {
         "proxy/__init__.py": (PACKAGE / "__init__.py").read_bytes(),
+        "proxy/drop_folder.py": (PACKAGE / "drop_folder.py").read_bytes(),
         "proxy/handler.py": (PACKAGE / "handler.py").read_bytes(),
     }
 
@@ -37,11 +49,12 @@ def test_the_same_source_gives_the_same_bytes_and_lambdas_code_sha256():
     assert code_sha256(build_zip(changed)) != code_sha256(handler_zip())
 
 
-def test_the_handler_string_names_a_function_the_zip_alone_provides(tmp_path):
+@pytest.mark.parametrize("handler", [HANDLER, DROP_FOLDER_HANDLER])
+def test_the_handler_string_names_a_function_the_zip_alone_provides(tmp_path, handler):
     """As Lambda loads it: the zip's root on sys.path, nothing of this project, the runtime's boto3."""
     bundle = tmp_path / "function.zip"
     bundle.write_bytes(handler_zip())
-    module, _, function = HANDLER.rpartition(".")
+    module, _, function = handler.rpartition(".")
     check = (
         f"import importlib, sys; sys.path.insert(0, {str(bundle)!r}); "
         f"module = importlib.import_module({module!r}); "
