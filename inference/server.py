@@ -1,4 +1,5 @@
-"""The SageMaker inference container's HTTP server: `GET /ping` and `POST /invocations`.
+"""The SageMaker inference container's HTTP server: `GET /ping` and `POST /invocations` (and
+Batch Transform's `GET /execution-parameters`).
 
 A front process owns the port and answers `/ping` itself, so a health check never queues behind
 the model (inference/front.py); it hands every other request to one of the pre-forked workers, one
@@ -37,6 +38,14 @@ GRACEFUL_TIMEOUT_SECONDS = 25
 MODEL_WAIT_SECONDS = 30
 # The container's default for how many people a response lists (config.yml's model.max_people).
 MAX_PEOPLE_ENV = "POSE_MAX_PEOPLE"
+# Set by `python -m deployment batch` in the transform job's environment: Batch Transform fails the
+# whole job on one 4xx, so a photo the model cannot read is answered 200 with `{"error", "status"}`
+# and becomes that photo's result, like every other photo's.
+ERRORS_AS_RESULTS_ENV = "POSE_ERRORS_AS_RESULTS"
+# What Batch Transform asks GET /execution-parameters for: one request per photo, the endpoint's
+# payload limit, as many requests in flight as the server has workers.
+# https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-batch-code.html
+MAX_PAYLOAD_MB = 6
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class ServerOptions:
     workers: int = 1
     threads_per_worker: int = 1
     max_people: int = DEFAULT_MAX_PEOPLE
+    errors_as_results: bool = False
 
 
 class PoseApp:
@@ -59,9 +69,13 @@ class PoseApp:
         model_wait_seconds: float = MODEL_WAIT_SECONDS,
         on_loaded: Callable[[bytes], object] | None = None,
         max_people: int = DEFAULT_MAX_PEOPLE,
+        workers: int = 1,
+        errors_as_results: bool = False,
     ) -> None:
         self._model_wait_seconds = model_wait_seconds
         self._max_people = max_people
+        self._workers = workers
+        self._errors_as_results = errors_as_results
         self._on_loaded = on_loaded
         self._predictor: Predictor | None = None
         self._load_error: str | None = None
@@ -95,6 +109,17 @@ class PoseApp:
             if method != "POST":
                 return _reply(start_response, 405, {"error": "use POST /invocations"}, [("Allow", "POST")])
             return self._invoke(environ, start_response)
+        if path == "/execution-parameters":
+            if method != "GET":
+                return _reply(
+                    start_response, 405, {"error": "use GET /execution-parameters"}, [("Allow", "GET")]
+                )
+            parameters = {
+                "MaxConcurrentTransforms": self._workers,
+                "BatchStrategy": "SINGLE_RECORD",
+                "MaxPayloadInMB": MAX_PAYLOAD_MB,
+            }
+            return _reply(start_response, 200, parameters)
         return _reply(start_response, 404, {"error": f"no route {path}; use GET /ping or POST /invocations"})
 
     def _ping(self, start_response, head: bool):
@@ -118,6 +143,8 @@ class PoseApp:
             document = self._predictor.predict(body, environ.get("CONTENT_TYPE"), people)
         except RequestError as error:
             log.info("refused a request with %d: %s", error.status, error.message)
+            if self._errors_as_results and error.status not in (406,):  # an Accept we cannot meet stays one
+                return _reply(start_response, 200, {"error": error.message, "status": error.status})
             return _reply(start_response, error.status, {"error": error.message})
         except Exception:  # a client gets a 500 and the worker keeps serving
             log.exception("unexpected failure in /invocations")
@@ -144,6 +171,11 @@ def _reply(start_response, status: int, document: dict, headers: list | None = N
         [*JSON_HEADERS, ("Content-Length", str(len(body))), *(headers or [])],
     )
     return [] if head else [body]
+
+
+def errors_as_results_setting(value: str | None) -> bool:
+    """POSE_ERRORS_AS_RESULTS: on for "1" or "true" (any case), off when unset or anything else."""
+    return (value or "").strip().lower() in ("1", "true")
 
 
 def max_people_setting(value: str | None) -> int:
@@ -183,6 +215,8 @@ def _spawner(options: ServerOptions) -> Callable:
                 options.threads_per_worker,
                 on_loaded=channel.send,
                 max_people=options.max_people,
+                workers=options.workers,
+                errors_as_results=options.errors_as_results,
             )
             run_worker(channel, app)
         except BaseException:  # a worker must never return into the front's loop
@@ -198,7 +232,11 @@ def _spawner(options: ServerOptions) -> Callable:
 def serve(options: ServerOptions) -> None:
     """Check the model directory and settings up front (fail fast with a clear line), then serve until SIGTERM."""
     manifest = ModelManifest.read(options.model_dir)
-    options = replace(options, max_people=max_people_setting(os.environ.get(MAX_PEOPLE_ENV)))
+    options = replace(
+        options,
+        max_people=max_people_setting(os.environ.get(MAX_PEOPLE_ENV)),
+        errors_as_results=errors_as_results_setting(os.environ.get(ERRORS_AS_RESULTS_ENV)),
+    )
     log.info(
         "serving %s (%s) from %s on %s:%d with %d workers",
         manifest.name,

@@ -10,7 +10,7 @@ from deployment.resources.endpoint import Endpoint, RemoteEndpoint
 from deployment.resources.endpoint_config import EndpointConfig, RemoteConfig
 from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
-from deployment.resources.transform_job import CONTENT_TYPE, MAX_PAYLOAD_MB, BatchJob
+from deployment.resources.transform_job import CONTENT_TYPE, ERRORS_AS_RESULTS, MAX_PAYLOAD_MB, BatchJob
 
 CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
 REPORT_LOCAL_PATH = "/opt/ml/processing/resultdata"
@@ -194,6 +194,8 @@ class SageMaker:
                 "AssembleWith": "None",
             },
             TransformResources={"InstanceType": job.instance_type, "InstanceCount": job.instance_count},
+            # A photo the model cannot read becomes its own result instead of failing the whole job.
+            Environment={ERRORS_AS_RESULTS: "true"},
             Tags=tag_list(tags),
         )
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 MAX_PAYLOAD_MB = 6  # the endpoint's own limit, so a photo the endpoint takes, the job takes
 # Each photo is its own request: the server sniffs JPEG or PNG from the bytes.
 CONTENT_TYPE = "application/x-image"
+# The container's switch (inference/server.py): a photo it cannot read is answered 200 with
+# {"error", "status"}, that photo's result, since Batch Transform fails the whole job on one 4xx.
+ERRORS_AS_RESULTS = "POSE_ERRORS_AS_RESULTS"
 
 
 @dataclass(frozen=True)

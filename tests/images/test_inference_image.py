@@ -138,3 +138,11 @@ def test_sigterm_ends_it_cleanly_within_30_seconds(engine, inference_image, mode
         assert (state["Status"], state["ExitCode"]) == ("exited", 0)  # 137 would mean it was killed
     finally:
         engine.run("rm", "--force", name, check=False)
+
+
+def test_batch_transform_finds_its_execution_parameters(container):
+    _, port = container
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/execution-parameters", timeout=5) as response:
+        parameters = json.loads(response.read())
+    assert parameters["BatchStrategy"] == "SINGLE_RECORD" and parameters["MaxPayloadInMB"] == 6
+    assert parameters["MaxConcurrentTransforms"] >= 1
