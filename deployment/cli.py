@@ -58,13 +58,17 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
     )
     cost = hourly_cost(config)
     print(f"while deployed: {cost}")
-    write_outputs({"stage": config.project.stage, "prefix": config.prefix, "hourly_cost": cost})
+    monthly = _monthly_cost(config, details=False)
+    write_outputs(
+        {"stage": config.project.stage, "prefix": config.prefix, "hourly_cost": cost, "monthly_cost": monthly}
+    )
     return 0
 
 
 def _plan(args: argparse.Namespace, config: Config) -> int:
     deployer = Deployer(config)
     planned = deployer.plan(_images(args), _artifact(args))
+    write_outputs({"monthly_cost": _monthly_cost(config, details=True, show=not args.json)})
     _show(planned.actions, as_json=args.json)
     _publish_outputs(deployer.outputs(), planned.actions)
     return 0
@@ -73,6 +77,7 @@ def _plan(args: argparse.Namespace, config: Config) -> int:
 def _deploy(args: argparse.Namespace, config: Config) -> int:
     deployer = Deployer(config)
     planned = deployer.plan(_images(args), _artifact(args))
+    write_outputs({"monthly_cost": _monthly_cost(config, details=True)})
     _show(planned.actions, as_json=False)
     try:
         deployer.apply(planned)
@@ -193,6 +198,19 @@ def _monitor_local(args: argparse.Namespace, config: Config) -> int:
     print(f"monitoring run: {run.message}")
     print(f"report: {run.directory / REPORT_FILE}")
     return 0 if run.exit_code == 0 else 1
+
+
+def _monthly_cost(config: Config, details: bool, show: bool = True) -> str:
+    """Print the estimated monthly cost (with each item's arithmetic when `details`); return its one line.
+    `plan` and `deploy` print it above the actions, so the plan's own summary stays the last line."""
+    from deployment.costs import monthly_cost
+
+    estimate = monthly_cost(config)
+    if show:
+        print(f"estimated cost: {estimate.summary()}")
+        if details:
+            print("\n".join(estimate.details()))
+    return estimate.summary()
 
 
 def _images(args: argparse.Namespace) -> Images:

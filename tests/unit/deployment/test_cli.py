@@ -8,7 +8,10 @@ import pytest
 
 import deployment.aws
 from deployment import cli
+from deployment.config import load_config
+from deployment.costs import monthly_cost
 from deployment.errors import ConfigError
+from deployment.prices import HOSTING_HOURLY_USD
 from tests.conftest import REPO
 from tests.unit.deployment.builders import INFERENCE_IMAGE, MONITORING_IMAGE
 from tests.unit.deployment.github_files import read_github_output
@@ -40,12 +43,19 @@ COST = (
 )
 
 
+def monthly(*overrides: str) -> str:
+    """The shipped config's estimate, from the price table (tests/unit/deployment/test_costs.py checks it)."""
+    return monthly_cost(load_config(Path(SHIPPED), overrides)).summary()
+
+
 def test_validate_accepts_the_shipped_config(capsys):
     assert run(capsys, "validate", "--config", SHIPPED) == (
         0,
-        f"{SHIPPED} is valid: pose-dev in us-east-1, model blazepose-heavy on ml.m5.large\n{COST}",
+        f"{SHIPPED} is valid: pose-dev in us-east-1, model blazepose-heavy on ml.m5.large\n{COST}"
+        f"estimated cost: {monthly()}\n",
         "",
     )
+    assert monthly().startswith("about $131.19/month (us-east-1 list prices of 2025; ")
 
 
 def test_validate_applies_every_set_override(capsys):
@@ -57,15 +67,27 @@ def test_validate_applies_every_set_override(capsys):
         "--set",
         "project.stage=pr-7",
         "--set",
-        "endpoint.instance_type=ml.c5.xlarge",
+        "endpoint.instance_type=ml.c6i.xlarge",
     )
 
     assert (code, out) == (
         0,
-        f"{SHIPPED} is valid: pose-pr-7 in us-east-1, model blazepose-heavy on ml.c5.xlarge\n"
-        "while deployed: 1 x ml.c5.xlarge per hour: see https://aws.amazon.com/sagemaker/pricing/, "
-        "plus a monitoring job on ml.m5.large for a few minutes each run\n",
+        f"{SHIPPED} is valid: pose-pr-7 in us-east-1, model blazepose-heavy on ml.c6i.xlarge\n"
+        "while deployed: 1 x ml.c6i.xlarge per hour: see https://aws.amazon.com/sagemaker/pricing/, "
+        "plus a monitoring job on ml.m5.large for a few minutes each run\n"
+        f"estimated cost: {monthly('endpoint.instance_type=ml.c6i.xlarge')}\n",
     )
+    assert "endpoint price unknown" in out and "estimated cost: at least $" in out
+
+
+def test_validate_prices_a_type_in_the_table(capsys):
+    code, out, _ = run(
+        capsys, "validate", "--config", SHIPPED, "--set", "endpoint.instance_type=ml.c5.xlarge"
+    )
+
+    assert code == 0
+    assert "while deployed: about $0.204/hour (1 x ml.c5.xlarge, on-demand in us-east-1)" in out
+    assert f"endpoint ${730 * HOSTING_HOURLY_USD['ml.c5.xlarge']:,.2f}, monitoring up to $" in out
 
 
 def test_a_value_cannot_forge_another_output(tmp_path: Path, monkeypatch):
@@ -103,6 +125,7 @@ def test_validate_gives_ci_the_stage_and_its_cost(capsys, tmp_path: Path, monkey
         "stage": "pr-7",
         "prefix": "pose-pr-7",
         "hourly_cost": COST.removeprefix("while deployed: ").rstrip(),
+        "monthly_cost": monthly("project.stage=pr-7"),
     }
 
 
@@ -223,3 +246,56 @@ def test_a_reader_that_stops_early_gets_no_traceback():
     printer.stdout.close()  # before it prints: as `head -0` does, or `head` once it has its lines
     error = printer.stderr.read().decode()
     assert printer.wait(timeout=60) == 0 and "Traceback" not in error, error
+
+
+class PlannedStub:
+    """A Deployer whose plan is one endpoint to create: the CLI's printing without AWS."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def plan(self, images, artifact=None, commit=""):
+        from types import SimpleNamespace
+
+        from deployment.resources.base import Action
+
+        return SimpleNamespace(actions=[Action("create", "endpoint", "pose-dev", "new")])
+
+    def apply(self, planned) -> None:
+        pass
+
+    def outputs(self) -> dict[str, str]:
+        return {"endpoint_name": "pose-dev"}
+
+
+@pytest.mark.parametrize("command", ["plan", "deploy"])
+def test_plan_and_deploy_print_the_monthly_cost_above_the_plan_and_output_it(
+    capsys, tmp_path: Path, monkeypatch, command
+):
+    monkeypatch.setattr(cli, "Deployer", PlannedStub)
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    images = ("--inference-image", INFERENCE_IMAGE, "--monitoring-image", MONITORING_IMAGE)
+
+    code, out, _ = run(capsys, command, "--config", SHIPPED, *images)
+
+    estimate = monthly_cost(load_config(Path(SHIPPED)))
+    plan = ["+ create    endpoint             pose-dev  (new)", "plan: 1 change(s), 0 unchanged"]
+    printed = [f"estimated cost: {estimate.summary()}", *estimate.details(), *plan]
+    assert code == 0
+    assert out.splitlines()[: len(printed)] == printed
+    assert read_github_output(output.read_text())["monthly_cost"] == estimate.summary()
+
+
+def test_plan_as_json_prints_only_json_but_still_outputs_the_cost(capsys, tmp_path: Path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(cli, "Deployer", PlannedStub)
+    output = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    images = ("--inference-image", INFERENCE_IMAGE, "--monitoring-image", MONITORING_IMAGE)
+
+    code, out, _ = run(capsys, "plan", "--json", "--config", SHIPPED, *images)
+
+    assert code == 0 and json.loads(out)[0]["resource"] == "endpoint"
+    assert read_github_output(output.read_text())["monthly_cost"].startswith("about $")
