@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
@@ -69,46 +70,45 @@ def query_id(spec: MetricSpec, statistic: str) -> str:
 
 
 def _fetch(client: Any, request: dict, period: int) -> MetricData:
+    """Every page; a request that fails keeps what the pages before it returned."""
     from botocore.exceptions import BotoCoreError, ClientError  # present whenever a client is
 
     points: dict[str, list] = {query["Id"]: [] for query in request["MetricDataQueries"]}
     problems: list[str] = []
-    token = None
     try:
-        for _ in range(MAX_PAGES):
-            response = client.get_metric_data(**request, **({"NextToken": token} if token else {}))
+        for response in _pages(client, request, problems):
             for result in response.get("MetricDataResults", []):
                 if result.get("Id") in points:
-                    points[result["Id"]] += zip(
-                        result.get("Timestamps", []), result.get("Values", []), strict=False
-                    )
+                    pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+                    points[result["Id"]] += pairs
                     if result.get("StatusCode") in ("InternalError", "Forbidden"):
                         problems.append(f"{result.get('Label') or result['Id']}: {result['StatusCode']}")
-            problems += [
-                f"{message.get('Code')}: {message.get('Value')}" for message in response.get("Messages", [])
-            ]
-            token = response.get("NextToken")
-            if not token:
-                break
-        else:
-            problems.append(f"more than {MAX_PAGES} pages of data; the rest was not read")
+            problems += [f"{note.get('Code')}: {note.get('Value')}" for note in response.get("Messages", [])]
     except (BotoCoreError, ClientError) as error:
         log.warning("CloudWatch GetMetricData failed: %s", error)
-        return _failed(f"GetMetricData failed: {error}", period)
+        problems.append(f"GetMetricData failed: {error}")
     lookup = {
-        query_id(spec, statistic): (spec, statistic)
-        for spec in CLOUDWATCH_METRICS
-        for statistic in spec.statistics
+        query_id(spec, stat): (spec.name, stat) for spec in CLOUDWATCH_METRICS for stat in spec.statistics
     }
     series = tuple(
         Series(
-            lookup[query][0].name,
-            lookup[query][1],
-            tuple(sorted((moment.astimezone(UTC), float(value)) for moment, value in found)),
+            *lookup[query], tuple(sorted((moment.astimezone(UTC), float(value)) for moment, value in found))
         )
         for query, found in points.items()
     )
     return MetricData(SOURCE, CLOUDWATCH_METRICS, series, tuple(problems), period)
+
+
+def _pages(client: Any, request: dict, problems: list[str]) -> Iterator[dict]:
+    """GetMetricData's answers, following NextToken (at most MAX_PAGES)."""
+    token = None
+    for _ in range(MAX_PAGES):
+        response = client.get_metric_data(**request, **({"NextToken": token} if token else {}))
+        yield response
+        token = response.get("NextToken")
+        if not token:
+            return
+    problems.append(f"more than {MAX_PAGES} pages of data; the rest was not read")
 
 
 class Unavailable(Exception):

@@ -214,6 +214,24 @@ def test_a_refused_request_leaves_the_run_complete_with_the_reason(cloudwatch_cl
     assert problem.startswith("GetMetricData failed: An error occurred (AccessDenied)")
 
 
+def test_a_page_that_fails_keeps_the_pages_before_it(cloudwatch_client):
+    client, stubber = cloudwatch_client
+    first = {"MetricDataResults": [result("memoryUtilization_average", [40.0] * 60)], "NextToken": "page-2"}
+    stubber.add_response("get_metric_data", first, expected_request())
+    stubber.add_client_error(
+        "get_metric_data",
+        service_error_code="Throttling",
+        service_message="Rate exceeded",
+        http_status_code=400,
+        expected_params=expected_request("page-2"),
+    )
+    resources = summarize(read_cloudwatch(SETTINGS, ENDPOINT, WINDOW, client), WINDOW, vcpus=2)
+    assert resources.metric("MemoryUtilization").mean == 40.0
+    (problem,) = resources.problems
+    assert "GetMetricData failed" in problem and "Rate exceeded" in problem
+    assert "MemoryUtilization" not in resources.unavailable and "CPUUtilization" in resources.unavailable
+
+
 def test_the_whole_run_on_sagemaker_reads_cloudwatch_and_writes_its_violations(
     cloudwatch_client, tmp_path, monkeypatch
 ):
