@@ -3,12 +3,13 @@
 Only 192-256 px reach a model, so a large JPEG is decoded at a reduced DCT scale (PIL draft
 mode), which makes a 12-megapixel phone photo cost a few milliseconds instead of a hundred. When
 a person's region needs more pixels than that coarse decode has, `DecodedImage.view` decodes the
-JPEG again at the coarsest DCT scale that has them, once per scale and photo.
+JPEG again at the coarsest DCT scale that has them, down to the last row the region needs.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -27,7 +28,8 @@ MAX_PIXELS = 120_000_000
 DCT_SCALES = (8, 4, 2, 1)
 # A region is never decoded sharper than this on the photo's shorter side (the whole-photo decode
 # the two-stage pipeline made before regions were decoded apart), so a photo costs at most one
-# coarse decode plus one decode per finer scale, the sharpest of them this one.
+# coarse decode plus at most two decodes per finer scale (the rows down to a region, then the
+# whole photo), the sharpest of them this one.
 SHARPEST_REGION_SIDE = 1024
 # EXIF orientation: where an upright pixel (x, y) of a w x h photo lies in the stored pixels, as
 # (x_stored coefficients of x, y, w, h), (y_stored coefficients ...): exact in continuous pixels.
@@ -40,6 +42,13 @@ _STORED_FROM_UPRIGHT = {
     7: ((0, -1, 0, 1), (-1, 0, 1, 0)),  # transversed
     8: ((0, -1, 0, 1), (1, 0, 0, 0)),  # to be turned 90 degrees anticlockwise
 }
+
+# A decode of only a photo's top rows (its frame header made to claim fewer rows) stops on an MCU
+# row; 16 is the tallest (4:2:0 sampling). Rows past those are then skipped as data after the scan.
+MCU_ROWS = 16
+# Start-of-frame markers (C4, C8 and CC are Huffman tables, a reserved code and arithmetic tables).
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_START_OF_SCAN, _END_OF_IMAGE = 0xDA, 0xD9
 
 T = TypeVar("T")
 
@@ -56,11 +65,19 @@ class View:
     offset: np.ndarray  # (2,)
 
 
+@dataclass(frozen=True)
+class _Decoded:
+    image: Image.Image  # stored orientation, RGB; maybe only the photo's top rows
+    rows: int  # the stored rows it holds, from the top
+    to_pixels: np.ndarray  # (2, 2) diagonal: stored-pixel coordinates to its pixel coordinates
+
+
 class JpegSource:
     """A JPEG's bytes, decoded again at a finer DCT scale for a region the coarse decode is too small for.
 
-    Each scale is decoded at most once and kept (stored orientation, whole photo), so several
-    people and second passes over one photo cost at most one decode per scale.
+    A scale is first decoded only down to the rows the region needs (libjpeg must read every row
+    above it anyway); a later region needing more rows gets the whole photo at that scale, so
+    several people and second passes over one photo cost at most two decodes per scale.
     """
 
     def __init__(
@@ -71,7 +88,8 @@ class JpegSource:
         self.orientation = orientation
         self.coarse_scale = coarse_scale
         self.sharpest_scale = draft_scale(stored_size, SHARPEST_REGION_SIDE)
-        self._decoded: dict[int, Image.Image] = {}
+        self._decoded: dict[int, _Decoded] = {}
+        self.decodes: list[tuple[int, int]] = []  # (scale, stored rows) of each decode, in order
         self.decode_seconds = 0.0  # spent in region decodes, for the response's timing
 
     def scale_for(self, density: float) -> int:
@@ -84,23 +102,32 @@ class JpegSource:
 
     @property
     def decoded_scales(self) -> tuple[int, ...]:
-        """The scales decoded again so far, in order."""
-        return tuple(self._decoded)
+        """The scales decoded again so far, in order, once per decode."""
+        return tuple(scale for scale, _ in self.decodes)
 
-    def pixels(self, scale: int) -> Image.Image:
-        """The whole photo at 1/`scale`, stored orientation, RGB; a damaged JPEG is a RequestError."""
-        if scale not in self._decoded:
+    def pixels(self, scale: int, rows: int) -> _Decoded:
+        """The photo at 1/`scale` holding at least its top `rows` stored rows; bad bytes are a RequestError."""
+        kept = self._decoded.get(scale)
+        if kept is None or kept.rows < min(rows, self.stored_size[1]):
+            wanted = self.stored_size[1] if kept else rows
             started = time.perf_counter()
-            self._decoded[scale] = _refusing_bad_bytes(lambda: self._decode(scale))
+            self._decoded[scale] = kept = _refusing_bad_bytes(lambda: self._decode(scale, wanted))
             self.decode_seconds += time.perf_counter() - started
-        return self._decoded[scale]
+            self.decodes.append((scale, kept.rows))
+        return kept
 
-    def _decode(self, scale: int) -> Image.Image:
-        image = Image.open(io.BytesIO(self._data), formats=("JPEG",))
-        width, height = image.size
-        image.draft("RGB", (max(1, width // scale), max(1, height // scale)))
+    def _decode(self, scale: int, rows: int) -> _Decoded:
+        width, height = self.stored_size
+        rows = min(height, max(1, math.ceil(rows / MCU_ROWS)) * MCU_ROWS)
+        top_rows = _claiming_rows(self._data, rows) if rows < height else None
+        image = Image.open(io.BytesIO(top_rows or self._data), formats=("JPEG",))
+        image.draft("RGB", (max(1, width // scale), max(1, image.height // scale)))
         image.load()
-        return image if image.mode == "RGB" else image.convert("RGB")
+        drafted = image.decoderconfig[0] if image.decoderconfig else 1
+        # Rows map as in the whole photo's decode at this scale, however many of them were decoded.
+        to_pixels = np.diag([image.width / width, math.ceil(height / drafted) / height])
+        image = image if image.mode == "RGB" else image.convert("RGB")
+        return _Decoded(image, rows if top_rows else height, to_pixels)
 
     def stored_from_upright(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
         """The affine map from upright pixel coordinates (a `width` x `height` photo) to stored ones."""
@@ -123,10 +150,11 @@ class DecodedImage:
     # Set when `pixels` is a reduced-scale decode of a JPEG that can be decoded sharper.
     source: JpegSource | None = field(default=None, compare=False)
 
-    def view(self, density: float) -> View:
+    def view(self, density: float, region: np.ndarray | None = None) -> View:
         """The coarsest decode with at least `density` pixels per original pixel, or the sharpest allowed.
 
-        Decoding a finer scale decodes the whole JPEG again (once per scale); a damaged one is a 400.
+        `region` (2, N): original-image points the caller will sample within; a finer scale is then
+        decoded down to the rows that hold them (a damaged JPEG is still a 400).
         """
         coarse = View(
             self.pixels,
@@ -138,11 +166,15 @@ class DecodedImage:
         scale = self.source.scale_for(density)
         if scale >= self.source.coarse_scale:
             return coarse
-        pixels = self.source.pixels(scale)
-        stored_width, stored_height = self.source.stored_size
         matrix, offset = self.source.stored_from_upright(self.width, self.height)
-        to_pixels = np.diag([pixels.width / stored_width, pixels.height / stored_height])
-        return View(pixels, to_pixels @ matrix, to_pixels @ offset)
+        rows = self.source.stored_size[1]
+        if region is not None:
+            stored_y = (matrix @ region + offset[:, None])[1]
+            if np.isfinite(stored_y).all():
+                # Slack for the sampling's reach, and for a second pass on a nearby region.
+                rows = math.ceil(stored_y.max() + (stored_y.max() - stored_y.min()) / 2 + MCU_ROWS)
+        decoded = self.source.pixels(scale, rows)
+        return View(decoded.image, decoded.to_pixels @ matrix, decoded.to_pixels @ offset)
 
     @property
     def region_decode_seconds(self) -> float:
@@ -216,6 +248,22 @@ def _decode(data: bytes, min_side: int) -> DecodedImage:
     if image.mode != "RGB":
         image = image.convert("RGB")
     return DecodedImage(pixels=image, width=width, height=height, source=source)
+
+
+def _claiming_rows(data: bytes, rows: int) -> bytes | None:
+    """The JPEG with its frame header saying `rows` tall, or None where its markers do not parse."""
+    at = 2  # after the start-of-image marker
+    while at + 9 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # a fill byte
+            at += 1
+        elif marker in _SOF_MARKERS:  # FF Cn, length (2), precision (1), rows (2), columns (2)
+            return data[: at + 5] + rows.to_bytes(2, "big") + data[at + 7 :]
+        elif marker in (_START_OF_SCAN, _END_OF_IMAGE):
+            return None
+        else:
+            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None
 
 
 def draft_scale(size: tuple[int, int], min_side: int) -> int:

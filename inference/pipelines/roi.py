@@ -85,7 +85,10 @@ def warp_crop(image: DecodedImage, roi: RotatedRect, side: int) -> tuple[np.ndar
     transform = crop_transform(roi, side)
     # The coarsest decode with BILINEAR_SHRINK pixels for each crop pixel: a person small in a large
     # JPEG gets it decoded again at a finer DCT scale (in stored orientation: the view maps there).
-    view = image.view(BILINEAR_SHRINK * side / roi.size if roi.size > 0 else 0.0)
+    corners = (
+        transform.matrix @ np.array([[0, side, 0, side], [0, 0, side, side]]) + transform.offset[:, None]
+    )
+    view = image.view(BILINEAR_SHRINK * side / roi.size if roi.size > 0 else 0.0, corners)
     pixels = view.pixels
     matrix, offset = view.matrix @ transform.matrix, view.matrix @ transform.offset + view.offset
     factor = int(math.hypot(*matrix[:, 0]) // BILINEAR_SHRINK)

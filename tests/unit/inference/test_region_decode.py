@@ -95,7 +95,7 @@ def test_a_large_person_is_cropped_from_the_coarse_decode_without_decoding_again
     assert decoded.source.decoded_scales == () and decoded.region_decode_seconds == 0.0
 
 
-def test_many_regions_decode_each_scale_at_most_once_and_never_past_the_sharpest(blob_photo):
+def test_many_regions_decode_each_scale_at_most_twice_and_never_past_the_sharpest(blob_photo):
     """A hostile photo with many candidate people must not decode the whole photo many times."""
     decoded = decode(jpeg(blob_photo, 8), min_side=192)
     rng = np.random.default_rng(7)
@@ -103,10 +103,32 @@ def test_many_regions_decode_each_scale_at_most_once_and_never_past_the_sharpest
         centre = rng.uniform(0, UPRIGHT[0]), rng.uniform(0, UPRIGHT[1])
         crop, _ = warp_crop(decoded, RotatedRect(*centre, float(size), float(rng.uniform(-3, 3))), 256)
         assert crop.shape == (256, 256, 3)
-    # One decode per scale at most (1600 // 1024: full size is allowed here), whatever the order.
+    # Each scale once down to a region's rows, then at most once whole (1600 // 1024: full size is
+    # allowed here), whatever the order.
     scales = decoded.source.decoded_scales
-    assert 1 in scales and set(scales) <= {1, 2, 4} and len(scales) == len(set(scales))
+    assert 1 in scales and set(scales) <= {1, 2, 4} and all(scales.count(s) <= 2 for s in scales)
     assert decoded.region_decode_seconds > 0.0
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+@pytest.mark.parametrize("orientation", [1, 3])
+def test_a_region_high_in_the_stored_photo_decodes_only_the_rows_down_to_it(
+    blob_photo, progressive, orientation
+):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    stored(blob_photo, orientation).save(
+        buffer, "JPEG", quality=95, exif=exif.tobytes(), progressive=progressive
+    )
+    decoded = decode(buffer.getvalue(), min_side=192)
+    y = BLOB[1] if orientation == 1 else UPRIGHT[1] - BLOB[1]  # turned 180: the blob is stored low
+    roi = RotatedRect(BLOB[0] if orientation == 1 else UPRIGHT[0] - BLOB[0], y, 300.0, 0.0)
+    crop, _ = warp_crop(decoded, roi, 256)
+    (scale, rows), *_ = decoded.source.decodes
+    assert scale == 1 and rows < UPRIGHT[1] and rows % 16 == 0  # top rows only, to an MCU row
+    whole = dataclasses.replace(decode(buffer.getvalue(), min_side=10_000), source=None)
+    assert np.array_equal(crop, warp_crop(whole, roi, 256)[0])
 
 
 def test_a_12mp_photo_is_never_decoded_past_the_sharpest_region_side():
@@ -179,7 +201,7 @@ def test_a_small_person_in_a_turned_12mp_photo_is_found_from_their_region_decode
 def test_a_region_decode_failing_inside_the_pipeline_is_a_400_from_predict(
     small_person_jpeg, blazepose_dir, monkeypatch
 ):
-    def fails(source: JpegSource, scale: int) -> Image.Image:
+    def fails(source: JpegSource, scale: int, rows: int) -> Image.Image:
         raise OSError("broken data stream when reading image file")
 
     monkeypatch.setattr(JpegSource, "_decode", fails)
