@@ -7,9 +7,14 @@ recorded. Later events ask for the earlier ones' fixtures (a push needs the open
 from __future__ import annotations
 
 import json
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
+from deployment.config import load_config
+from deployment.costs import monthly_cost
 from tests.pipeline.conftest import FORK, PullRequests, Scenario
 from tests.pipeline.fake_aws import FakeAws
 from tests.pipeline.fake_github import FakeGitHub
@@ -80,7 +85,7 @@ def fork_closed(pull_requests: PullRequests, from_fork: Scenario) -> Scenario:
 
 
 def test_an_opened_pull_request_is_tested_built_deployed_monitored_and_commented(
-    opened: Scenario, fake_aws: FakeAws, fake_github: FakeGitHub
+    opened: Scenario, pull_requests: PullRequests, fake_aws: FakeAws, fake_github: FakeGitHub
 ):
     assert (opened.run.returncode, opened.run.jobs) == (0, ALL_JOBS), opened.failed("the run failed")
     assert (opened.run.steps["test"]["Lint"], opened.run.steps["test"]["Test"]) == ("success", "success")
@@ -109,7 +114,8 @@ def test_an_opened_pull_request_is_tested_built_deployed_monitored_and_commented
     listed, created = rest_calls(opened)
     assert (listed.method, listed.path, listed.status) == ("GET", f"{ISSUES}/1/comments", 200)
     assert (created.method, created.path, created.status) == ("POST", f"{ISSUES}/1/comments", 201)
-    assert created.body["body"] == success_comment(deployed, report.result.message)
+    costs = monthly_costs(pull_requests, opened, "pr-1")
+    assert created.body["body"] == success_comment(deployed, report.result.message, costs)
     assert opened.run.summaries["comment"] == [created.body["body"]]  # the job summary
     assert "| endpoint_name | `pose-pr-1` |" in opened.run.summaries["deploy"][0]
 
@@ -123,7 +129,25 @@ def assert_pushed(fake_aws: FakeAws, images: dict[str, str], tag: str) -> None:
         assert [image["imageDigest"] for image in found] == [digest]
 
 
-def success_comment(deployed: dict[str, str], monitoring: str) -> str:
+def monthly_costs(pull_requests: PullRequests, scenario: Scenario, stage: str) -> tuple[str, str]:
+    """The estimates of the pushed config.yml, from the price table: this stage's and production's."""
+    tree = pull_requests.tree(scenario.number)
+    text = subprocess.run(
+        ["git", "-C", str(tree), "show", f"{scenario.head_sha}:config.yml"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "config.yml"
+        path.write_text(text)
+        return tuple(
+            monthly_cost(load_config(path, [f"project.stage={name}", "project.region=us-east-1"])).summary()
+            for name in (stage, "prod")
+        )
+
+
+def success_comment(deployed: dict[str, str], monitoring: str, costs: tuple[str, str]) -> str:
     return "\n".join(
         [
             MARKER,
@@ -137,6 +161,7 @@ def success_comment(deployed: dict[str, str], monitoring: str) -> str:
             f"| dashboard | {deployed['dashboard_url']} |",
             f"| plan | {deployed['plan_changes']} change(s) |",
             f"| monitoring | {monitoring} |",
+            f"| monthly cost | this stage: {costs[0]}<br>production: {costs[1]} |",
             "",
             "[workflow run](https://github.com/octo-org/sagemaker-pose/actions/runs/1)",
         ]
@@ -144,7 +169,11 @@ def success_comment(deployed: dict[str, str], monitoring: str) -> str:
 
 
 def test_a_second_push_updates_the_endpoint_blue_green_and_the_same_comment(
-    opened: Scenario, synchronized: Scenario, fake_aws: FakeAws, fake_github: FakeGitHub
+    opened: Scenario,
+    synchronized: Scenario,
+    pull_requests: PullRequests,
+    fake_aws: FakeAws,
+    fake_github: FakeGitHub,
 ):
     assert (synchronized.run.returncode, synchronized.run.jobs) == (0, ALL_JOBS), synchronized.failed(
         "the second run failed"
@@ -169,7 +198,9 @@ def test_a_second_push_updates_the_endpoint_blue_green_and_the_same_comment(
     assert (edited.method, edited.path, edited.status) == ("PATCH", f"{ISSUES}/comments/{comment_id}", 200)
     (report,) = synchronized.monitoring_runs
     deployed = synchronized.run.outputs["deploy/deploy"]
-    assert edited.body["body"] == success_comment(deployed, report.result.message) != first["body"]
+    costs = monthly_costs(pull_requests, synchronized, "pr-1")
+    assert costs != monthly_costs(pull_requests, opened, "pr-1")  # half the photos captured: less S3
+    assert edited.body["body"] == success_comment(deployed, report.result.message, costs) != first["body"]
     assert len(fake_github.comments[1]) == 1
     assert synchronized.run.summaries["comment"] == [edited.body["body"]]
 
