@@ -39,6 +39,14 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def monitor_now(state: Path, *overrides: str) -> Path:
+    """`monitor --now --local` with `--set` overrides; the run's folder."""
+    sets = [arg for override in overrides for arg in ("--set", override)]
+    result = run_cli("monitor", "--now", "--local", "--state-dir", str(state), *sets)
+    assert result.returncode == 0, result.stderr
+    return sorted((state / "monitoring").iterdir())[-1]
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, blazepose_dir):
     state = tmp_path_factory.mktemp("local")
@@ -97,9 +105,7 @@ def test_monitor_now_local_reports_on_the_captured_traffic(stack, photo_785):
     for _ in range(3):
         assert request(f"{base}/predict", photo_785, "image/jpeg")[0] == 200
     captured_records(state, at_least=before + 3)
-    result = run_cli("monitor", "--now", "--local", "--state-dir", str(state))
-    assert result.returncode == 0, result.stderr
-    run = sorted((state / "monitoring").iterdir())[-1]
+    run = monitor_now(state)
     statistics = json.loads((run / "statistics.json").read_text())
     assert "Completed" in (run / "message").read_text()
     assert json.dumps(statistics).count("inference") > 0
@@ -111,17 +117,7 @@ def test_monitor_now_local_reports_on_the_captured_traffic(stack, photo_785):
 def test_a_tiny_threshold_raises_the_latency_violation(stack, photo_785):
     base, state = stack
     assert request(f"{base}/predict", photo_785, "image/jpeg")[0] == 200
-    result = run_cli(
-        "monitor",
-        "--now",
-        "--local",
-        "--state-dir",
-        str(state),
-        "--set",
-        "monitoring.threshold_seconds=0.000001",
-    )
-    assert result.returncode == 0, result.stderr
-    run = sorted((state / "monitoring").iterdir())[-1]
+    run = monitor_now(state, "monitoring.threshold_seconds=0.000001")
     assert (run / "message").read_text().startswith("CompletedWithViolations")
     violations = json.loads((run / "constraint_violations.json").read_text())["violations"]
     assert [v["constraint_check_type"] for v in violations] == ["latency_threshold_check"]
@@ -149,9 +145,7 @@ def test_the_servers_cpu_and_memory_are_in_the_monitoring_statistics(stack, phot
     samples = usage_samples(state)
     layout = sorted((state / "usage").rglob("*.jsonl"))[-1].relative_to(state / "usage").parts
     assert layout[:2] == ("pose-dev", "AllTraffic") and len(layout) == 7  # as capture is laid out
-    result = run_cli("monitor", "--now", "--local", "--state-dir", str(state))
-    assert result.returncode == 0, result.stderr
-    run = sorted((state / "monitoring").iterdir())[-1]
+    run = monitor_now(state)
     section = json.loads((run / "statistics.json").read_text())["endpoint_resources"]
     assert section["source"] == f"local samples in {state / 'usage'}"
     assert section["unavailable"] == [] and section["vcpus"] == os.cpu_count()
@@ -177,17 +171,7 @@ def test_a_memory_threshold_below_the_servers_use_is_a_violation(stack):
     while not any(sample["MetricName"] == "MemoryUtilization" for sample in usage_samples(state)):
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    result = run_cli(
-        "monitor",
-        "--now",
-        "--local",
-        "--state-dir",
-        str(state),
-        "--set",
-        "monitoring.max_memory_percent=0.001",
-    )
-    assert result.returncode == 0, result.stderr
-    run = sorted((state / "monitoring").iterdir())[-1]
+    run = monitor_now(state, "monitoring.max_memory_percent=0.001")
     violations = json.loads((run / "constraint_violations.json").read_text())["violations"]
     (memory,) = [v for v in violations if v["feature_name"] == "memory_utilization_percent"]
     assert memory["constraint_check_type"] == "resource_threshold_check"

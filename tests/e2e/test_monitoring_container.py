@@ -72,7 +72,9 @@ def sagemaker_environment(dataset: Path, tmp_path: Path, **overrides: str) -> di
     }
 
 
-def run_container(tmp_path: Path, environment: dict[str, str]) -> subprocess.CompletedProcess:
+def run_container(
+    tmp_path: Path, environment: dict[str, str], command: tuple[str, ...] = ("-m", "monitoring")
+) -> subprocess.CompletedProcess:
     """The container's ENTRYPOINT with nothing but its environment (and /opt/ml moved under tmp_path)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -82,7 +84,7 @@ def run_container(tmp_path: Path, environment: dict[str, str]) -> subprocess.Com
         **environment,
     }
     return subprocess.run(
-        [sys.executable, "-m", "monitoring"],
+        [sys.executable, *command],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -180,21 +182,7 @@ def test_local_samples_need_no_boto3(dataset, tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text(sample_line("CPUUtilization", at(19, 30), 150.0, "Percent"))
     environment = sagemaker_environment(dataset, tmp_path, MONITORING_RESOURCE_SAMPLES=str(samples))
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPO),
-        "MONITORING_OUTPUT_ROOT": str(tmp_path / "opt-ml-output"),
-        "MONITORING_JOB_CONFIG": str(tmp_path / "no-processingjobconfig.json"),
-        **environment,
-    }
-    completed = subprocess.run(
-        [sys.executable, "-c", WITHOUT_BOTO3],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    completed = run_container(tmp_path, environment, ("-c", WITHOUT_BOTO3))
     assert completed.returncode == 0, completed.stderr
     section = json.loads((tmp_path / "resultdata" / "statistics.json").read_text())["endpoint_resources"]
     assert section["cpu_percent_per_core"] == {"mean": 75.0, "max": 75.0}
