@@ -67,7 +67,7 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
 
 def _plan(args: argparse.Namespace, config: Config) -> int:
     deployer = Deployer(config)
-    planned = deployer.plan(_images(args), _artifact(args))
+    planned = deployer.plan(_images(args), _artifact(args), args.commit)
     write_outputs({"monthly_cost": _monthly_cost(config, details=True, show=not args.json)})
     _show(planned.actions, as_json=args.json)
     _publish_outputs(deployer.outputs(), planned.actions)
@@ -76,7 +76,7 @@ def _plan(args: argparse.Namespace, config: Config) -> int:
 
 def _deploy(args: argparse.Namespace, config: Config) -> int:
     deployer = Deployer(config)
-    planned = deployer.plan(_images(args), _artifact(args))
+    planned = deployer.plan(_images(args), _artifact(args), args.commit)
     write_outputs({"monthly_cost": _monthly_cost(config, details=True)})
     _show(planned.actions, as_json=False)
     try:
@@ -170,6 +170,21 @@ def _batch(args: argparse.Namespace, config: Config) -> int:
     print(f"batch: {result.results} result(s) for {result.inputs} photo(s) in {where}")
     _publish_outputs({"batch_output": where, "batch_results": str(result.results)}, None)
     return 0 if result.results == result.inputs else 1
+
+
+def _models(args: argparse.Namespace, config: Config) -> int:
+    listed = Deployer(config).models()
+    if not listed:
+        print(f"no model registered yet in group {config.project.name}")
+        return 0
+    for version, stages in listed:
+        metadata = dict(version.metadata)
+        where = ", ".join(stages) if stages else "no stage"
+        print(
+            f"{version.version:>4}  {version.status:<22} {metadata.get('model', '?'):<20} "
+            f"commit {metadata.get('commit', '?')[:12]:<12}  registered by {metadata.get('pose:stage', '?')}; runs on {where}"
+        )
+    return 0
 
 
 def _local(args: argparse.Namespace, config: Config) -> int:
@@ -270,6 +285,11 @@ def parser() -> argparse.ArgumentParser:
         ("status", _status, "endpoint and monitoring status"),
         ("monitor", _monitor, "run the monitoring job now over the last hour"),
         ("batch", _batch, "every photo under an S3 prefix through the deployed model (Batch Transform)"),
+        (
+            "models",
+            _models,
+            "the project's model registry: each version, its status and the stages running it",
+        ),
         ("local", _local, "run the whole system offline on 127.0.0.1 (make demo)"),
         ("iam-policy", _iam_policy, "print the GitHub deploy role's least-privilege policy"),
     ):
@@ -279,6 +299,9 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--inference-image", default=os.environ.get("INFERENCE_IMAGE"))
             command.add_argument("--monitoring-image", default=os.environ.get("MONITORING_IMAGE"))
             command.add_argument("--model-artifact", help="a model.tar.gz (default: package config.model)")
+            command.add_argument(
+                "--commit", default=os.environ.get("GITHUB_SHA", ""), help="recorded in the model registry"
+            )
         if name == "plan":
             command.add_argument("--json", action="store_true", help="print the plan as JSON")
         if name == "monitor":

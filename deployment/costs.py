@@ -25,8 +25,8 @@ TRAFFIC = f"{REQUESTS_PER_DAY:,} requests a day of {SECONDS_PER_REQUEST:g} s"
 DAYS_PER_MONTH = prices.HOURS_PER_MONTH / 24
 KB_PER_GB = 1024 * 1024
 NOT_COUNTED = (
-    "not counted: CloudWatch Logs ($0.50/GB ingested), data out to the internet, ECR images, "
-    "batch transform jobs"
+    f"not counted: CloudWatch Logs (${prices.LOGS_INGESTED_GB_USD:.2f}/GB ingested), "
+    "data out to the internet, ECR images, batch transform jobs"
 )
 
 
@@ -165,7 +165,8 @@ def _monitoring(config: Config) -> Line:
         "monitoring",
         runs * hours * (price + volume),
         f"{runs:.4g} runs x {hours:g} h (max_runtime_seconds) x ({_price(price)} {monitoring.instance_type} "
-        f"+ {monitoring.volume_size_gb} GB volume): an upper bound, a run usually takes minutes",
+        f"+ {monitoring.volume_size_gb} GB volume at {_price(prices.ML_STORAGE_GB_MONTH_USD)}/GB-month): "
+        "an upper bound, a run usually takes minutes",
         upper_bound=True,
     )
 
@@ -239,8 +240,9 @@ def _cloudwatch(config: Config) -> list[Line]:
 
 
 def _price(usd: float) -> str:
-    """A unit price as written on AWS's pages: $0.00002, not $2e-05."""
-    return "$" + f"{usd:.10f}".rstrip("0").rstrip(".")
+    """A unit price as written on AWS's pages: $0.10, $0.115, $0.00002 (not $2e-05)."""
+    whole, cents = f"{usd:.10f}".rstrip("0").split(".")
+    return f"${whole}.{cents:0<2}"
 
 
 def _dollars(usd: float) -> str:

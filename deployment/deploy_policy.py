@@ -54,6 +54,7 @@ SAGEMAKER_ACTIONS = [
     "sagemaker:UpdateMonitoringSchedule",
     "sagemaker:DescribeMonitoringSchedule",
     "sagemaker:DeleteMonitoringSchedule",
+    "sagemaker:*ModelPackage*",  # the project's registry: its group `{project}`, versions `{project}/N`
     "sagemaker:CreateTransformJob",  # `batch`: its jobs are named `{stage}-model-batch-...`
     "sagemaker:DescribeTransformJob",
     "sagemaker:AddTags",
@@ -142,11 +143,17 @@ def deploy_policy(project: Project) -> dict:
             [f"arn:aws:s3:::{name}{suffix}" for name in buckets for suffix in ("", "/*")],
         ),
         _allow(
-            "SageMaker", SAGEMAKER_ACTIONS, [arn("sagemaker", f"{kind}/{p}-*") for kind in SAGEMAKER_KINDS]
+            "SageMaker",
+            SAGEMAKER_ACTIONS,
+            [
+                *(arn("sagemaker", f"{kind}/{p}-*") for kind in SAGEMAKER_KINDS),
+                arn("sagemaker", f"model-package-group/{p}"),
+                arn("sagemaker", f"model-package/{p}/*"),
+            ],
         ),
         _allow(
             "SageMakerReads",
-            ["sagemaker:ListModels", "sagemaker:ListEndpointConfigs", "sagemaker:ListMonitoringExecutions"],
+            ["sagemaker:List*"],  # models, configs, monitoring runs, model packages, endpoints
             ["*"],
         ),
         # Monitoring runs are processing jobs that SageMaker names itself.
@@ -342,15 +349,15 @@ def alert_key_statements(region: str, account: str, match: str, deployment: str)
     tag = f"aws:{{}}Tag/{PROJECT_TAG}"
     return [
         {
-            **_allow("CreateTaggedKey", ["kms:CreateKey", "kms:TagResource"], ["*"]),
+            **_allow("NewKey", ["kms:CreateKey", "kms:TagResource"], ["*"]),
             "Condition": {match: {tag.format("Request"): deployment}},
         },
         {
-            **_allow("OwnKeys", KMS_KEY_ACTIONS, [f"arn:aws:kms:{region}:{account}:key/*"]),
+            **_allow("Keys", KMS_KEY_ACTIONS, [f"arn:aws:kms:{region}:{account}:key/*"]),
             "Condition": {match: {tag.format("Resource"): deployment}},
         },
         _allow(
-            "OwnKeyAliases",
+            "KeyAliases",
             ["kms:CreateAlias", "kms:DeleteAlias"],
             [f"arn:aws:kms:{region}:{account}:alias/{deployment}"],
         ),

@@ -24,6 +24,7 @@ from deployment.remote import Lookup, read_remote_state
 from deployment.resources.alert import Alert
 from deployment.resources.base import Action, Clock
 from deployment.resources.dashboard import console_url
+from deployment.resources.registry import ModelVersion
 from deployment.state import DesiredState, Inputs, desired_state
 from deployment.web_state import web_bucket_name
 
@@ -72,13 +73,13 @@ class Deployer:
             )
         return self._aws, self._names
 
-    def plan(self, images: Images, model_artifact: Path | None = None) -> Plan:
+    def plan(self, images: Images, model_artifact: Path | None = None, commit: str = "") -> Plan:
         """Everything `plan` and `deploy` share: images checked, the artifact built, desired state,
         remote state, and the actions between them."""
         images.check()
         artifact, artifact_sha = self._artifact(model_artifact)
         aws, names = self.connect()
-        inputs = Inputs(images.inference, images.monitoring, str(artifact), artifact_sha)
+        inputs = Inputs(images.inference, images.monitoring, str(artifact), artifact_sha, commit)
         desired = desired_state(self.config, inputs, names.account_id)
         lookup = Lookup(
             desired.names,
@@ -174,6 +175,23 @@ class Deployer:
         )
         tags = deployment_tags(self.config.project.tags, names.prefix)
         return run_batch(aws, job, tags, self.report, self.clock)
+
+    def models(self) -> list[tuple[ModelVersion, list[str]]]:
+        """The project's registry, oldest first: each version and the stages whose endpoint runs it."""
+        aws, _ = self.connect()
+        project = self.config.project.name
+        running = aws.sagemaker.endpoint_models(project)
+        return [
+            (
+                version,
+                sorted(
+                    name.removeprefix(f"{project}-")
+                    for name, model in running.items()
+                    if model == (version.image_uri, version.model_data_url)
+                ),
+            )
+            for version in aws.sagemaker.model_versions(project)
+        ]
 
     def monitor_now(self) -> tuple[str, str]:
         """One run of the deployed monitoring job over the last hour: (status, exit message)."""

@@ -24,7 +24,7 @@ SESSION_POLICY_LIMIT = 2048
 # (sts:GetCallerIdentity needs no permission at all.)
 UNSCOPED = [
     "ecr:GetAuthorizationToken",
-    "sagemaker:List*",
+    "sagemaker:List*",  # models, configs, executions, model packages, endpoints
     "sagemaker:DescribeProcessingJob",
     "cloudwatch:DescribeAlarms",
     "logs:DescribeLogGroups",
@@ -93,6 +93,8 @@ def stage_resources(config: Config, names: Names) -> list[str]:
         resources += [f"arn:aws:s3:::{web}", f"arn:aws:s3:::{web}/*"]
     # SageMaker's resource type is left `*`: each name below is one kind's, and saves STS characters.
     resources += [
+        # The project's model registry (group `{project}`, versions `{project}/N`): every stage's.
+        arn("sagemaker", f"model-package*/{config.project.name}*"),
         arn("sagemaker", f"*/{names.endpoint.lower()}"),  # the endpoint; lower-case in ARNs
         arn("sagemaker", f"*/{names.prefix}-model-*"),
         arn("sagemaker", f"*/{names.prefix}-config-*"),

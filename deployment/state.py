@@ -24,6 +24,7 @@ from deployment.resources.endpoint import Deployment, Endpoint
 from deployment.resources.endpoint_config import Capture, EndpointConfig
 from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
+from deployment.resources.registry import STAGE, ModelVersion, identity_of
 from deployment.resources.role import Role, boundary_arn
 from deployment.web_state import WebState, web_state
 from monitoring.contract import ResourceLimits, resource_environment, threshold_environment
@@ -40,6 +41,7 @@ class Inputs:
     monitoring_image: str
     artifact_path: str
     artifact_sha256: str
+    commit: str = ""  # the git commit deployed (GITHUB_SHA in CI), recorded in the model registry
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
         for kind, handler in REGISTRY.items()
         if isinstance(handler, Standalone)
     }
+    # The registry's version is of the model deployed here, which config alone does not know.
+    standalone[Kind.MODEL_VERSION] = (_model_version(config, names, model, inputs),)
     alarms = standalone[Kind.ALARM]
     return DesiredState(
         names=names,
@@ -133,6 +137,24 @@ def _model(config: Config, names: Names, inputs: Inputs, artifact: Artifact, rol
     environment = tuple(sorted(variables.items()))
     definition = (inputs.inference_image, artifact.s3_uri, role_arn, environment)
     return Model(names.model(definition), inputs.inference_image, artifact.s3_uri, role_arn, environment)
+
+
+def _model_version(config: Config, names: Names, model: Model, inputs: Inputs) -> ModelVersion:
+    metadata = {"model": _model_label(config), STAGE: names.prefix, "commit": inputs.commit or "unknown"}
+    return ModelVersion(
+        config.project.name,
+        identity_of(model.image_uri, inputs.artifact_sha256, model.environment),
+        model.image_uri,
+        model.model_data_url,
+        model.environment,
+        None if config.endpoint.serverless else config.endpoint.instance_type,
+        tuple(sorted(metadata.items())),
+    )
+
+
+def _model_label(config: Config) -> str:
+    source = config.model.path or config.model.url
+    return source.rsplit("/", 1)[-1] if source else config.model.name
 
 
 def _endpoint_config(config: Config, names: Names, model: Model, capture_uri: str) -> EndpointConfig:

@@ -10,6 +10,7 @@ from deployment.resources.endpoint import Endpoint, RemoteEndpoint
 from deployment.resources.endpoint_config import EndpointConfig, RemoteConfig
 from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
+from deployment.resources.registry import CONTENT_TYPES, IDENTITY, PENDING, STAGE, ModelGroup, ModelVersion
 from deployment.resources.transform_job import CONTENT_TYPE, ERRORS_AS_RESULTS, MAX_PAYLOAD_MB, BatchJob
 
 CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
@@ -166,6 +167,92 @@ class SageMaker:
             MonitoringScheduleName=schedule_name, SortBy="CreationTime", SortOrder="Descending", MaxResults=1
         )["MonitoringExecutionSummaries"]
         return found[0] if found else None
+
+    # The model registry: a group per project, a version per model a stage ran.
+
+    def read_model_group(self, name: str) -> ModelGroup | None:
+        try:
+            found = self.client.describe_model_package_group(ModelPackageGroupName=name)
+        except ClientError as error:
+            if is_not_found(error):
+                return None
+            raise
+        return ModelGroup(name, found.get("ModelPackageGroupDescription", ""))
+
+    def create_model_group(self, group: ModelGroup) -> None:
+        self.client.create_model_package_group(
+            ModelPackageGroupName=group.name, ModelPackageGroupDescription=group.description
+        )
+
+    def model_versions(self, group: str) -> tuple[ModelVersion, ...]:
+        """Every version in the group, oldest first, with its identity (none without the group)."""
+        try:
+            pages = self.client.get_paginator("list_model_packages").paginate(
+                ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Ascending"
+            )
+            summaries = [summary for page in pages for summary in page["ModelPackageSummaryList"]]
+        except ClientError as error:
+            if is_not_found(error):
+                return ()
+            raise
+        return tuple(self._version(group, summary["ModelPackageArn"]) for summary in summaries)
+
+    def _version(self, group: str, arn: str) -> ModelVersion:
+        found = self.client.describe_model_package(ModelPackageName=arn)
+        container = found.get("InferenceSpecification", {}).get("Containers", [{}])[0]
+        metadata = found.get("CustomerMetadataProperties", {})
+        return ModelVersion(
+            group,
+            metadata.get(IDENTITY, ""),
+            container.get("Image", ""),
+            container.get("ModelDataUrl", ""),
+            tuple(sorted(container.get("Environment", {}).items())),
+            None,
+            tuple(sorted(metadata.items())),
+            arn,
+            found.get("ModelPackageVersion", 0),
+            found.get("ModelApprovalStatus", ""),
+            str(found.get("CreationTime", "")),
+        )
+
+    def create_model_version(self, version: ModelVersion) -> str:
+        inference = {
+            "Containers": [
+                {
+                    "Image": version.image_uri,
+                    "ModelDataUrl": version.model_data_url,
+                    "Environment": dict(version.environment),
+                }
+            ],
+            "SupportedContentTypes": list(CONTENT_TYPES),
+            "SupportedResponseMIMETypes": ["application/json"],
+        }
+        if version.instance_type:
+            inference["SupportedRealtimeInferenceInstanceTypes"] = [version.instance_type]
+        created = self.client.create_model_package(
+            ModelPackageGroupName=version.group,
+            ModelPackageDescription=f"{dict(version.metadata).get('model', 'a model')} as stage {dict(version.metadata).get(STAGE, '?')} ran it",
+            InferenceSpecification=inference,
+            ModelApprovalStatus=PENDING,
+            CustomerMetadataProperties={**dict(version.metadata), IDENTITY: version.identity},
+        )
+        return created["ModelPackageArn"]
+
+    def endpoint_models(self, project: str) -> dict[str, tuple[str, str]]:
+        """Each of the project's endpoints (one per stage) and the (image, artifact) it runs now."""
+        running = {}
+        pages = self.client.get_paginator("list_endpoints").paginate(NameContains=f"{project}-")
+        for page in pages:
+            for summary in page["Endpoints"]:
+                name = summary["EndpointName"]
+                if not name.startswith(f"{project}-"):
+                    continue
+                model = self.deployed_model(name)
+                if model is None:
+                    continue
+                container = self.client.describe_model(ModelName=model).get("PrimaryContainer", {})
+                running[name] = (container.get("Image", ""), container.get("ModelDataUrl", ""))
+        return running
 
     def deployed_model(self, endpoint_name: str) -> str | None:
         """The model the endpoint runs now (its current config's), or None without an endpoint."""

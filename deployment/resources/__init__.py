@@ -29,6 +29,7 @@ from deployment.resources import (
     log_group,
     model,
     monitoring_schedule,
+    registry,
     role,
     tags,
     web_bucket,
@@ -60,6 +61,7 @@ MODULES = (
     web_files,
     dashboard,
     drop_folder,
+    registry,
     tags,
 )
 

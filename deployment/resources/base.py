@@ -69,6 +69,8 @@ class Kind(StrEnum):
     ALERT = "alert"
     DASHBOARD = "dashboard"
     DROP_FOLDER = "drop-folder"
+    MODEL_GROUP = "model-group"
+    MODEL_VERSION = "model-version"
     TAGS = "tags"
 
 

@@ -114,7 +114,7 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
     assert "endpoint_name=pose-dev" in deployed.stdout.splitlines()
     # The endpoint's 7 resources, the web bucket and its distribution, the Lambda, its role and log
     # group, the HTTP API.
-    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 13
+    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 16  # with the three alerts
     assert_the_page_calls_the_api(account, outputs(deployed))
 
     planned = deployment_cli(environment, "plan", *no_monitoring, *build)

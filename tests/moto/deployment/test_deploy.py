@@ -51,6 +51,8 @@ def test_a_first_deploy_creates_everything_in_dependency_order(run, account, con
         ("sagemaker", "CreateEndpoint"),
         ("sagemaker", "CreateMonitoringSchedule"),  # the endpoint was created with a tag naming it
         ("cloudwatch", "PutDashboard"),
+        ("sagemaker", "CreateModelPackageGroup"),  # the project's registry, and the model it now runs
+        ("sagemaker", "CreateModelPackage"),
         ("s3", "CreateBucket"),  # the page's: private, read by CloudFront only
         ("s3", "PutBucketTagging"),
         ("s3", "PutPublicAccessBlock"),
@@ -219,6 +221,8 @@ def test_plan_as_json_lists_every_resource_and_what_would_happen_to_it(run):
         ("unchanged", "alert"),
         ("unchanged", "endpoint"),
         ("unchanged", "dashboard"),
+        ("unchanged", "model-group"),
+        ("unchanged", "model-version"),
         ("unchanged", "web-bucket"),
         ("unchanged", "web-oac"),
         ("unchanged", "web-distribution"),
@@ -545,7 +549,8 @@ def test_deploy_does_exactly_what_plan_showed(run):
 
     deployed = run("deploy", "--set", "autoscaling.enabled=true").out.splitlines()
 
-    summary = planned.index(f"plan: {24 + len(STATIC_FILES)} change(s), 0 unchanged")  # 3 alerts, a dashboard
+    # 3 alerts, a dashboard, the registry's group and version
+    summary = planned.index(f"plan: {26 + len(STATIC_FILES)} change(s), 0 unchanged")
     assert deployed[: summary + 1] == planned
     executed = [
         line.split(maxsplit=2)

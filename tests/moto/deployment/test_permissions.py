@@ -1,6 +1,6 @@
 """What the engine calls, its deploy role allows.
 
-Every AWS operation of a deploy, an update, `monitor --now`, `status`, `batch` and `destroy` (everything on:
+Every AWS operation of a deploy, an update, `monitor --now`, `status`, `batch`, `models` and `destroy` (everything on:
 autoscaling, the API, the page) is mapped to the IAM action AWS checks for it, and must be granted
 by the deploy role's policy and by the run's session policy. This is the action level: which
 resources and conditions each statement admits is tests/unit/deployment/test_deploy_policy.py's.
@@ -90,6 +90,7 @@ def engine_actions(run, account, clock, console) -> dict[str, str]:
     bucket = f"pose-dev-{ACCOUNT}-{REGION}"
     console.client("s3").put_object(Bucket=bucket, Key="pose-dev/batch-input/a.jpg", Body=b"photo")
     assert run("batch", *EVERYTHING, f"s3://{bucket}/pose-dev/batch-input/").code == 0
+    assert run("models", *EVERYTHING).code == 0
     assert run("destroy", *EVERYTHING).code == 0
     needed: dict[str, str] = {}
     for call in account.calls:

@@ -149,7 +149,7 @@ def test_alerts_add_their_alarms_metrics_and_with_emails_the_topic_key():
 
     # 2 rollback alarms, then 5XX, latency, violations (2 metrics), memory, cpu, error rate (2 metrics).
     assert lines["alarms"].usd == pytest.approx(10 * prices.ALARM_METRIC_MONTH_USD)
-    assert lines["alarms"].how.startswith("8 alarms watching 10 metrics x $0.1 ")
+    assert lines["alarms"].how.startswith("8 alarms watching 10 metrics x $0.10 ")
     assert lines["alerts key"].usd == prices.KMS_KEY_MONTH_USD
     assert "alerts key" not in amounts({})  # no emails, no topic, no key
 

@@ -11,11 +11,12 @@ from deployment.errors import DeploymentError
 from deployment.planner import plan
 from deployment.remote import RemoteState
 from deployment.resources.access_control import AccessControl
-from deployment.resources.base import Action
+from deployment.resources.base import Action, Kind
 from deployment.resources.dashboard import Dashboard
 from deployment.resources.endpoint import RemoteEndpoint as Seen
 from deployment.resources.endpoint import wait_for_endpoint
 from deployment.resources.endpoint_config import RemoteConfig
+from deployment.resources.registry import ModelGroup, ModelVersion
 from tests.unit.deployment.builders import EPOCH, REGISTRY, deployed, desired, hours
 from tests.unit.deployment.fakes import FakeAws, FakeClock, executor, run
 
@@ -247,6 +248,8 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         ("sagemaker", "create_endpoint"),
         ("sagemaker", "create_schedule"),
         ("dashboards", "put"),
+        ("sagemaker", "create_model_group"),
+        ("sagemaker", "create_model_version"),
         ("website", "create_bucket"),
         ("cdn", "create_access_control"),
         ("cdn", "create"),
@@ -272,6 +275,8 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
         "create    endpoint pose-dev",
         "create    monitoring-schedule pose-dev-monitor",
         "create    dashboard pose-dev-monitor-us-east-1",
+        "create    model-group pose",
+        f"create    model-version {state.standalone[Kind.MODEL_VERSION][0].identity}",
         "create    web-bucket pose-dev-123456789012-us-east-1-web",
         "create    web-oac pose-dev-web",
         "create    web-distribution pose-dev-web",
@@ -285,8 +290,10 @@ def test_only_changes_are_executed_each_reported_and_created_with_the_project_ta
     ]
     made = ("put", "put_alert")
     creations = [args for _, method, args in aws.calls if method.startswith("create") or method in made]
-    # CloudFront's origin access controls and CloudWatch's dashboards cannot be tagged.
-    creations = [args for args in creations if not isinstance(args[0], AccessControl | Dashboard)]
+    # CloudFront's origin access controls and CloudWatch's dashboards cannot be tagged; the model
+    # registry is the project's, not this stage's.
+    untagged = AccessControl | Dashboard | ModelGroup | ModelVersion
+    creations = [args for args in creations if not isinstance(args[0], untagged)]
     assert len(creations) == 16
     assert {args[-1] for args in creations} == {(("pose:deployment", "pose-dev"),)}
 

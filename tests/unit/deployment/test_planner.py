@@ -9,7 +9,7 @@ import pytest
 from deployment.errors import DeploymentError
 from deployment.planner import plan, plan_destroy
 from deployment.remote import RemoteState
-from deployment.resources.base import Action
+from deployment.resources.base import Action, Kind
 from deployment.resources.endpoint import BUSY_STATES, RemoteEndpoint
 from deployment.resources.endpoint_config import RemoteConfig
 from tests.unit.deployment.builders import (
@@ -49,6 +49,8 @@ def test_from_scratch_everything_is_created_dependencies_first():
         ("create", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
         ("create", "monitoring-schedule", "pose-dev-monitor"),
         ("create", "dashboard", "pose-dev-monitor-us-east-1"),
+        ("create", "model-group", "pose"),  # the project's registry, then what this stage runs
+        ("create", "model-version", version_of(state)),
         # The page's distribution before the API, whose CORS allows the distribution's origin.
         ("create", "web-bucket", "pose-dev-123456789012-us-east-1-web"),
         ("create", "web-oac", "pose-dev-web"),
@@ -61,6 +63,12 @@ def test_from_scratch_everything_is_created_dependencies_first():
         *(("create", "web-file", f"{web}/{file.key}") for file in state.web.files),
         ("create", "web-page", f"{web}/index.html"),
     ]
+
+
+def version_of(state) -> str:
+    """The registry version's name: the identity of the model the state deploys."""
+    (version,) = state.standalone[Kind.MODEL_VERSION]
+    return version.identity
 
 
 def test_each_create_carries_the_desired_resource():
@@ -112,6 +120,7 @@ def test_a_model_change_makes_a_new_model_and_config_and_updates_the_endpoint():
         ("create", "model", after.model.name),
         ("create", "endpoint-config", after.endpoint_config.name),
         ("update", "endpoint", "pose-dev"),
+        ("create", "model-version", version_of(after)),  # once the endpoint runs it
     ]
 
 
@@ -173,6 +182,7 @@ def test_old_configs_beyond_keep_previous_are_deleted_with_models_no_kept_config
         ("create", "model", newest.model.name),
         ("create", "endpoint-config", newest.endpoint_config.name),
         ("update", "endpoint", "pose-dev"),
+        ("create", "model-version", version_of(newest)),
         ("delete", "endpoint-config", states[1].endpoint_config.name),
         ("delete", "model", states[1].model.name),
     ]
@@ -254,11 +264,12 @@ def test_autoscaling_is_deregistered_before_an_update_and_registered_again_after
     before = desired({"autoscaling": {"enabled": True}})
     after = desired({"autoscaling": {"enabled": True}}, inference_image=image("d"))
 
-    assert changes(plan(after, deployed(before)))[-4:] == [
+    assert changes(plan(after, deployed(before)))[-5:] == [
         ("create", "endpoint-config", after.endpoint_config.name),
         ("delete", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
         ("update", "endpoint", "pose-dev"),
         ("create", "autoscaling", "endpoint/pose-dev/variant/AllTraffic"),
+        ("create", "model-version", version_of(after)),
     ]
 
 
