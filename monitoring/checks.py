@@ -241,3 +241,15 @@ def find_resource_violations(
             )
         )
     return tuple(found)
+
+
+def unchecked_limits(resources: EndpointResources, limits: ResourceLimits) -> tuple[str, ...]:
+    """The thresholds set whose metrics had no data in the window: said, not silently passed."""
+    missing = []
+    if limits.max_memory_percent is not None and resources.metric(MEMORY.name) is None:
+        missing.append(f"{MAX_MEMORY_PERCENT} not checked: no memory data")
+    if limits.max_cpu_percent_per_core is not None and resources.cpu_per_core is None:
+        missing.append(f"{MAX_CPU_PERCENT_PER_CORE} not checked: no CPU data")
+    if limits.max_error_percent is not None and resources.error_percent is None:
+        missing.append(f"{MAX_ERROR_PERCENT} not checked: no invocations, or no 5XX count, in the window")
+    return tuple(missing)

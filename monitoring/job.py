@@ -8,7 +8,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from monitoring.checks import Aggregate, Statistics, Violation, find_resource_violations, find_violations
+from monitoring.checks import (
+    Aggregate,
+    Statistics,
+    Violation,
+    find_resource_violations,
+    find_violations,
+    unchecked_limits,
+)
 from monitoring.cloudwatch import read_cloudwatch
 from monitoring.config import MonitorConfig
 from monitoring.dataset import CaptureScan
@@ -67,4 +74,5 @@ def endpoint_resources(config: MonitorConfig) -> EndpointResources:
         return NO_RESOURCES
     for problem in data.problems:
         log.warning("endpoint metrics (%s): %s", data.source, problem)
-    return summarize(data, config.window, settings.vcpus)
+    resources = summarize(data, config.window, settings.vcpus)
+    return replace(resources, problems=resources.problems + unchecked_limits(resources, settings.limits))

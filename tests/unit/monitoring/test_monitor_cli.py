@@ -119,12 +119,20 @@ def test_analyze_reads_resource_samples_and_checks_them(tmp_path, capsys):
     output = tmp_path / "out"
     source = capture_dir(tmp_path, [10.0])
     options = ["--samples", str(samples), "--vcpus", "4", "--max-cpu-percent-per-core", "70"]
+    options += ["--max-error-percent", "5"]  # no invocation counts locally: said, never a violation
     assert main(["analyze", "--input", str(source), "--output", str(output), *options]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("CompletedWithViolations\n")
     assert "  cpu        75.0% per core on average, at most 75.0%" in printed
     assert "  memory     40.0% on average, at most 40.0%" in printed
     assert "exceeds the threshold of 70% per core (MAX_CPU_PERCENT_PER_CORE=70)" in printed
+    notes = json.loads((output / "statistics.json").read_text())["notes"]
+    assert (
+        f"local samples in {samples}: MAX_ERROR_PERCENT not checked: no invocations, or no 5XX count, in the window"
+        in notes
+    )
+    violations = json.loads((output / "constraint_violations.json").read_text())["violations"]
+    assert [v["feature_name"] for v in violations] == ["cpu_utilization_percent_per_core"]
 
 
 def test_analyze_refuses_a_bad_percentage_by_its_option(tmp_path, capsys):
