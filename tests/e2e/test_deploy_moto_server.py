@@ -113,8 +113,8 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
     assert deployed.returncode == 0, deployed.stderr
     assert "endpoint_name=pose-dev" in deployed.stdout.splitlines()
     # The endpoint's 7 resources, the web bucket and its distribution, the Lambda, its role and log
-    # group, the HTTP API.
-    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 16  # with the three alerts
+    # group, the HTTP API, and the two alerts a stage without monitoring has (5XX, latency).
+    assert len(of_deployment(tagged_resources(account), "pose-dev")) == 15
     assert_the_page_calls_the_api(account, outputs(deployed))
 
     planned = deployment_cli(environment, "plan", *no_monitoring, *build)
@@ -124,7 +124,7 @@ def test_deploy_plan_destroy_against_a_moto_server(moto_server, aws_environment,
     destroyed = deployment_cli(environment, "destroy", *no_monitoring)
     assert destroyed.returncode == 0, destroyed.stderr
     # ...and the distribution's origin access control, which CloudFront does not tag.
-    assert destroyed.stdout.splitlines()[-1] == "destroyed pose-dev: 14 resources removed"
+    assert destroyed.stdout.splitlines()[-1] == "destroyed pose-dev: 17 resources removed"
 
     assert tagged_resources(account) == {}
     assert account.client("s3").list_buckets()["Buckets"] == []
