@@ -185,7 +185,9 @@ class WorkerPool:
     def _dispatch(self, feed: _Feed) -> None:
         """A task to every idle worker, while there are tasks."""
         for worker in self._workers:
-            if not worker.ready or worker.task is not None or (task := feed.next()) is None:
+            if not worker.ready or worker.task is not None or not worker.process.is_alive():
+                continue  # a dead one is replaced when its sentinel is seen, then gets the task
+            if (task := feed.next()) is None:
                 continue
             try:
                 worker.connection.send(task)

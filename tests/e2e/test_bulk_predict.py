@@ -147,8 +147,9 @@ def test_a_worker_that_dies_is_replaced_and_its_next_photo_still_runs(blazepose_
     with WorkerPool(blazepose_dir, 1) as pool:
         (victim,) = pool.pids
         os.kill(victim, signal.SIGKILL)
-        while Path(f"/proc/{victim}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-            time.sleep(0.01)  # dead (a zombie until the pool reaps it): its end of the pipe is closed
+        # Dead and reapable (WNOWAIT leaves it for the pool to reap): a zombie in /proc may not be yet.
+        while os.waitid(os.P_PID, victim, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+            time.sleep(0.01)
         results = list(pool.results([PhotoTask(0, str(photo), overlay=False)]))
         assert victim not in pool.pids
     assert [(result.index, result.error, result.document["person_detected"]) for result in results] == [
