@@ -42,7 +42,7 @@ def read_samples(root: Path, endpoint: str, variant: str, window: Window) -> Met
     if not folder.is_dir():
         return MetricData(source, LOCAL_METRICS, problems=(f"no samples under {folder}",))
     minutes: dict[tuple[str, int], RunningStats] = defaultdict(RunningStats)
-    unreadable = 0
+    unreadable = outside = 0
     try:
         for path in capture_files(folder):
             with path.open(encoding="utf-8", errors="replace") as lines:
@@ -53,10 +53,14 @@ def read_samples(root: Path, endpoint: str, variant: str, window: Window) -> Met
                     elif window.contains(sample[1]):
                         start = int(sample[1].timestamp()) // PERIOD_SECONDS * PERIOD_SECONDS
                         minutes[sample[0], start].add(sample[2])
+                    else:
+                        outside += 1
     except (OSError, MonitoringError) as error:
         return MetricData(source, LOCAL_METRICS, problems=(f"cannot read the samples: {error}",))
-    problems = (f"{unreadable} unreadable sample lines skipped",) if unreadable else ()
-    return MetricData(source, LOCAL_METRICS, _series(minutes), problems)
+    problems = [f"{unreadable} unreadable sample lines skipped"] if unreadable else []
+    if outside and not minutes:
+        problems.append(f"{outside} samples, none {window.describe()}")
+    return MetricData(source, LOCAL_METRICS, _series(minutes), tuple(problems))
 
 
 def _series(minutes: dict[tuple[str, int], RunningStats]) -> tuple[Series, ...]:

@@ -148,7 +148,9 @@ def test_the_servers_cpu_and_memory_are_in_the_monitoring_statistics(stack, phot
     run = monitor_now(state)
     section = json.loads((run / "statistics.json").read_text())["endpoint_resources"]
     assert section["source"] == f"local samples in {state / 'usage'}"
-    assert section["unavailable"] == [] and section["vcpus"] == os.cpu_count()
+    files = sorted(str(path) for path in (state / "usage").rglob("*"))
+    assert section["unavailable"] == [], (section["problems"], files, run.name, samples[-3:])
+    assert section["vcpus"] == os.cpu_count()
     metrics = section["metrics"]
     # The predictions took CPU; the server (a front process and a worker per core, each with its
     # model) holds tens of megabytes at least; as a share of the machine, that resident memory.

@@ -68,6 +68,7 @@ def test_a_restarted_server_starts_a_new_reading(tmp_path):
 
 BUSY = (
     "import sys, time\n"
+    "sys.stdin.readline()\n"
     "start = time.process_time()\n"
     "while time.process_time() - start < 0.3: pass\n"
     "print('busy done', flush=True)\n"
@@ -84,6 +85,8 @@ def test_a_busy_process_group_is_measured():
         moments: list[float] = []
         meter = GroupMeter(clock=lambda: moments.append(time.monotonic()) or moments[-1])
         assert meter.read(busy.pid) is None
+        busy.stdin.write(b"go\n")  # the 0.3 s of CPU start after the first reading
+        busy.stdin.flush()
         assert busy.stdout.readline() == b"busy done\n"
         usage = meter.read(busy.pid)
     finally:
