@@ -7,6 +7,7 @@ to its S3 output. The endpoint's metrics come from the local server's usage samp
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -45,6 +46,10 @@ class MonitorSettings:
     variant: str = DEFAULT_VARIANT_NAME
     vcpus: int = DEFAULT_VCPUS
     limits: ResourceLimits = NO_LIMITS
+    # The local alerts: a run with violations appends one line here and logs it (the cloud's alarms
+    # mail alerts.emails; here they are only named).
+    alerts_file: Path | None = None
+    alert_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,24 @@ def run_monitoring(settings: MonitorSettings, end: datetime | None = None) -> Mo
     message_file = directory / contract.MESSAGE_FILE
     message = message_file.read_text().strip() if message_file.is_file() else completed.stderr.strip()[-500:]
     log.info("monitoring run %s: %s", directory.name, message)
+    if settings.alerts_file is not None and message.startswith("CompletedWithViolations"):
+        _alert(settings, directory, message)
     return MonitorRun(directory, completed.returncode, message)
+
+
+def _alert(settings: MonitorSettings, directory: Path, message: str) -> None:
+    """The local stand-in for the stage's alarm on the monitor's violations: a line people see."""
+    alert = {
+        "time": datetime.now(UTC).strftime(contract.TIME_FORMAT),
+        "alarm": f"{settings.schedule_name}-violations",
+        "run": str(directory),
+        "message": message,
+        "would_notify": list(settings.alert_emails),
+    }
+    settings.alerts_file.parent.mkdir(parents=True, exist_ok=True)
+    with settings.alerts_file.open("a", encoding="utf-8") as stream:
+        stream.write(json.dumps(alert) + "\n")
+    log.warning("ALERT %s: %s (report: %s)", alert["alarm"], message, directory / contract.REPORT_FILE)
 
 
 def latest_run(runs_root: Path) -> Path | None:

@@ -68,6 +68,8 @@ def monitor_settings(config: Config, paths: LocalPaths) -> MonitorSettings:
             config.monitoring.max_cpu_percent_per_core,
             config.monitoring.max_error_percent,
         ),
+        alerts_file=paths.root / "alerts.jsonl",
+        alert_emails=tuple(config.alerts.emails),
     )
 
 

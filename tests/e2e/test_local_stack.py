@@ -117,10 +117,18 @@ def test_monitor_now_local_reports_on_the_captured_traffic(stack, photo_785):
 def test_a_tiny_threshold_raises_the_latency_violation(stack, photo_785):
     base, state = stack
     assert request(f"{base}/predict", photo_785, "image/jpeg")[0] == 200
-    run = monitor_now(state, "monitoring.threshold_seconds=0.000001")
+    run = monitor_now(state, "monitoring.threshold_seconds=0.000001", "alerts.emails=[oncall@example.com]")
     assert (run / "message").read_text().startswith("CompletedWithViolations")
     violations = json.loads((run / "constraint_violations.json").read_text())["violations"]
     assert [v["constraint_check_type"] for v in violations] == ["latency_threshold_check"]
+    # The local stand-in for the alarm on the monitor's violations: one line, naming who it would mail.
+    alerts = [json.loads(line) for line in (state / "alerts.jsonl").read_text().splitlines()]
+    assert (alerts[-1]["alarm"], alerts[-1]["run"], alerts[-1]["would_notify"]) == (
+        "pose-dev-monitor-violations",
+        str(run),
+        ["oncall@example.com"],
+    )
+    assert alerts[-1]["message"].startswith("CompletedWithViolations")
 
 
 def usage_samples(state: Path) -> list[dict]:
