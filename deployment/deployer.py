@@ -81,14 +81,7 @@ class Deployer:
         aws, names = self.connect()
         inputs = Inputs(images.inference, images.monitoring, str(artifact), artifact_sha, commit)
         desired = desired_state(self.config, inputs, names.account_id)
-        lookup = Lookup(
-            desired.names,
-            desired.bucket.name,
-            self.config.endpoint.variant_name,
-            monitoring=self.config.monitoring.enabled,
-            web_bucket=web_bucket_name(self.config, desired.names),
-            artifact=desired.artifact,
-        )
+        lookup = self._lookup(desired.names, artifact=desired.artifact)
         return Plan(desired, plan(desired, read_remote_state(aws, lookup)))
 
     def apply(self, planned: Plan) -> None:
@@ -99,15 +92,7 @@ class Deployer:
 
     def plan_destroy(self) -> list[Action]:
         aws, names = self.connect()
-        lookup = Lookup(
-            names,
-            names.bucket(self.config.s3.bucket),
-            self.config.endpoint.variant_name,
-            monitoring=self.config.monitoring.enabled,
-            web_bucket=web_bucket_name(self.config, names),
-            destroying=True,
-        )
-        return plan_destroy(names, read_remote_state(aws, lookup))
+        return plan_destroy(names, read_remote_state(aws, self._lookup(names, destroying=True)))
 
     def destroy(self, actions: list[Action]) -> None:
         from deployment.executor import Executor
@@ -199,6 +184,17 @@ class Deployer:
 
         aws, names = self.connect()
         return run_now(aws, names, report=self.report)
+
+    def _lookup(self, names: Names, **extra) -> Lookup:
+        """What to read of this deployment (`plan` adds the artifact, `destroy` the leftovers)."""
+        return Lookup(
+            names,
+            names.bucket(self.config.s3.bucket),
+            self.config.endpoint.variant_name,
+            monitoring=self.config.monitoring.enabled,
+            web_bucket=web_bucket_name(self.config, names),
+            **extra,
+        )
 
     def _artifact(self, model_artifact: Path | None) -> tuple[Path, str]:
         if model_artifact is None:

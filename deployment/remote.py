@@ -122,6 +122,7 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
     has_schedule = lookup.monitoring or (endpoint is not None and endpoint.monitored_by is not None)
     one_off = names.one_off_schedule
     leftover = lookup.destroying and has_schedule and aws.sagemaker.schedule_status(one_off) is not None
+    standalone_lookup = replace(lookup, bucket_exists=bucket is not None)
     state = RemoteState(
         bucket=bucket,
         bucket_is_ours=bucket_is_ours,
@@ -131,10 +132,7 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         artifact_exists=bool(bucket and lookup.artifact and aws.storage.artifact_exists(lookup.artifact)),
         models=aws.sagemaker.model_names(names),
         endpoint_configs=aws.sagemaker.endpoint_configs(names),
-        found={
-            kind: handler.read(aws, replace(lookup, bucket_exists=bucket is not None))
-            for kind, handler in standalone_kinds()
-        },
+        found={kind: handler.read(aws, standalone_lookup) for kind, handler in standalone_kinds()},
         endpoint=endpoint,
         autoscaling=aws.scaling.read(names.endpoint, lookup.variant_name),
         schedule=aws.sagemaker.describe_schedule(names.monitoring_schedule) if has_schedule else None,

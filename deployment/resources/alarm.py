@@ -64,7 +64,12 @@ class AlarmResource(Standalone):
         run.aws.alarms.delete([action.name])
 
     def tag_arn(self, region: str, account_id: str, name: str, api_id: str = "") -> str:
-        return f"arn:{partition(region)}:cloudwatch:{region}:{account_id}:alarm:{name}"
+        return alarm_arn(region, account_id, name)
+
+
+def alarm_arn(region: str, account_id: str, name: str) -> str:
+    """A CloudWatch alarm's ARN: what its tags are reached by, and what a dashboard lists."""
+    return f"arn:{partition(region)}:cloudwatch:{region}:{account_id}:alarm:{name}"
 
 
 RESOURCES = (AlarmResource(),)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from deployment.naming import partition
+from deployment.resources.alarm import alarm_arn
 from deployment.resources.base import Action, Kind, Phase, Run, Standalone, TagService
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ class AlertResource(Standalone):
         run.aws.alarms.delete([action.name])
 
     def tag_arn(self, region: str, account_id: str, name: str, api_id: str = "") -> str:
-        return f"arn:{partition(region)}:cloudwatch:{region}:{account_id}:alarm:{name}"
+        return alarm_arn(region, account_id, name)
 
 
 RESOURCES = (AlertResource(),)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from deployment.naming import partition
 from deployment.policies import canonical
 from deployment.resources.base import Action, Kind, Phase, Run, Standalone, TagService
 
@@ -68,8 +69,6 @@ class AlertKeyResource(Standalone):
     def desired(self, config: Config, names: Names) -> tuple[AlertKey, ...]:
         if not config.alerts.emails:
             return ()
-        from deployment.naming import partition
-
         policy = canonical(key_policy(names.account_id, partition(names.region)))
         return (AlertKey(names.alert_key_alias, f"Encrypts the alerts topic of {names.prefix}", policy),)
 

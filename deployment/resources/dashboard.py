@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deployment.naming import partition
+from deployment.resources.alarm import alarm_arn
 from deployment.resources.alert import INSTANCE, SAGEMAKER, alerts
 from deployment.resources.base import Action, Kind, Phase, Run, Standalone
 
@@ -93,7 +93,7 @@ def dashboard_body(config: Config, names: Names) -> dict:
             ),
         ]
     alarm_arns = [
-        f"arn:{partition(region)}:cloudwatch:{region}:{names.account_id}:alarm:{name}"
+        alarm_arn(region, names.account_id, name)
         for name in (names.error_alarm, names.latency_alarm, *(alert.name for alert in alerts(config, names)))
     ]
     widgets.append({"type": "alarm", "properties": {"title": "Alarms", "alarms": alarm_arns}})

@@ -11,7 +11,7 @@ changed by hand, or missing after an interrupted deploy, is made right by the ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from deployment.lambda_package import DROP_FOLDER_HANDLER, code_sha256, handler_zip
@@ -58,7 +58,7 @@ class DropFolder:
 
 def drop_folder(config: Config, names: Names) -> DropFolder:
     bucket = names.bucket(config.s3.bucket)
-    name = f"{names.function}-drop-folder"  # `{stage}-predict-...`: one session-policy pattern with the API's
+    name = function_name(names)
     inbox, outbox, failed = (f"{names.prefix}/{folder}/" for folder in (INBOX, OUTBOX, FAILED))
     log_group = f"/aws/lambda/{name}"
     arn = f"arn:aws:lambda:{names.region}:{names.account_id}:function:{name}"
@@ -91,6 +91,11 @@ def drop_folder(config: Config, names: Names) -> DropFolder:
     notification = Notification(bucket, name, arn, inbox)
     group = LogGroup(log_group, config.api.log_retention_days)
     return DropFolder(name, role, group, function, permission, notification, (inbox, outbox, failed))
+
+
+def function_name(names: Names) -> str:
+    """`{stage}-predict-...`: one session-policy pattern covers it and the API's function."""
+    return f"{names.function}-drop-folder"
 
 
 def _policy(bucket: str, prefixes: tuple[str, str, str], names: Names, log_group: str) -> dict:
@@ -137,7 +142,7 @@ class DropFolderResource(Standalone):
 
     def read(self, aws: Aws, lookup: Lookup) -> tuple[DropFolder, ...]:
         """Its parts as they are; none at all is no drop folder (destroy also finds a half-made one)."""
-        name = f"{lookup.names.function}-drop-folder"
+        name = function_name(lookup.names)
         function = aws.functions.read(name)
         found = DropFolder(
             name,
@@ -189,7 +194,8 @@ def _converge(run: Run, wanted: DropFolder) -> None:
         if function.code_sha256 != wanted.function.code_sha256:
             wait_for_function(run, wanted.name)
             aws.functions.update_code(wanted.function)
-        if _settings(function) != _settings(wanted.function):
+        # Its settings, compared as function_actions compares the API's (the code apart).
+        if replace(function, code_sha256=wanted.function.code_sha256) != wanted.function:
             wait_for_function(run, wanted.name)
             aws.functions.update_configuration(wanted.function)
         wait_for_function(run, wanted.name)
@@ -201,17 +207,6 @@ def _converge(run: Run, wanted: DropFolder) -> None:
     notification = wanted.notification
     if aws.storage.read_notification(notification.bucket, notification.notification_id) != notification:
         aws.storage.put_notification(notification)
-
-
-def _settings(function: Function) -> tuple:
-    return (
-        function.role_arn,
-        function.runtime,
-        function.handler,
-        function.timeout_seconds,
-        function.memory_mb,
-        function.environment,
-    )
 
 
 RESOURCES = (DropFolderResource(),)
