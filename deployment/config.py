@@ -280,6 +280,17 @@ class Batch(Strict):
     drop_folder: DropFolder = DropFolder()
 
 
+class Registry(Strict):
+    """The model registry's events (issue 19 section 3): both off unless set."""
+
+    # The stage whose endpoint moves to each version approved in the registry (an EventBridge rule
+    # and a Lambda, made when that stage deploys); None: approving a version deploys nothing.
+    deploy_on_approval: Annotated[str | None, Field(pattern=STAGE_PATTERN, max_length=16)] = None
+    # A folder under the stage's own in its bucket: a .tflite or model.tar.gz put there is checked,
+    # packaged and registered PendingManualApproval (never deployed); None: no such folder.
+    upload_prefix: Annotated[str | None, AfterValidator(checks.s3_prefix)] = None
+
+
 class Alerts(Strict):
     """Who hears about trouble: the engine makes an encrypted SNS topic for the stage's alarms."""
 
@@ -322,6 +333,7 @@ class Config(Strict):
     webapp: Webapp = Webapp()
     alerts: Alerts = Alerts()
     batch: Batch = Batch()
+    registry: Registry = Registry()
     local: Local = Local()
 
     @model_validator(mode="after")
@@ -362,7 +374,23 @@ class Config(Strict):
         if self.webapp.enabled:
             self._default_bucket_fits("webapp", "-web", self.webapp.bucket)
         self._in_the_region()
+        self._upload_prefix_apart()
         return self
+
+    def _upload_prefix_apart(self) -> None:
+        """S3 refuses two notifications on overlapping prefixes, and an upload must not be a capture."""
+        upload = self.registry.upload_prefix
+        if upload is None:
+            return
+        others = {"s3.model_prefix": self.s3.model_prefix, "s3.capture_prefix": self.s3.capture_prefix}
+        others |= {"s3.reports_prefix": self.s3.reports_prefix, "the drop folder's inbox": "inbox"}
+        others |= {"the drop folder's outbox": "outbox", "the drop folder's failed": "failed"}
+        for key, prefix in others.items():
+            for ours in (upload, f"{upload}-rejected"):  # the folder, and where bad uploads go
+                if f"{ours}/".startswith(f"{prefix}/") or f"{prefix}/".startswith(f"{ours}/"):
+                    raise ValueError(
+                        f"registry.upload_prefix: {ours!r} overlaps {key} ({prefix!r}); choose a folder of its own"
+                    )
 
     def _default_bucket_fits(self, section: str, suffix: str, bucket: str | None) -> None:
         if bucket:
