@@ -78,6 +78,30 @@ class Project(Strict):
     tags: Annotated[dict[str, str], AfterValidator(partial(checks.tags, engine_tags=ENGINE_TAGS))] = {}
 
 
+def catalog_model(name: str, alternative: str = "") -> str:
+    if name not in CATALOG:
+        raise ValueError(
+            f"{checks.shown(name)} is not a catalog model; use one of {', '.join(CATALOG)}{alternative}"
+        )
+    return name
+
+
+def _model_list(value: object) -> object:
+    """YAML's list (or null: none) as the tuple the schema holds; anything else is refused plainly."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise PydanticCustomError(
+            "list_type", "should be a list of catalog model names, e.g. [blazepose-heavy, blazepose-lite]"
+        )
+    return tuple(value)
+
+
+CatalogName = Annotated[str, AfterValidator(catalog_model)]
+# A multi-model endpoint of this project serves 2 to 10 catalog models (more would mostly be unloaded).
+MOST_MODELS = 10
+
+
 class Model(Strict):
     """A catalog model by name, or any .tflite by path/URL with its family (and sha256 for a URL)."""
 
@@ -94,12 +118,7 @@ class Model(Strict):
     @field_validator("name")
     @classmethod
     def _in_the_catalog(cls, name: str) -> str:
-        if name not in CATALOG:
-            raise ValueError(
-                f"{checks.shown(name)} is not a catalog model; use one of {', '.join(CATALOG)} "
-                "(or give your own .tflite by path or url, with family)"
-            )
-        return name
+        return catalog_model(name, " (or give your own .tflite by path or url, with family)")
 
     @model_validator(mode="after")
     def _one_source(self) -> Model:
@@ -125,6 +144,25 @@ class Endpoint(Strict):
     serverless: Serverless | None = None
     # Extra environment for the inference container (e.g. SAGEMAKER_MODEL_SERVER_WORKERS).
     environment: Annotated[dict[str, str], AfterValidator(checks.environment)] = {}
+    # Several catalog models on one multi-model endpoint, chosen per request; model.name is the default.
+    models: Annotated[tuple[CatalogName, ...], BeforeValidator(_model_list)] = ()
+
+    @field_validator("models")
+    @classmethod
+    def _two_to_ten_once_each(cls, models: tuple[str, ...]) -> tuple[str, ...]:
+        if len(models) == 1:
+            raise ValueError(
+                "one model is a single-model endpoint: list 2 to 10 catalog models, "
+                "or remove endpoint.models and set model.name"
+            )
+        if len(models) > MOST_MODELS:
+            raise ValueError(f"{len(models)} models; list at most {MOST_MODELS}")
+        for position, name in enumerate(models):
+            if name in models[:position]:
+                raise ValueError(
+                    f"{name} is listed twice (items {models.index(name)} and {position}); keep one"
+                )
+        return models
 
     @field_validator("instance_type")
     @classmethod
@@ -338,6 +376,7 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _combinations(self) -> Config:
+        self._multi_model()
         if self.endpoint.serverless:
             if self.data_capture.enabled:
                 raise ValueError(
@@ -391,6 +430,37 @@ class Config(Strict):
                     raise ValueError(
                         f"registry.upload_prefix: {ours!r} overlaps {key} ({prefix!r}); choose a folder of its own"
                     )
+
+    def _multi_model(self) -> None:
+        models = self.endpoint.models
+        if not models:
+            return
+        if self.model.path or self.model.url:
+            raise ValueError(
+                "endpoint.models: a model of your own (model.path or model.url) cannot be combined with "
+                "endpoint.models in this version; list catalog models only, or remove endpoint.models"
+            )
+        if self.model.name not in models:
+            raise ValueError(
+                f"model.name: {self.model.name} is the default model, so it must be one of endpoint.models "
+                f"({', '.join(models)}); add it there, or set model.name to one of them"
+            )
+        if self.endpoint.serverless:
+            raise ValueError(
+                "endpoint.serverless: SageMaker serverless endpoints cannot host several models "
+                "(multi-model endpoints run on instances); remove serverless or endpoint.models"
+            )
+        if self.batch.drop_folder.enabled:
+            raise ValueError(
+                "batch.drop_folder.enabled: the drop folder calls the endpoint without naming a model, "
+                "which a multi-model endpoint requires; disable it or remove endpoint.models"
+            )
+
+    @property
+    def served_models(self) -> tuple[str, ...]:
+        """The models a multi-model endpoint serves, the default (model.name) first; () for one model."""
+        models = self.endpoint.models
+        return (self.model.name, *(name for name in models if name != self.model.name)) if models else ()
 
     def _default_bucket_fits(self, section: str, suffix: str, bucket: str | None) -> None:
         if bucket:
