@@ -294,6 +294,25 @@ class SageMaker:
         found = self.client.describe_processing_job(ProcessingJobName=job_name)
         return found.get("ExitMessage") or found.get("FailureReason") or ""
 
+    # Promotion and rollback (deployment/promotion.py).
+
+    def set_approval(self, arn: str, status: str, description: str) -> None:
+        self.client.update_model_package(
+            ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description
+        )
+
+    def describe_model(self, name: str) -> Model | None:
+        """A model as SageMaker holds it (the endpoint's current one, for a rollback), None if gone."""
+        try:
+            found = self.client.describe_model(ModelName=name)
+        except ClientError as error:
+            if is_not_found(error):
+                return None
+            raise
+        container, role = found.get("PrimaryContainer", {}), found.get("ExecutionRoleArn", "")
+        environment = tuple(sorted(container.get("Environment", {}).items()))
+        return Model(name, container.get("Image", ""), container.get("ModelDataUrl", ""), role, environment)
+
 
 def deployment_config(endpoint: Endpoint) -> dict:
     deployment = endpoint.deployment

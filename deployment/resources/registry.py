@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from deployment.remote import Lookup
 
 PENDING = "PendingManualApproval"
+APPROVED = "Approved"  # what production ran and passed (deployment/promotion.py)
 IDENTITY = "pose:model"  # the metadata key holding a version's identity hash
 STAGE = "pose:stage"  # ...the stage that registered it
 CONTENT_TYPES = ("image/jpeg", "image/png", "application/json", "application/x-image")
