@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from monitoring import config, job, report
+from monitoring.by_model import ModelStatistics, is_split
 from monitoring.config import MonitorConfig, ResourceSettings, Thresholds
 from monitoring.contract import DEFAULT_VARIANT_NAME, DEFAULT_VCPUS, MESSAGE_FILE, REPORT_FILE, ResourceLimits
 from monitoring.errors import MonitoringError
@@ -121,10 +122,25 @@ def _summary(result: job.RunResult, settings: MonitorConfig, page: Path) -> str:
     people = statistics.people.summary
     if people.count:
         lines.append(f"  people     {people.mean:.2f} per photo on average, at most {people.maximum:g}")
+    lines.extend(_model_lines(statistics.models))
     lines.extend(_resource_lines(statistics.resources))
     lines.extend(f"  violation  {violation.description}" for violation in result.violations)
     lines.append(f"  report     {page}")
     return "\n".join(lines)
+
+
+def _model_lines(models: tuple[ModelStatistics, ...]) -> list[str]:
+    """One line per model, when two or more answered."""
+    if not is_split(models):
+        return []
+    lines = []
+    for model in models:
+        latency, rate = model.latency, model.person_detected_rate
+        line = f"  model      {model.name}: {model.predictions:,} predictions, {model.errors:,} errors"
+        if latency.summary.count:
+            line += f", mean {latency.summary.mean:.1f} ms, p99 {latency.p99:.1f} ms"
+        lines.append(line + (f", person in {rate:.1%}" if rate is not None else ""))
+    return lines
 
 
 def _resource_lines(resources: EndpointResources) -> list[str]:

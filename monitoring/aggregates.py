@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 MAX_TIME_BUCKETS = 1440
+PEOPLE_LABELS = ("0", "1", "2", "3", "4", "5+")  # the people-per-photo histogram's buckets
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,63 @@ class LogHistogram:
 
 
 @dataclass(frozen=True)
+class Latency:
+    """Inference time in milliseconds, from each prediction's timing.inference_ms."""
+
+    summary: Summary
+    p50: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+    histogram: tuple[tuple[float, float, int], ...] = ()  # (lower_ms, upper_ms, count), non-empty buckets
+
+
+class LatencyStats:
+    """Exact count, mean, min and max of inference times, and percentiles from their log histogram."""
+
+    def __init__(self) -> None:
+        self.stats = RunningStats()
+        self.histogram = LogHistogram()
+
+    def add(self, inference_ms: float) -> None:
+        self.stats.add(inference_ms)
+        self.histogram.add(inference_ms)
+
+    def latency(self) -> Latency:
+        summary = self.stats.summary()
+        if not summary.count:
+            return Latency(summary)
+        low, high = summary.minimum, summary.maximum
+        return Latency(
+            summary,
+            p50=self.histogram.quantile(0.50, low, high),
+            p90=self.histogram.quantile(0.90, low, high),
+            p99=self.histogram.quantile(0.99, low, high),
+            histogram=tuple(self.histogram.buckets()),
+        )
+
+
+@dataclass(frozen=True)
+class People:
+    """People found per photo, over the predictions (a response without `people`: its person_detected)."""
+
+    summary: Summary
+    histogram: tuple[int, ...] = (0,) * len(PEOPLE_LABELS)  # photos per PEOPLE_LABELS bucket
+
+
+class PeopleCounts:
+    def __init__(self) -> None:
+        self.stats = RunningStats()
+        self.histogram = [0] * len(PEOPLE_LABELS)
+
+    def add(self, people: int) -> None:
+        self.stats.add(people)
+        self.histogram[min(people, len(PEOPLE_LABELS) - 1)] += 1
+
+    def people(self) -> People:
+        return People(self.stats.summary(), tuple(self.histogram))
+
+
+@dataclass(frozen=True)
 class TimeBucket:
     start: datetime
     count: int  # records
@@ -128,7 +186,11 @@ class Timeline:
         if len(self._buckets) > self._max_buckets:
             self._widen()
 
-    def buckets(self) -> tuple[TimeBucket, ...]:
+    def buckets(self, seconds: int | None = None) -> tuple[TimeBucket, ...]:
+        """The buckets, widened first to `seconds` when given: another timeline's width, to line them up
+        (a timeline's width is 60 s doubled as often as needed, so a wider one is a multiple of it)."""
+        while seconds is not None and self.seconds < seconds:
+            self._widen()
         return tuple(
             TimeBucket(datetime.fromtimestamp(key, UTC), count, errors, latency.summary())
             for key, (count, errors, latency) in sorted(self._buckets.items())

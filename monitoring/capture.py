@@ -5,8 +5,9 @@ The format: https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-c
 A capture line is ~55 KB of base64 photo around the ~5 KB monitoring needs. Reading decodes it once
 with msgspec into typed structs that name only what the checks use: the photo stays a zero-copy view
 (msgspec.Raw) measured by its length, never decoded; the fields not named are skipped, their syntax
-still checked. The response inside is decoded the same way: five of its keys, the landmarks skipped,
-and of `people` only how many there are (each person's keypoints and landmarks are skipped too).
+still checked. The response inside is decoded the same way: six of its keys, the landmarks skipped,
+of `people` only how many there are (each person's keypoints and landmarks are skipped too), and of
+`model` only its name (which model answered, on an endpoint serving several).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ CSV = "CSV"
 BASE64 = "BASE64"
 _QUOTE = ord('"')
 _LARGEST_FLOAT = sys.float_info.max
+MAX_MODEL_NAME = 100  # longer is not a model's name (catalog names are short): counted as unnamed
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Response:
     person_detected: bool | None = None
     keypoint_score: float | None = None  # mean of keypoints[*].score: falls when the model degrades
     people: int | None = None  # entries of `people` that are objects; None: no such entry, or no list
+    model: str | None = None  # model.name: which model answered; None when the response names none
 
     @property
     def is_error(self) -> bool:
@@ -197,11 +200,18 @@ class _Person(msgspec.Struct, gc=False):
     """One entry of `people`, only counted: its keypoints, landmarks, score and box are skipped."""
 
 
+class _Model(msgspec.Struct, gc=False):
+    """The answer's `model`, only its name: family and version are skipped."""
+
+    name: Any = None
+
+
 class _ResponseBody(msgspec.Struct, gc=False):
-    """Our server's answer, its five keys monitoring reads; model, image, landmarks, ... are skipped.
+    """Our server's answer, its six keys monitoring reads; image, landmarks, ... are skipped.
 
     Typed Any, so an odd value is judged by read_response rather than refusing the whole body; all but
-    `people`, typed so that msgspec skips each person instead of building dicts of their 50 points.
+    `people`, typed so that msgspec skips each person instead of building dicts of their 50 points,
+    and `model`, whose family and version are skipped likewise.
     """
 
     error: Any = msgspec.UNSET  # present at all, even null: an error response
@@ -209,12 +219,14 @@ class _ResponseBody(msgspec.Struct, gc=False):
     person_detected: Any = None
     keypoints: Any = None
     people: list[_Person] | msgspec.UnsetType = msgspec.UNSET  # absent from older servers' answers
+    model: _Model | None = None
 
 
 class _LooseResponseBody(_ResponseBody):
-    """The same keys, `people` as any JSON: read only when `people` is not a list of objects."""
+    """The same keys, `people` and `model` as any JSON: read only when one of them has another shape."""
 
     people: Any = msgspec.UNSET
+    model: Any = None
 
 
 _LINE_DECODER = msgspec.json.Decoder(_CaptureLine)
@@ -266,11 +278,12 @@ def read_response(body: str | bytes) -> Response:
         answer = _decode_response(body)
     except (msgspec.DecodeError, UnicodeEncodeError):  # not JSON, JSON but not an object, a lone surrogate
         return Response(Outcome.NOT_JSON)
+    model = _model_name(answer.model)
     if answer.error is not msgspec.UNSET:
-        return Response(Outcome.ERROR_RESPONSE)
+        return Response(Outcome.ERROR_RESPONSE, model=model)
     latency = _number(answer.timing.get("inference_ms")) if type(answer.timing) is dict else None
     if latency is None or latency < 0:
-        return Response(Outcome.NO_TIMING)
+        return Response(Outcome.NO_TIMING, model=model)
     keypoints = answer.keypoints if type(answer.keypoints) is list else ()
     scores = [
         score
@@ -284,6 +297,7 @@ def read_response(body: str | bytes) -> Response:
         person_detected=person if type(person) is bool else None,
         keypoint_score=sum(scores) / len(scores) if scores else None,
         people=_people(answer.people),
+        model=model,
     )
 
 
@@ -306,6 +320,12 @@ def _people(people: object) -> int | None:
     if type(people) is not list:
         return None
     return sum(1 for person in people if type(person) in (_Person, dict)) or None
+
+
+def _model_name(model: object) -> str | None:
+    """model.name when it is a name (a non-empty string of at most MAX_MODEL_NAME characters), else None."""
+    name = model.name if type(model) is _Model else model.get("name") if type(model) is dict else None
+    return name if type(name) is str and 0 < len(name) <= MAX_MODEL_NAME else None
 
 
 def _number(value: object) -> float | None:

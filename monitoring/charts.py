@@ -17,6 +17,9 @@ WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40  # plot margins
 DISPLAY_BINS = 40
 BAR, MEAN, PEAK, LIMIT = "#4a7fb5", "#1f4e79", "#e0a030", "#c0392b"
+# One colour per model (Okabe & Ito's colour-blind-safe palette, darker ones first: they read on white).
+MODEL_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+LEGEND_GAP = 70  # px between the starts of two legend labels, or more for a long label
 
 
 def latency_histogram(
@@ -109,6 +112,40 @@ def latency_over_time(
     )
 
 
+def latency_by_model(
+    models: Sequence[tuple[str, Sequence[TimeBucket]]],
+    threshold_ms: float,
+    bucket_seconds: int,
+    span: tuple[float, float] | None = None,
+) -> str:
+    """Mean inference time per time bucket, one line per model, the threshold dashed."""
+    middle = bucket_seconds / 2
+    lines = [
+        Line(
+            name,
+            MODEL_COLOURS[index % len(MODEL_COLOURS)],
+            [
+                (bucket.start.timestamp() + middle, bucket.latency.mean)
+                for bucket in buckets
+                if bucket.latency.count
+            ],
+            width=2,
+        )
+        for index, (name, buckets) in enumerate(models)
+    ]
+    timed = [point for line in lines for point in line.points]
+    if not timed:
+        return _empty("no inference times to plot")
+    return time_chart(
+        f"Mean inference time by model per {bucket_seconds / 60:g}-minute bucket (ms, UTC)",
+        lines,
+        [Limit(f"threshold {threshold_ms:g} ms", threshold_ms)],
+        span or (min(timed)[0] - middle, max(timed)[0] + middle),
+        bucket_seconds,
+        "ms",
+    )
+
+
 def time_chart(
     title: str,
     lines: Sequence[Line],
@@ -132,11 +169,11 @@ def time_chart(
     x_of = _linear_scale(start, end, horizontal=True)
     y_of = _linear_scale(0, top)
     parts = [*_time_x_axis(start, end, x_of), *_y_axis(top, y_of, unit)]
-    for index, line in enumerate(plotted):
+    legend_x = LEFT + 8
+    for line in plotted:
         parts += _polylines(line, x_of, y_of, step_seconds)
-        parts.append(
-            f'<text x="{LEFT + 8 + index * 70}" y="{TOP + 12}" fill="{line.colour}">{escape(line.label)}</text>'
-        )
+        parts.append(f'<text x="{legend_x}" y="{TOP + 12}" fill="{line.colour}">{escape(line.label)}</text>')
+        legend_x += max(LEGEND_GAP, len(line.label) * 7 + 16)  # ~7 px a character at font-size 11
     for limit in limits:
         above = limit not in near
         y = y_of(top) if above else y_of(limit.value)

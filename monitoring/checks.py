@@ -8,7 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitoring.aggregates import LogHistogram, RunningStats, Summary, TimeBucket, Timeline
+from monitoring.aggregates import (
+    Latency,
+    LatencyStats,
+    People,
+    PeopleCounts,
+    RunningStats,
+    Summary,
+    TimeBucket,
+    Timeline,
+)
+from monitoring.by_model import ModelSplit, ModelStatistics, is_split
 from monitoring.capture import Outcome, Record
 from monitoring.config import ALL_TIME, Thresholds, Window
 from monitoring.contract import (
@@ -24,26 +34,6 @@ LATENCY_CHECK = "latency_threshold_check"
 RESOURCE_CHECK = "resource_threshold_check"
 MEAN_LATENCY_FEATURE = "inference_ms"
 P99_LATENCY_FEATURE = "inference_ms_p99"
-PEOPLE_LABELS = ("0", "1", "2", "3", "4", "5+")  # the people-per-photo histogram's buckets
-
-
-@dataclass(frozen=True)
-class Latency:
-    """Inference time in milliseconds, from each prediction's timing.inference_ms."""
-
-    summary: Summary
-    p50: float | None = None
-    p90: float | None = None
-    p99: float | None = None
-    histogram: tuple[tuple[float, float, int], ...] = ()  # (lower_ms, upper_ms, count), non-empty buckets
-
-
-@dataclass(frozen=True)
-class People:
-    """People found per photo, over the predictions (a response without `people`: its person_detected)."""
-
-    summary: Summary
-    histogram: tuple[int, ...] = (0,) * len(PEOPLE_LABELS)  # photos per PEOPLE_LABELS bucket
 
 
 @dataclass(frozen=True)
@@ -61,6 +51,7 @@ class Statistics:
     timeline: tuple[TimeBucket, ...]
     timeline_seconds: int
     resources: EndpointResources = NO_RESOURCES  # the endpoint's own metrics (CloudWatch or local samples)
+    models: tuple[ModelStatistics, ...] = ()  # the same records by the model that answered them
 
     def outcome(self, outcome: Outcome) -> int:
         return dict(self.outcomes)[outcome]
@@ -98,16 +89,16 @@ class Aggregate:
         self.outcomes = dict.fromkeys(Outcome, 0)
         self.output_not_captured = 0
         self.person_detected = 0
-        self.latency = RunningStats()
-        self.histogram = LogHistogram()
+        self.latency = LatencyStats()
         self.request_bytes = RunningStats()
         self.keypoint_score = RunningStats()
-        self.people = RunningStats()
-        self.people_histogram = [0] * len(PEOPLE_LABELS)
+        self.people = PeopleCounts()
         self.timeline = Timeline()
+        self.models = ModelSplit()
 
     def add(self, record: Record) -> None:
         self.records += 1
+        self.models.add(record)
         if record.request_bytes is not None:
             self.request_bytes.add(record.request_bytes)
         response = record.response
@@ -119,7 +110,6 @@ class Aggregate:
         self.timeline.add(record.inference_time, response.inference_ms, response.is_error)
         if response.inference_ms is not None:
             self.latency.add(response.inference_ms)
-            self.histogram.add(response.inference_ms)
         if response.person_detected:
             self.person_detected += 1
         if response.keypoint_score is not None:
@@ -127,7 +117,6 @@ class Aggregate:
         people = response.people_count
         if people is not None:
             self.people.add(people)
-            self.people_histogram[min(people, len(PEOPLE_LABELS) - 1)] += 1
 
     def statistics(self, window: Window, scan: ScanCounts) -> Statistics:
         return Statistics(
@@ -137,25 +126,13 @@ class Aggregate:
             outcomes=tuple(self.outcomes.items()),
             output_not_captured=self.output_not_captured,
             person_detected=self.person_detected,
-            latency=self._latency(),
+            latency=self.latency.latency(),
             request_bytes=self.request_bytes.summary(),
             keypoint_score=self.keypoint_score.summary(),
-            people=People(self.people.summary(), tuple(self.people_histogram)),
+            people=self.people.people(),
             timeline=self.timeline.buckets(),
             timeline_seconds=self.timeline.seconds,
-        )
-
-    def _latency(self) -> Latency:
-        summary = self.latency.summary()
-        if not summary.count:
-            return Latency(summary)
-        low, high = summary.minimum, summary.maximum
-        return Latency(
-            summary,
-            p50=self.histogram.quantile(0.50, low, high),
-            p90=self.histogram.quantile(0.90, low, high),
-            p99=self.histogram.quantile(0.99, low, high),
-            histogram=tuple(self.histogram.buckets()),
+            models=self.models.statistics(self.timeline.seconds),
         )
 
 
@@ -172,6 +149,7 @@ def summarize(
 
 def find_violations(statistics: Statistics, thresholds: Thresholds) -> tuple[Violation, ...]:
     """Average above THRESHOLD (and p99 above P99_THRESHOLD, when set); equal is within the limit.
+    When several models answered, also each model's average above THRESHOLD (model_violations).
 
     An hour without predictions has nothing to measure, so it has no latency violation.
     """
@@ -199,7 +177,30 @@ def find_violations(statistics: Statistics, thresholds: Thresholds) -> tuple[Vio
                 f"(P99_THRESHOLD={thresholds.p99_seconds:g} s)",
             )
         )
-    return tuple(found)
+    return tuple(found) + model_violations(statistics.models, thresholds)
+
+
+def model_violations(models: tuple[ModelStatistics, ...], thresholds: Thresholds) -> tuple[Violation, ...]:
+    """Each model's average above THRESHOLD, when two or more models answered.
+
+    A caller gets the latency of the model they chose: a slow model's average is a broken promise to
+    its callers even when fast models' traffic keeps the endpoint's average under the threshold.
+    One model alone is the endpoint's own average, already checked.
+    """
+    if not is_split(models):
+        return ()
+    limit_ms = thresholds.mean_seconds * 1000.0
+    return tuple(
+        Violation(
+            f"{MEAN_LATENCY_FEATURE}:{model.name}",
+            LATENCY_CHECK,
+            f"Average inference time of model {model.name} {model.latency.summary.mean:.1f} ms over "
+            f"{model.latency.summary.count} predictions exceeds the threshold of {limit_ms:g} ms "
+            f"(THRESHOLD={thresholds.mean_seconds:g} s)",
+        )
+        for model in models
+        if model.named and model.latency.summary.count and model.latency.summary.mean > limit_ms
+    )
 
 
 def find_resource_violations(

@@ -7,9 +7,10 @@ from html import escape
 from pathlib import Path
 
 from monitoring import charts
-from monitoring.aggregates import Summary
+from monitoring.aggregates import PEOPLE_LABELS, Summary
+from monitoring.by_model import ModelStatistics, is_split
 from monitoring.capture import Outcome
-from monitoring.checks import PEOPLE_LABELS, Statistics, Violation
+from monitoring.checks import Statistics, Violation
 from monitoring.config import MonitorConfig, Window
 from monitoring.contract import REPORT_FILE, format_time
 from monitoring.report import notes
@@ -28,6 +29,8 @@ h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; } h3 { font-
 table { border-collapse: collapse; width: 100%; } td, th { padding: .25rem .5rem; text-align: left; }
 tr:nth-child(even) { background: #f6f6f6; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
 code { font-size: .9em; } footer { margin-top: 2rem; color: #777; font-size: .85em; }
+.wide { overflow-x: auto; } .wide th, .wide td { white-space: nowrap; } thead th { border-bottom: 1px solid #ccc; }
+td.over { color: #c0392b; font-weight: 600; }
 """
 
 
@@ -55,6 +58,7 @@ def render_page(
         charts.latency_over_time(
             statistics.timeline, threshold_ms, statistics.timeline_seconds, span, p99_ms
         ),
+        _models_section(statistics.models, threshold_ms, statistics.timeline_seconds, span),
         resource_section(statistics.resources, config.resources.limits, span),
         "<h2>People per photo</h2>",
         charts.people_histogram(PEOPLE_LABELS, statistics.people.histogram),
@@ -72,6 +76,81 @@ def render_page(
         + "\n".join(section for section in sections if section)
         + "\n</body>\n</html>\n"
     )
+
+
+def _models_section(
+    models: tuple[ModelStatistics, ...],
+    threshold_ms: float,
+    bucket_seconds: int,
+    span: tuple[float, float] | None,
+) -> str:
+    """Latency and quality per model, and their latency over time, when two or more models answered."""
+    if not is_split(models):
+        return ""
+    latency_rows = [
+        [
+            (model.name, ""),
+            (f"{model.latency.summary.count:,}", "number"),
+            (_number(model.latency.summary.mean), "number over" if _over(model, threshold_ms) else "number"),
+            *[
+                (_number(value), "number")
+                for value in (model.latency.p50, model.latency.p90, model.latency.p99)
+            ],
+            (_number(model.latency.summary.maximum), "number"),
+        ]
+        for model in models
+    ]
+    quality_rows = [
+        [
+            (model.name, ""),
+            (f"{model.records:,}", "number"),
+            (f"{model.errors:,} ({_percent(model.error_rate)})", "number"),
+            (_percent(model.person_detected_rate), "number"),
+            (_number(model.keypoint_score.mean, 3), "number"),
+            (
+                f"{_number(model.people.summary.mean, 2)} / {_number(model.people.summary.maximum, 0)}",
+                "number",
+            ),
+        ]
+        for model in models
+    ]
+    chart = charts.latency_by_model(
+        [(model.name, model.timeline) for model in models if model.latency.summary.count],
+        threshold_ms,
+        bucket_seconds,
+        span,
+    )
+    return "\n".join(
+        [
+            "<h2>By model</h2>",
+            _grid(("model", "predictions", "mean ms", "p50", "p90", "p99", "max ms"), latency_rows),
+            _grid(
+                ("model", "records", "errors", "person found", "keypoint score", "people: mean / max"),
+                quality_rows,
+            ),
+            "<h3>Latency over time by model</h3>",
+            chart,
+        ]
+    )
+
+
+def _over(model: ModelStatistics, threshold_ms: float) -> bool:
+    return model.latency.summary.count > 0 and model.latency.summary.mean > threshold_ms
+
+
+def _grid(headers: tuple[str, ...], rows: list[list[tuple[str, str]]]) -> str:
+    """A table with a header row; each cell a (text, CSS class) pair."""
+    head = "".join(f'<th scope="col">{escape(name)}</th>' for name in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<th scope="row">{escape(text)}</th>' if not index else f'<td class="{css}">{escape(text)}</td>'
+            for index, (text, css) in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _violations(violations: tuple[Violation, ...]) -> str:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitoring.aggregates import Summary
-from monitoring.checks import PEOPLE_LABELS, Statistics, Violation
+from monitoring.aggregates import PEOPLE_LABELS, Summary
+from monitoring.by_model import model_document
+from monitoring.checks import Statistics, Violation
 from monitoring.config import MonitorConfig, Thresholds
 from monitoring.contract import (
     MESSAGE_FILE,
@@ -114,6 +115,7 @@ def statistics_document(
             _people_feature(statistics),
         ],
         "latency_over_time": _timeline_section(statistics),
+        "models": {model.name: model_document(model) for model in statistics.models},
         "endpoint_resources": resources_section(statistics.resources),
         "notes": notes(statistics),
     }

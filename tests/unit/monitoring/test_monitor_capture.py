@@ -110,7 +110,9 @@ def test_base64_output_whose_bytes_are_json_is_a_prediction():
     types = CaptureContentTypes(json_types=())  # application/json not listed: captured as base64
     line = capture_line(invocation(at(18), prediction(31.5)), types)
     assert json.loads(line)["captureData"]["endpointOutput"]["encoding"] == "BASE64"
-    assert read_record(line.encode()).response == Response(Outcome.PREDICTION, 31.5, True, 0.75)
+    assert read_record(line.encode()).response == Response(
+        Outcome.PREDICTION, 31.5, True, 0.75, model="blazepose-full"
+    )
 
 
 @pytest.mark.parametrize(
@@ -226,12 +228,15 @@ def plain_reading(body: str) -> Response:
         return Response(Outcome.NOT_JSON)
     if not isinstance(document, dict):
         return Response(Outcome.NOT_JSON)
+    model = document.get("model")
+    name = model.get("name") if isinstance(model, dict) else None
+    name = name if isinstance(name, str) and 0 < len(name) <= 100 else None
     if "error" in document:
-        return Response(Outcome.ERROR_RESPONSE)
+        return Response(Outcome.ERROR_RESPONSE, model=name)
     timing = document.get("timing")
     latency = number(timing.get("inference_ms")) if isinstance(timing, dict) else None
     if latency is None or latency < 0:
-        return Response(Outcome.NO_TIMING)
+        return Response(Outcome.NO_TIMING, model=name)
     keypoints = document.get("keypoints")
     points = keypoints if isinstance(keypoints, list) else []
     scores = [number(point.get("score")) for point in points if isinstance(point, dict)]
@@ -246,6 +251,7 @@ def plain_reading(body: str) -> Response:
         people=(
             (sum(isinstance(entry, dict) for entry in people) or None) if isinstance(people, list) else None
         ),
+        model=name,
     )
 
 
@@ -282,6 +288,15 @@ ODD_CASES = [
     {**prediction(7.0, person=False), "people": [[{"score": 0.9}]]},
     {"timing": {"inference_ms": 12.0}},
     {},
+    {**prediction(7.0), "model": "blazepose-lite"},  # not an object: no model named
+    {**prediction(7.0), "model": {"family": "movenet"}},
+    {**prediction(7.0), "model": {"name": 7}},
+    {**prediction(7.0), "model": {"name": ""}},
+    {**prediction(7.0), "model": {"name": "x" * 101}},  # too long for a name
+    {**prediction(7.0), "model": {"name": "x" * 100}},
+    {**prediction(7.0), "model": None},
+    {"error": "unknown model 'x'", "model": {"name": "movenet-lightning"}},
+    {**prediction(7.0), "model": {"name": "blazepose-lite"}, "people": "two"},  # the loose reading
 ]
 
 
@@ -368,8 +383,25 @@ def test_errors_and_bodies_that_are_not_json_count_no_people():
 
 def test_a_negative_latency_is_no_timing():
     assert read_response(json.dumps({**prediction(1.0), "timing": {"inference_ms": -3.0}})) == Response(
-        Outcome.NO_TIMING
+        Outcome.NO_TIMING, model="blazepose-full"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "model"),
+    [
+        (prediction(5.0), "blazepose-full"),
+        (
+            {**prediction(5.0), "model": {"name": "movenet-lightning", "family": "movenet"}},
+            "movenet-lightning",
+        ),
+        ({"error": "unknown model", "model": {"name": "blazepose-lite"}}, "blazepose-lite"),
+        ({**prediction(5.0), "model": "blazepose-lite"}, None),
+        ({k: v for k, v in prediction(5.0).items() if k != "model"}, None),
+    ],
+)
+def test_the_model_that_answered_is_read_from_model_name(body, model):
+    assert read_response(json.dumps(body)).model == model
 
 
 def test_base64_input_is_never_decoded(monkeypatch):
