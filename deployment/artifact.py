@@ -6,6 +6,7 @@ from pathlib import Path
 
 from deployment.config import Model
 from deployment.errors import ConfigError, DeploymentError
+from deployment.multi_model import PackagedModel
 from inference import catalog
 from inference.artifact import package
 from inference.catalog import ModelFile, ModelSpec, UrlSource
@@ -40,3 +41,12 @@ def build_artifact(model: Model, output_dir: Path) -> tuple[Path, str]:
         raise DeploymentError(str(error), where="model") from error
     path = package(model_dir, output_dir / f"{spec.name}-{spec.version}.tar.gz")
     return path, sha256_of(path)
+
+
+def build_artifacts(names: tuple[str, ...], output_dir: Path) -> tuple[PackagedModel, ...]:
+    """Each catalog model of a multi-model endpoint packaged on its own, as `build_artifact` does one."""
+    packaged = []
+    for name in names:
+        path, sha256 = build_artifact(Model(name=name), output_dir)
+        packaged.append(PackagedModel(name, str(path), sha256))
+    return tuple(packaged)

@@ -326,7 +326,7 @@ class Registry(Strict):
     deploy_on_approval: Annotated[str | None, Field(pattern=STAGE_PATTERN, max_length=16)] = None
     # A folder under the stage's own in its bucket: a .tflite or model.tar.gz put there is checked,
     # packaged and registered PendingManualApproval (never deployed); None: no such folder.
-    upload_prefix: Annotated[str | None, AfterValidator(checks.s3_prefix)] = None
+    upload_prefix: Annotated[str | None, optional(checks.s3_prefix)] = None
 
 
 class Alerts(Strict):

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deployment.batch import BatchResult
 from deployment.config import Config
 from deployment.errors import ConfigError, DeploymentError
+from deployment.multi_model import PackagedModel, runs
 from deployment.naming import Names, deployment_tags
 from deployment.planner import plan, plan_destroy
 from deployment.remote import Lookup, read_remote_state
@@ -77,11 +78,14 @@ class Deployer:
         """Everything `plan` and `deploy` share: images checked, the artifact built, desired state,
         remote state, and the actions between them."""
         images.check()
-        artifact, artifact_sha = self._artifact(model_artifact)
+        models = self._models(model_artifact)
+        artifact, artifact_sha = (
+            (models[0].path, models[0].sha256) if models else self._artifact(model_artifact)
+        )
         aws, names = self.connect()
-        inputs = Inputs(images.inference, images.monitoring, str(artifact), artifact_sha, commit)
+        inputs = Inputs(images.inference, images.monitoring, str(artifact), artifact_sha, commit, models)
         desired = desired_state(self.config, inputs, names.account_id)
-        lookup = self._lookup(desired.names, artifact=desired.artifact)
+        lookup = self._lookup(desired.names, artifacts=desired.artifacts)
         return Plan(desired, plan(desired, read_remote_state(aws, lookup)))
 
     def apply(self, planned: Plan) -> None:
@@ -172,7 +176,7 @@ class Deployer:
                 sorted(
                     name.removeprefix(f"{project}-")
                     for name, model in running.items()
-                    if model == (version.image_uri, version.model_data_url)
+                    if runs(model, version.image_uri, version.model_data_url)
                 ),
             )
             for version in aws.sagemaker.model_versions(project)
@@ -195,6 +199,19 @@ class Deployer:
             web_bucket=web_bucket_name(self.config, names),
             **extra,
         )
+
+    def _models(self, model_artifact: Path | None) -> tuple[PackagedModel, ...]:
+        """Each model of a multi-model endpoint packaged, the default first; () for one model."""
+        if not self.config.endpoint.models:
+            return ()
+        if model_artifact is not None:
+            raise ConfigError(
+                "a multi-model endpoint packages each model of endpoint.models itself; leave it out",
+                where=f"--model-artifact {model_artifact}",
+            )
+        from deployment.artifact import build_artifacts
+
+        return build_artifacts(self.config.served_models, ARTIFACT_CACHE)
 
     def _artifact(self, model_artifact: Path | None) -> tuple[Path, str]:
         if model_artifact is None:

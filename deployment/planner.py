@@ -34,7 +34,10 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
         *bucket_actions(desired.bucket, remote.bucket, remote.bucket_is_ours),
         *([compare(Kind.ROLE, desired.role.name, desired.role, remote.role)] if desired.role else []),
         *function_role(desired.api, remote.api),
-        exists(Kind.ARTIFACT, desired.artifact.s3_uri, desired.artifact, remote.artifact_exists),
+        *(
+            exists(Kind.ARTIFACT, artifact.s3_uri, artifact, artifact.s3_uri in remote.artifacts_found)
+            for artifact in desired.artifacts
+        ),
         exists(Kind.MODEL, desired.model.name, desired.model, desired.model.name in remote.models),
         exists(
             Kind.ENDPOINT_CONFIG,

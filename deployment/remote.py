@@ -80,7 +80,7 @@ class RemoteState:
     bucket_is_ours: bool = False  # tagged by this deployment, or named by it (so destroy may delete it)
     bucket_shared: bool = False  # holds other stages' folders or rules (read by destroy only)
     role: Role | None = None
-    artifact_exists: bool = False
+    artifacts_found: frozenset[str] = frozenset()  # the S3 URIs of the desired artifacts that exist
     models: frozenset[str] = frozenset()
     endpoint_configs: tuple[RemoteConfig, ...] = ()
     # This deployment's resources of each standalone kind (resources/base.py) that exist.
@@ -109,7 +109,7 @@ class Lookup:
     variant_name: str
     monitoring: bool  # config.monitoring.enabled
     web_bucket: str  # read even when the web page or the API is disabled, so they can be removed
-    artifact: Artifact | None = None
+    artifacts: tuple[Artifact, ...] = ()
     destroying: bool = False  # also look for leftovers only destroy removes
     bucket_exists: bool = True  # known once the bucket was read: nothing is read from one that is not
 
@@ -129,7 +129,11 @@ def read_remote_state(aws: Aws, lookup: Lookup) -> RemoteState:
         bucket_shared=shared,
         # Read even when config.iam names a role: one the engine made earlier is then removed.
         role=aws.identity.read_role(names.execution_role),
-        artifact_exists=bool(bucket and lookup.artifact and aws.storage.artifact_exists(lookup.artifact)),
+        artifacts_found=frozenset(
+            artifact.s3_uri
+            for artifact in lookup.artifacts
+            if bucket and aws.storage.artifact_exists(artifact)
+        ),
         models=aws.sagemaker.model_names(names),
         endpoint_configs=aws.sagemaker.endpoint_configs(names),
         found={kind: handler.read(aws, standalone_lookup) for kind, handler in standalone_kinds()},

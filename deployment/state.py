@@ -7,10 +7,18 @@ equality in the planner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deployment.api_state import ApiState, api_state
 from deployment.config import Config
+from deployment.multi_model import (
+    MODELS_VARIABLE,
+    MONITOR_NOTE,
+    PackagedModel,
+    model_artifacts,
+    model_set_prefix,
+    models_value,
+)
 from deployment.naming import Names, artifact_key, deployment_tags
 from deployment.policies import canonical, execution_policy
 from deployment.resources import REGISTRY
@@ -42,6 +50,8 @@ class Inputs:
     artifact_path: str
     artifact_sha256: str
     commit: str = ""  # the git commit deployed (GITHUB_SHA in CI), recorded in the model registry
+    # A multi-model endpoint's models (config.served_models' order), each packaged; () for one model.
+    models: tuple[PackagedModel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class DesiredState:
     bucket: Bucket
     role: Role | None  # None when config.iam names an existing role
     role_arn: str
-    artifact: Artifact
+    artifacts: tuple[Artifact, ...]  # one, or each model of a multi-model endpoint
     model: Model
     endpoint_config: EndpointConfig
     # The resources of each standalone kind (resources/base.py), e.g. the rollback alarms.
@@ -67,6 +77,11 @@ class DesiredState:
     def alarms(self) -> tuple[Alarm, ...]:
         return self.standalone[Kind.ALARM]
 
+    @property
+    def artifact(self) -> Artifact:
+        """The artifact of a single-model endpoint (of a multi-model one: the default model's)."""
+        return self.artifacts[0]
+
 
 def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredState:
     names = Names(config.prefix, account_id, config.project.region)
@@ -74,9 +89,8 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
     root = names.prefix
     role = _role(config, names, bucket_name, root)
     role_arn = config.iam.execution_role_arn or role.arn
-    key = artifact_key(f"{root}/{config.s3.model_prefix}", inputs.artifact_sha256)
-    artifact = Artifact(bucket_name, key, inputs.artifact_sha256, inputs.artifact_path)
-    model = _model(config, names, inputs, artifact, role_arn)
+    artifacts = _artifacts(config, bucket_name, f"{root}/{config.s3.model_prefix}", inputs)
+    model = _model(config, names, inputs, artifacts, role_arn)
     endpoint_config = _endpoint_config(
         config, names, model, f"s3://{bucket_name}/{root}/{config.s3.capture_prefix}"
     )
@@ -86,7 +100,7 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
         if isinstance(handler, Standalone)
     }
     # The registry's version is of the model deployed here, which config alone does not know.
-    standalone[Kind.MODEL_VERSION] = (_model_version(config, names, model, inputs),)
+    standalone[Kind.MODEL_VERSION] = _model_versions(config, names, model, artifacts, inputs)
     alarms = standalone[Kind.ALARM]
     return DesiredState(
         names=names,
@@ -100,7 +114,7 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
         ),
         role=role,
         role_arn=role_arn,
-        artifact=artifact,
+        artifacts=artifacts,
         model=model,
         endpoint_config=endpoint_config,
         standalone=standalone,
@@ -130,20 +144,68 @@ def _role(config: Config, names: Names, bucket: str, root: str) -> Role | None:
     return Role(name, names.role_arn(name), policy, boundary=boundary)
 
 
-def _model(config: Config, names: Names, inputs: Inputs, artifact: Artifact, role_arn: str) -> Model:
+def _artifacts(config: Config, bucket: str, model_prefix: str, inputs: Inputs) -> tuple[Artifact, ...]:
+    """The one model.tar.gz, content-addressed; or each model's `{name}.tar.gz` under one prefix."""
+    if config.endpoint.models:
+        return model_artifacts(bucket, model_set_prefix(model_prefix, inputs.models), inputs.models)
+    key = artifact_key(model_prefix, inputs.artifact_sha256)
+    return (Artifact(bucket, key, inputs.artifact_sha256, inputs.artifact_path),)
+
+
+def _model(
+    config: Config, names: Names, inputs: Inputs, artifacts: tuple[Artifact, ...], role_arn: str
+) -> Model:
+    environment = _environment(config)
+    data_url = artifacts[0].s3_uri
+    definition: tuple = (inputs.inference_image, data_url, role_arn, environment)
+    if config.endpoint.models:
+        # The container is told which models it serves, the default first (model.name).
+        environment = tuple(
+            sorted({**dict(environment), MODELS_VARIABLE: models_value(config.served_models)}.items())
+        )
+        data_url = artifacts[0].s3_uri.rsplit("/", 1)[0] + "/"
+        definition = (inputs.inference_image, data_url, role_arn, environment, "MultiModel")
+    name = names.model(definition)
+    return Model(name, inputs.inference_image, data_url, role_arn, environment, bool(config.endpoint.models))
+
+
+def _environment(config: Config) -> tuple[tuple[str, str], ...]:
+    """The container's environment for serving one model: config.yml's, and max_people."""
     variables = dict(config.endpoint.environment)
     if config.model.max_people is not None:
         variables[MAX_PEOPLE_VARIABLE] = str(config.model.max_people)
-    environment = tuple(sorted(variables.items()))
-    definition = (inputs.inference_image, artifact.s3_uri, role_arn, environment)
-    return Model(names.model(definition), inputs.inference_image, artifact.s3_uri, role_arn, environment)
+    return tuple(sorted(variables.items()))
 
 
-def _model_version(config: Config, names: Names, model: Model, inputs: Inputs) -> ModelVersion:
-    metadata = {"model": _model_label(config), STAGE: names.prefix, "commit": inputs.commit or "unknown"}
+def _model_versions(
+    config: Config, names: Names, model: Model, artifacts: tuple[Artifact, ...], inputs: Inputs
+) -> tuple[ModelVersion, ...]:
+    """A registry version per model deployed: on a multi-model endpoint, one per model of the set,
+    each as a single-model endpoint would run it (a model package has no multi-model mode), so a
+    model is recorded once whichever kind of stage ran it first."""
+    if not config.endpoint.models:
+        return (_model_version(config, names, model, (_model_label(config), artifacts[0]), inputs.commit),)
+    single = replace(model, environment=_environment(config), multi_model=False)
+    return tuple(
+        _model_version(
+            config,
+            names,
+            replace(single, model_data_url=artifact.s3_uri),
+            (packaged.name, artifact),
+            inputs.commit,
+        )
+        for packaged, artifact in zip(inputs.models, artifacts, strict=True)
+    )
+
+
+def _model_version(
+    config: Config, names: Names, model: Model, labelled: tuple[str, Artifact], commit: str
+) -> ModelVersion:
+    label, artifact = labelled
+    metadata = {"model": label, STAGE: names.prefix, "commit": commit or "unknown"}
     return ModelVersion(
         config.project.name,
-        identity_of(model.image_uri, inputs.artifact_sha256, model.environment),
+        identity_of(model.image_uri, artifact.sha256, model.environment),
         model.image_uri,
         model.model_data_url,
         model.environment,
@@ -230,4 +292,5 @@ def _schedule(
         volume_size_gb=monitoring.volume_size_gb,
         max_runtime_seconds=monitoring.max_runtime_seconds,
         output_s3_uri=output_uri,
+        note=MONITOR_NOTE if config.endpoint.models else "",
     )

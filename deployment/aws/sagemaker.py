@@ -5,6 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from deployment.aws.errors import is_not_found, tag_list
+from deployment.multi_model import MULTI_MODEL
 from deployment.naming import MONITORED_BY_TAG, Names
 from deployment.resources.endpoint import Endpoint, RemoteEndpoint
 from deployment.resources.endpoint_config import EndpointConfig, RemoteConfig
@@ -30,13 +31,16 @@ class SageMaker:
         )
 
     def create_model(self, model: Model, tags: tuple[tuple[str, str], ...]) -> None:
+        container = {
+            "Image": model.image_uri,
+            "ModelDataUrl": model.model_data_url,
+            "Environment": dict(model.environment),
+        }
+        if model.multi_model:
+            container["Mode"] = MULTI_MODEL  # SingleModel, the default, is left unsaid
         self.client.create_model(
             ModelName=model.name,
-            PrimaryContainer={
-                "Image": model.image_uri,
-                "ModelDataUrl": model.model_data_url,
-                "Environment": dict(model.environment),
-            },
+            PrimaryContainer=container,
             ExecutionRoleArn=model.role_arn,
             Tags=tag_list(tags),
         )

@@ -1,5 +1,6 @@
 """The SageMaker model: the inference image, the artifact and the role. Immutable, named by a
-hash of its definition, so a changed definition is a new model and the old one is cleaned up."""
+hash of its definition, so a changed definition is a new model and the old one is cleaned up.
+A multi-model one (`Mode: MultiModel`) has the S3 prefix of its models' artifacts as its data."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class Model:
     model_data_url: str
     role_arn: str
     environment: tuple[tuple[str, str], ...]
+    multi_model: bool = False  # model_data_url is then a prefix ending in '/', holding `{name}.tar.gz`s
 
 
 class ModelResource(Resource):

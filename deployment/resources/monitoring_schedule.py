@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from deployment.resources.base import Action, Kind, Resource, Run, TagService, Verb, compare
 from deployment.resources.model import sagemaker_arn
@@ -20,6 +20,7 @@ class Schedule:
     volume_size_gb: int
     max_runtime_seconds: int
     output_s3_uri: str
+    note: str = field(default="", compare=False)  # what the plan says of it besides its changes
 
 
 def schedule_actions(wanted: Schedule | None, current: Schedule | None) -> list[Action]:
@@ -28,7 +29,10 @@ def schedule_actions(wanted: Schedule | None, current: Schedule | None) -> list[
             return []
         reason = "monitoring.enabled is false"
         return [Action(Verb.DELETE, Kind.MONITORING_SCHEDULE, current.name, reason, current)]
-    return [compare(Kind.MONITORING_SCHEDULE, wanted.name, wanted, current)]
+    action = compare(Kind.MONITORING_SCHEDULE, wanted.name, wanted, current)
+    if wanted.note:
+        action = replace(action, reason="; ".join(filter(None, (action.reason, wanted.note))))
+    return [action]
 
 
 class ScheduleResource(Resource):

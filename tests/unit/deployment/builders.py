@@ -58,7 +58,7 @@ def deployed(state: DesiredState, created: datetime = EPOCH, status: str = "InSe
         bucket=state.bucket,
         bucket_is_ours=True,
         role=state.role,
-        artifact_exists=True,
+        artifacts_found=frozenset(artifact.s3_uri for artifact in state.artifacts),
         models=frozenset({state.model.name}),
         endpoint_configs=(
             RemoteConfig(state.endpoint_config.name, state.endpoint_config.model_name, created),
@@ -164,7 +164,7 @@ def applied(remote: RemoteState, actions: list[Action], now: datetime) -> Remote
             case "role", "create" | "update":
                 remote = replace(remote, role=target)
             case "artifact", "create":
-                remote = replace(remote, artifact_exists=True)
+                remote = replace(remote, artifacts_found=remote.artifacts_found | {target.s3_uri})
             case "autoscaling", "create" | "update":
                 remote = replace(remote, autoscaling=target)
             case "autoscaling", "delete":

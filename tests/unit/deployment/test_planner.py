@@ -127,7 +127,7 @@ def test_a_model_change_makes_a_new_model_and_config_and_updates_the_endpoint():
 def test_a_new_artifact_is_uploaded_before_its_model_is_created():
     before = desired()
     after = desired(artifact_sha="f" * 64)
-    remote = replace(deployed(before), artifact_exists=False)
+    remote = replace(deployed(before), artifacts_found=frozenset())
 
     assert changes(plan(after, remote))[:2] == [
         ("create", "artifact", after.artifact.s3_uri),
