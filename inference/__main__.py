@@ -13,6 +13,9 @@ from inference.errors import ModelError, RequestError
 from inference.manifest import Family
 
 DEFAULT_MODEL_DIR = "/opt/ml/model"
+# SageMaker injects SAGEMAKER_MULTI_MODEL=true into a multi-model endpoint's container.
+# https://docs.aws.amazon.com/sagemaker/latest/dg/build-multi-model-build-container.html
+MULTI_MODEL_ENV = "SAGEMAKER_MULTI_MODEL"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,8 +79,15 @@ def _serve(args: argparse.Namespace) -> int:
     cores = len(os.sched_getaffinity(0))
     workers = args.workers or int(os.environ.get("SAGEMAKER_MODEL_SERVER_WORKERS") or cores)
     threads = args.threads or max(1, cores // workers)
-    serve(ServerOptions(_model_dir(args), args.host, args.port, workers, threads))
+    multi_model = args.multi_model or multi_model_setting(os.environ.get(MULTI_MODEL_ENV))
+    model_dir = Path(args.model_dir) if multi_model else _model_dir(args)
+    serve(ServerOptions(model_dir, args.host, args.port, workers, threads, multi_model=multi_model))
     return 0
+
+
+def multi_model_setting(value: str | None) -> bool:
+    """SAGEMAKER_MULTI_MODEL, which SageMaker sets to "true" on a multi-model endpoint."""
+    return (value or "").strip().lower() == "true"
 
 
 def _model_dir(args: argparse.Namespace) -> Path:
@@ -138,6 +148,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=_default_port())
     serve.add_argument("--workers", type=int, help="default: SAGEMAKER_MODEL_SERVER_WORKERS or one per core")
     serve.add_argument("--threads", type=int, help="TFLite threads per worker (default: cores / workers)")
+    serve.add_argument(
+        "--multi-model",
+        action="store_true",
+        help="serve models loaded through /models, as on a multi-model endpoint (SAGEMAKER_MULTI_MODEL=true)",
+    )
     predict = commands.choices["predict"]
     predict.add_argument(
         "--output", type=Path, metavar="DIR", help="write NAME.json per photo here (default: print them)"

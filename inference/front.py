@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from inference import codec
+from inference.model_registry import MESSAGE_KINDS, ModelRegistry, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,16 @@ Spawn = Callable[[socket.socket, Callable[[], None]], int]
 
 
 class Front:
-    def __init__(self, listener: socket.socket, workers: int, spawn: Spawn, graceful_seconds: float) -> None:
+    def __init__(
+        self,
+        listener: socket.socket,
+        workers: int,
+        spawn: Spawn,
+        graceful_seconds: float,
+        models: ModelRegistry | None = None,  # a multi-model server's registry
+    ) -> None:
         self._listener = listener
+        self._models = models
         self._spawn_worker = spawn
         self._graceful_seconds = graceful_seconds
         self._selector = selectors.DefaultSelector()
@@ -192,12 +201,26 @@ class Front:
             worker.state, worker.detail = ModelState.READY, detail
         elif kind == FAILED:
             worker.state, worker.detail = ModelState.FAILED, detail
+        elif kind in MESSAGE_KINDS and self._models is not None:
+            live = {each.pid for each in self._workers.values()}
+            self._send(self._models.receive(worker.pid, kind, message[1:], live))
+
+    def _send(self, messages: list[Outgoing]) -> None:
+        """Messages about models to workers (a worker gone meanwhile is forgotten on its own)."""
+        channels = {worker.pid: worker.channel for worker in self._workers.values()}
+        for pid, outgoing in messages:
+            try:
+                channels[pid].send(outgoing)
+            except (KeyError, OSError) as error:
+                log.warning("cannot tell worker %d about a model: %r", pid, error)
 
     def _forget(self, worker: Worker) -> None:
         self._selector.unregister(worker.channel)
         del self._workers[worker.channel.fileno()]
         worker.channel.close()
         _, status = os.waitpid(worker.pid, 0)
+        if self._models is not None:
+            self._send(self._models.worker_gone(worker.pid))
         if self._stop_deadline is None:
             log.error("worker %d exited (%s); starting a replacement", worker.pid, _exit_reason(status))
 
@@ -269,9 +292,12 @@ class Front:
         self._drop(client)
 
     def ping(self) -> tuple[int, dict]:
-        """200 once any worker can serve; 500 when every worker failed to load; 503 while loading."""
+        """200 once any worker can serve; 500 when every worker failed to load; 503 while loading.
+        A multi-model server is ready with no model loaded: SageMaker loads them after /ping."""
         workers = list(self._workers.values())
         ready = [worker for worker in workers if worker.state is ModelState.READY]
+        if ready and self._models is not None:
+            return 200, {"status": "ready", "models_loaded": self._models.loaded}
         if ready:
             return 200, {"status": "ready", "model": json.loads(ready[0].detail)}
         if workers and all(worker.state is ModelState.FAILED for worker in workers):

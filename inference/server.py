@@ -1,5 +1,6 @@
 """The SageMaker inference container's HTTP server: `GET /ping` and `POST /invocations` (and
-Batch Transform's `GET /execution-parameters`).
+Batch Transform's `GET /execution-parameters`); with SAGEMAKER_MULTI_MODEL=true, the multi-model
+contract's `/models` routes instead (inference/multi_model.py).
 
 A front process owns the port and answers `/ping` itself, so a health check never queues behind
 the model (inference/front.py); it hands every other request to one of the pre-forked workers, one
@@ -18,20 +19,23 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from http import HTTPStatus
 from pathlib import Path
 
 from inference import codec
-from inference.errors import ModelError, RequestError
+from inference.errors import ModelError
 from inference.front import FAILED, LOADED, Front
+from inference.invocation import InvokeSettings, invoke
+from inference.invocation import reply as _reply
 from inference.manifest import ModelManifest
+from inference.memory import MODELS_MEMORY_ENV, limit_setting
+from inference.model_registry import ModelRegistry
+from inference.multi_model import ModelsApp
 from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 from inference.predictor import Predictor
 from inference.worker import run_worker
 
 log = logging.getLogger(__name__)
 
-JSON_HEADERS = [("Content-Type", "application/json")]
 # SIGKILL follows SIGTERM after 30 s on SageMaker; leave time to exit cleanly.
 GRACEFUL_TIMEOUT_SECONDS = 25
 # How long a request waits for its worker's model to finish loading before a 503.
@@ -57,6 +61,10 @@ class ServerOptions:
     threads_per_worker: int = 1
     max_people: int = DEFAULT_MAX_PEOPLE
     errors_as_results: bool = False
+    # SageMaker sets SAGEMAKER_MULTI_MODEL=true on a multi-model endpoint: no model at start,
+    # models loaded and unloaded through /models (model_dir is not read).
+    multi_model: bool = False
+    models_memory_bytes: int | None = None  # POSE_MODELS_MEMORY_MB: a cap on the models' memory
 
 
 class PoseApp:
@@ -73,9 +81,8 @@ class PoseApp:
         errors_as_results: bool = False,
     ) -> None:
         self._model_wait_seconds = model_wait_seconds
-        self._max_people = max_people
+        self._settings = InvokeSettings(max_people, errors_as_results)
         self._workers = workers
-        self._errors_as_results = errors_as_results
         self._on_loaded = on_loaded
         self._predictor: Predictor | None = None
         self._load_error: str | None = None
@@ -135,42 +142,7 @@ class PoseApp:
         # Another worker may have answered /ping already: wait for this one's model, within the budget.
         if not self.wait_until_loaded(timeout=self._model_wait_seconds):
             return _reply(start_response, 503, {"error": self._load_error or "the model is still loading"})
-        try:
-            codec.check_accept(environ.get("HTTP_ACCEPT"))
-            body = _read_body(environ)
-            attributes = environ.get("HTTP_X_AMZN_SAGEMAKER_CUSTOM_ATTRIBUTES")
-            people = codec.max_people(attributes, self._max_people)
-            document = self._predictor.predict(body, environ.get("CONTENT_TYPE"), people)
-        except RequestError as error:
-            log.info("refused a request with %d: %s", error.status, error.message)
-            if self._errors_as_results and error.status not in (406,):  # an Accept we cannot meet stays one
-                return _reply(start_response, 200, {"error": error.message, "status": error.status})
-            return _reply(start_response, error.status, {"error": error.message})
-        except Exception:  # a client gets a 500 and the worker keeps serving
-            log.exception("unexpected failure in /invocations")
-            return _reply(start_response, 500, {"error": "internal error while running the model"})
-        return _reply(start_response, 200, document)
-
-
-def _read_body(environ: dict) -> bytes:
-    """The request body, refused early when it is over the limit (declared or actual)."""
-    declared = environ.get("CONTENT_LENGTH") or ""
-    stream = environ["wsgi.input"]
-    if declared.isdigit() and int(declared) > codec.MAX_BODY_BYTES:
-        codec.discard_body(stream, int(declared))
-        codec.check_body_size(int(declared))
-    body = stream.read(codec.MAX_BODY_BYTES + 1)
-    codec.check_body_size(len(body))
-    return body
-
-
-def _reply(start_response, status: int, document: dict, headers: list | None = None, head: bool = False):
-    body = codec.encode_json(document)
-    start_response(
-        f"{status} {HTTPStatus(status).phrase}",
-        [*JSON_HEADERS, ("Content-Length", str(len(body))), *(headers or [])],
-    )
-    return [] if head else [body]
+        return invoke(environ, start_response, self._predictor, self._settings)
 
 
 def errors_as_results_setting(value: str | None) -> bool:
@@ -199,7 +171,8 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _spawner(options: ServerOptions) -> Callable:
-    """Fork a worker that loads the model and serves what the front hands it on `channel`."""
+    """Fork a worker that loads the model (or, multi-model, none yet) and serves what the front
+    hands it on `channel`."""
 
     def spawn(channel: socket.socket, close_front_sockets: Callable[[], None]) -> int:
         sys.stdout.flush()
@@ -210,15 +183,12 @@ def _spawner(options: ServerOptions) -> Callable:
         exit_code = 0
         try:
             close_front_sockets()
-            app = PoseApp(
-                options.model_dir,
-                options.threads_per_worker,
-                on_loaded=channel.send,
-                max_people=options.max_people,
-                workers=options.workers,
-                errors_as_results=options.errors_as_results,
-            )
-            run_worker(channel, app)
+            if options.multi_model:
+                app = ModelsApp(channel, InvokeSettings(options.max_people), options.threads_per_worker)
+                channel.send(LOADED + b"{}")  # ready: models come later, through /models
+                run_worker(channel, app, app.on_message)
+            else:
+                run_worker(channel, _single_model_app(options, channel))
         except BaseException:  # a worker must never return into the front's loop
             log.exception("worker %d failed", os.getpid())
             exit_code = 1
@@ -229,25 +199,35 @@ def _spawner(options: ServerOptions) -> Callable:
     return spawn
 
 
+def _single_model_app(options: ServerOptions, channel: socket.socket) -> PoseApp:
+    return PoseApp(
+        options.model_dir,
+        options.threads_per_worker,
+        on_loaded=channel.send,
+        max_people=options.max_people,
+        workers=options.workers,
+        errors_as_results=options.errors_as_results,
+    )
+
+
 def serve(options: ServerOptions) -> None:
     """Check the model directory and settings up front (fail fast with a clear line), then serve until SIGTERM."""
-    manifest = ModelManifest.read(options.model_dir)
     options = replace(
         options,
         max_people=max_people_setting(os.environ.get(MAX_PEOPLE_ENV)),
         errors_as_results=errors_as_results_setting(os.environ.get(ERRORS_AS_RESULTS_ENV)),
+        models_memory_bytes=limit_setting(os.environ.get(MODELS_MEMORY_ENV)),
     )
-    log.info(
-        "serving %s (%s) from %s on %s:%d with %d workers",
-        manifest.name,
-        manifest.family,
-        options.model_dir,
-        options.host,
-        options.port,
-        options.workers,
-    )
+    where = f"on {options.host}:{options.port} with {options.workers} workers"
+    registry = None
+    if options.multi_model:
+        registry = ModelRegistry(options.workers, options.models_memory_bytes)
+        log.info("serving models loaded through /models (multi-model endpoint) %s", where)
+    else:
+        manifest = ModelManifest.read(options.model_dir)
+        log.info("serving %s (%s) from %s %s", manifest.name, manifest.family, options.model_dir, where)
     try:
         listener = _listen(options.host, options.port)
     except OSError as error:
         raise ModelError(f"cannot listen on {options.host}:{options.port} ({error.strerror})") from error
-    Front(listener, options.workers, _spawner(options), GRACEFUL_TIMEOUT_SECONDS).run()
+    Front(listener, options.workers, _spawner(options), GRACEFUL_TIMEOUT_SECONDS, registry).run()

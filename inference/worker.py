@@ -1,4 +1,4 @@
-"""A worker process: one model, one request at a time, on connections the front hands it.
+"""A worker process: one request at a time, on connections the front hands it.
 
 The HTTP parsing is gunicorn's (strict about request lines, headers and chunked bodies); the
 worker only wires it to the WSGI app and answers a malformed request with a JSON error.
@@ -35,8 +35,11 @@ _PARSE_STATUS = {
 }
 
 
-def run_worker(channel: socket.socket, app: Callable) -> None:
-    """Serve the connections that arrive on `channel` until the front closes it."""
+def run_worker(
+    channel: socket.socket, app: Callable, on_message: Callable[[bytes], None] | None = None
+) -> None:
+    """Serve the connections that arrive on `channel` until the front closes it; any other message
+    from the front (a multi-model server's EVICT) goes to `on_message`."""
     # The front decides when to stop: Ctrl-C (the whole process group) and SIGTERM are its to handle.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -51,6 +54,8 @@ def run_worker(channel: socket.socket, app: Callable) -> None:
         if message[:1] != CONNECTION or len(fds) != 1:
             for fd in fds:
                 os.close(fd)
+            if on_message is not None and not fds:
+                on_message(message)
             continue
         with socket.socket(fileno=fds[0]) as connection:
             serve_connection(connection, message[1:], app, settings)
