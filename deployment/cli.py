@@ -1,4 +1,4 @@
-"""`python -m deployment validate | plan | deploy | destroy | status | monitor | local`.
+"""`python -m deployment validate | plan | deploy | destroy | status | monitor | rollback | local`.
 
 Exit codes: 0 success, 1 a deployment step failed, 2 bad usage or configuration.
 """
@@ -85,6 +85,9 @@ def _deploy(args: argparse.Namespace, config: Config) -> int:
         write_outputs({"billed": deployer.billed()})
         raise
     outputs = deployer.outputs()
+    if args.approve:  # only now: a failed or rolled-back update raised above, its version unapproved
+        approved = deployer.approve(planned)
+        outputs["approved_versions"] = " ".join(str(version.version) for version in approved)
     _publish_outputs(outputs, planned.actions)
     for key, value in outputs.items():
         print(f"{key}={value}")
@@ -187,6 +190,19 @@ def _models(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _rollback(args: argparse.Namespace, config: Config) -> int:
+    from deployment.promotion import describe
+
+    deployer = Deployer(config)
+    rollback = deployer.plan_rollback()
+    print(rollback.headline())
+    _show(rollback.plan.actions, as_json=False)
+    deployer.apply(rollback.plan)
+    print(f"rolled back {config.prefix}: its endpoint runs {describe(rollback.target)}")
+    _publish_outputs({"model_version": str(rollback.target.version)}, rollback.plan.actions)
+    return 0
+
+
 def _local(args: argparse.Namespace, config: Config) -> int:
     from deployment.local.stack import LocalPaths, run_local
 
@@ -275,6 +291,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY.PATH=VALUE",
         help="override a value",
     )
+    common.add_argument(
+        "--stage",
+        action=_Stage,
+        dest="overrides",
+        metavar="STAGE",
+        help="the same as --set project.stage=STAGE",
+    )
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = root.add_subparsers(required=True, metavar="COMMAND")
     for name, handler, text in (
@@ -290,6 +313,7 @@ def parser() -> argparse.ArgumentParser:
             _models,
             "the project's model registry: each version, its status and the stages running it",
         ),
+        ("rollback", _rollback, "put the stage back on the approved model version before the one it runs"),
         ("local", _local, "run the whole system offline on 127.0.0.1 (make demo)"),
         ("iam-policy", _iam_policy, "print the GitHub deploy role's least-privilege policy"),
     ):
@@ -301,6 +325,10 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--model-artifact", help="a model.tar.gz (default: package config.model)")
             command.add_argument(
                 "--commit", default=os.environ.get("GITHUB_SHA", ""), help="recorded in the model registry"
+            )
+        if name == "deploy":
+            command.add_argument(
+                "--approve", action="store_true", help="once in service, mark its registry version Approved"
             )
         if name == "plan":
             command.add_argument("--json", action="store_true", help="print the plan as JSON")
@@ -323,6 +351,13 @@ def parser() -> argparse.ArgumentParser:
         if name == "iam-policy":
             _iam_policy_arguments(command)
     return root
+
+
+class _Stage(argparse.Action):
+    """`--stage prod`: one more `--set project.stage=prod`, in its place among the others."""
+
+    def __call__(self, parser, namespace, value, option_string=None) -> None:
+        namespace.overrides = [*(namespace.overrides or []), f"project.stage={value}"]
 
 
 def _iam_policy_arguments(command: argparse.ArgumentParser) -> None:

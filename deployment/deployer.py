@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -28,6 +29,9 @@ from deployment.resources.dashboard import console_url
 from deployment.resources.registry import ModelVersion
 from deployment.state import DesiredState, Inputs, desired_state
 from deployment.web_state import web_bucket_name
+
+if TYPE_CHECKING:
+    from deployment.promotion import Rollback
 
 DIGEST_PINNED = re.compile(r"^\S+@sha256:[0-9a-f]{64}$")
 ARTIFACT_CACHE = Path(".cache/artifacts")
@@ -181,6 +185,22 @@ class Deployer:
             )
             for version in aws.sagemaker.model_versions(project)
         ]
+
+    def approve(self, planned: Plan) -> list[ModelVersion]:
+        """After `apply`: the registry versions of what `planned` put in service, marked Approved."""
+        from deployment.promotion import approve
+        from deployment.resources.base import Kind
+
+        aws, _ = self.connect()
+        stage = self.config.project.stage
+        return [approve(aws, v, stage, self.report) for v in planned.desired.standalone[Kind.MODEL_VERSION]]
+
+    def plan_rollback(self) -> Rollback:
+        """The stage back on the approved version before the one it runs (promotion.py)."""
+        from deployment.promotion import plan_rollback
+
+        aws, names = self.connect()
+        return plan_rollback(self.config, aws, names, self._lookup)
 
     def monitor_now(self) -> tuple[str, str]:
         """One run of the deployed monitoring job over the last hour: (status, exit message)."""

@@ -1,0 +1,154 @@
+"""Promotion and rollback: a registry version is `Approved` once a stage ran it and kept it.
+
+`deploy --approve` (the production workflow) approves the versions of the model it has just put in
+service. A rolled-back or failed update raises before that, so its version keeps its status.
+`rollback` moves a stage back to the approved version before the one it runs: that version's image
+digest, artifact and environment, with the stage's own endpoint settings, blue/green like any
+update. Nothing is rebuilt: the artifact must still be in the stage's bucket (content-addressed, and
+a deploy never deletes one), and the model and endpoint config kept for rollback are used again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from deployment.deployer import Plan
+from deployment.errors import DeploymentError, error_code
+from deployment.planner import plan
+from deployment.remote import read_remote_state
+from deployment.resources.base import Action, Kind, Verb
+from deployment.resources.model import Model
+from deployment.resources.registry import APPROVED, ModelVersion, artifact_key_part
+from deployment.state import Inputs, desired_state
+
+if TYPE_CHECKING:
+    from deployment.aws import Aws
+    from deployment.config import Config
+    from deployment.naming import Names
+    from deployment.remote import Lookup
+
+MODELS = "python -m deployment models lists the versions and their status"
+# What a rollback changes: the model and endpoint config it needs (made again if cleaned up), the
+# endpoint's blue/green update, and autoscaling paused around it. Nothing else of the stage.
+ROLLBACK_KINDS = frozenset({Kind.MODEL, Kind.ENDPOINT_CONFIG, Kind.ENDPOINT, Kind.AUTOSCALING})
+
+
+@dataclass(frozen=True)
+class Rollback:
+    prefix: str  # the stage's `{name}-{stage}`
+    running: ModelVersion | None  # the version the endpoint runs now (None: not one in the registry)
+    target: ModelVersion
+    plan: Plan
+
+    def headline(self) -> str:
+        return f"rollback {self.prefix}: {describe(self.running)} -> {describe(self.target)}"
+
+
+def describe(version: ModelVersion | None) -> str:
+    """`version 3 (blazepose-heavy, commit 0123456789ab, Approved)`, the way `models` shows one."""
+    if version is None:
+        return "a model that is no version of the registry"
+    metadata = dict(version.metadata)
+    commit = metadata.get("commit", "?")[:12]
+    return f"version {version.version} ({metadata.get('model', '?')}, commit {commit}, {version.status})"
+
+
+def approve(aws: Aws, deployed: ModelVersion, stage: str, report: Callable[[str], None]) -> ModelVersion:
+    """Mark the registry version of a model just put in service `Approved` (found by identity: the
+    deploy registered it, or an earlier stage did)."""
+    found = [v for v in aws.sagemaker.model_versions(deployed.group) if v.identity == deployed.identity]
+    if not found:
+        raise DeploymentError(
+            "the model just deployed is no version of the registry, so there is nothing to approve",
+            where=f"model registry {deployed.group}",
+            hint=MODELS,
+        )
+    version = found[-1]
+    if version.status == APPROVED:
+        report(f"  {describe(version)}: already approved")
+        return version
+    try:
+        aws.sagemaker.set_approval(version.arn, APPROVED, f"in service on stage {stage}")
+    except ClientError as error:
+        message = error.response.get("Error", {}).get("Message", "")
+        raise DeploymentError(
+            f"version {version.version} could not be approved ({error_code(error)}: {message})",
+            where=f"model registry {deployed.group}",
+            hint=f"it may have been deleted meanwhile; {MODELS}",
+        ) from error
+    approved = replace(version, status=APPROVED)
+    report(f"  approved {describe(approved)}")
+    return approved
+
+
+def runs(version: ModelVersion, model: Model) -> bool:
+    """Whether `model` is this version: same image digest, artifact content (its key's
+    content-addressed folder, wherever the copy is) and environment."""
+    return (
+        version.image_uri == model.image_uri
+        and artifact_key_part(version.model_data_url) == artifact_key_part(model.model_data_url)
+        and version.environment == model.environment
+    )
+
+
+def previous_approved(
+    versions: tuple[ModelVersion, ...], model: Model | None
+) -> tuple[ModelVersion | None, ModelVersion]:
+    """(the version the endpoint runs, the newest approved version older than it, not the same
+    model); DeploymentError when there is none."""
+    running = next((v for v in reversed(versions) if model is not None and runs(v, model)), None)
+    candidates = [
+        version
+        for version in versions
+        if version.status == APPROVED
+        and (running is None or version.version < running.version)
+        and not (model is not None and runs(version, model))
+    ]
+    if not candidates:
+        group = versions[0].group if versions else "the project's"
+        raise DeploymentError(
+            f"there is no approved version before {describe(running)} to roll back to",
+            where=f"model registry {group}",
+            hint=MODELS,
+        )
+    return running, candidates[-1]
+
+
+def plan_rollback(config: Config, aws: Aws, names: Names, lookup: Callable[..., Lookup]) -> Rollback:
+    """The actions that put the stage's endpoint on the previous approved version."""
+    model_name = aws.sagemaker.deployed_model(names.endpoint)
+    if model_name is None:
+        raise DeploymentError("no endpoint is deployed: nothing to roll back", where=names.endpoint)
+    running_model = aws.sagemaker.describe_model(model_name)
+    running, target = previous_approved(aws.sagemaker.model_versions(config.project.name), running_model)
+    # The artifact's key is content-addressed by its sha256's first 16 digits: its folder.
+    inputs = Inputs(target.image_uri, "", "", artifact_key_part(target.model_data_url))
+    desired = desired_state(_running(config, target), inputs, names.account_id)
+    if not aws.storage.artifact_exists(desired.artifact):
+        raise DeploymentError(
+            f"the artifact of version {target.version} is not in this stage's bucket "
+            f"({desired.artifact.s3_uri}), and a rollback never rebuilds it",
+            where=names.endpoint,
+            hint="deploy that model again with `deploy --model-artifact` and its image",
+        )
+    remote = read_remote_state(aws, lookup(desired.names))
+    actions = [action for action in plan(desired, remote) if _rolls_back(action)]
+    return Rollback(names.prefix, running, target, Plan(desired, actions))
+
+
+def _rolls_back(action: Action) -> bool:
+    if action.kind in (Kind.MODEL, Kind.ENDPOINT_CONFIG):
+        return action.verb in (Verb.CREATE, Verb.UNCHANGED)  # old ones stay until the next deploy
+    return action.kind in ROLLBACK_KINDS
+
+
+def _running(config: Config, version: ModelVersion) -> Config:
+    """config.yml with the version's environment in place of the one it gives the model (which
+    includes `model.max_people`), so the model is the version's exactly."""
+    endpoint = config.endpoint.model_copy(update={"environment": dict(version.environment)})
+    model = config.model.model_copy(update={"max_people": None})
+    return config.model_copy(update={"endpoint": endpoint, "model": model})
