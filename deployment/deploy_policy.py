@@ -38,29 +38,21 @@ AUTOSCALING = {
 SAGEMAKER_KINDS = tuple(
     str(k) for k, handler in REGISTRY.items() if handler.tag_service == TagService.SAGEMAKER
 )
+# Action families where the resource patterns below keep each to the project's own resources.
 SAGEMAKER_ACTIONS = [
-    "sagemaker:CreateModel",
-    "sagemaker:DescribeModel",
-    "sagemaker:DeleteModel",
-    "sagemaker:CreateEndpointConfig",
-    "sagemaker:DescribeEndpointConfig",
-    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:*Model",  # Create, Describe, Delete
+    "sagemaker:*EndpointConfig",  # Create, Describe, Delete
     "sagemaker:CreateEndpoint",
     "sagemaker:UpdateEndpoint",
     "sagemaker:UpdateEndpointWeightsAndCapacities",
     "sagemaker:DescribeEndpoint",
     "sagemaker:DeleteEndpoint",
-    "sagemaker:CreateMonitoringSchedule",
-    "sagemaker:UpdateMonitoringSchedule",
-    "sagemaker:DescribeMonitoringSchedule",
-    "sagemaker:DeleteMonitoringSchedule",
+    "sagemaker:*MonitoringSchedule",  # Create, Update, Describe, Delete
     "sagemaker:*ModelPackage*",  # the project's registry: its group `{project}`, versions `{project}/N`
-    "sagemaker:CreateTransformJob",  # `batch`: its jobs are named `{stage}-model-batch-...`
-    "sagemaker:DescribeTransformJob",
-    "sagemaker:AddTags",
-    "sagemaker:DeleteTags",
-    "sagemaker:ListTags",
+    "sagemaker:*TransformJob",  # `batch`: its jobs are named `{stage}-model-batch-...`
+    "sagemaker:*Tags",  # Add, Delete, List
 ]
+INVOKERS = ["apigateway.amazonaws.com", "s3.amazonaws.com", "events.amazonaws.com"]
 LAMBDA_ACTIONS = [
     "lambda:CreateFunction",
     "lambda:GetFunction",
@@ -70,10 +62,10 @@ LAMBDA_ACTIONS = [
     "lambda:DeleteFunction",
     "lambda:RemovePermission",
     "lambda:GetPolicy",
-    "lambda:TagResource",
-    "lambda:UntagResource",
-    "lambda:ListTags",
+    "lambda:*Tag*",  # Tag, Untag, List
 ]
+# The registry's approval rule (registry.deploy_on_approval): Put, Describe, Delete; its targets; tags.
+EVENTS_ACTIONS = ["events:*Rule", "events:*Targets*", "events:*Tag*"]
 
 
 @dataclass(frozen=True)
@@ -182,11 +174,11 @@ def deploy_policy(project: Project) -> dict:
         _allow("ApiProxyFunction", LAMBDA_ACTIONS, [arn("lambda", f"function:{p}-*")]),
         {
             **_allow("ApiMayInvokeTheFunction", ["lambda:AddPermission"], [arn("lambda", f"function:{p}-*")]),
-            # The API, and S3 for the drop folder's bucket notification.
-            "Condition": {
-                "StringEquals": {"lambda:Principal": ["apigateway.amazonaws.com", "s3.amazonaws.com"]}
-            },
+            # The API; S3 for the drop folder's and the upload folder's notifications; EventBridge
+            # for the approval rule.
+            "Condition": {"StringEquals": {"lambda:Principal": INVOKERS}},
         },
+        _allow("ApprovalRules", EVENTS_ACTIONS, [arn("events", f"rule/{p}-*")]),
         _allow("ApiProxyLogs", LOG_ACTIONS, [arn("logs", f"log-group:/aws/lambda/{p}-*")]),
         _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], ["*"]),
         *http_api_statements(region, "StringLike", f"{p}-*"),
@@ -254,7 +246,8 @@ def _role_statements(project: Project) -> list[dict]:
             [roles],
         ),
         _pass_role("PassExecutionRoles", sagemaker_roles, SAGEMAKER),
-        _pass_role("PassFunctionRoles", [f"{roles}-predict-lambda", f"{roles}-predict-drop-folder"], LAMBDA),
+        # The API's and the drop folder's (`-predict-...`), the registry's event functions' (`-registry-...`).
+        _pass_role("PassFunctionRoles", [f"{roles}-predict-*", f"{roles}-registry-*"], LAMBDA),
         {
             **_allow(
                 "AutoscalingServiceRole",
@@ -430,8 +423,11 @@ def boundary_policy(project: Project) -> dict:
     return {
         "Version": "2012-10-17",
         "Statement": [
+            # DeleteObject: the upload folder's function moves a rejected upload aside.
             _allow(
-                "Objects", ["s3:GetObject", "s3:PutObject"], [f"arn:aws:s3:::{name}/*" for name in buckets]
+                "Objects",
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                [f"arn:aws:s3:::{name}/*" for name in buckets],
             ),
             _allow(
                 "Buckets",
@@ -467,6 +463,7 @@ def boundary_policy(project: Project) -> dict:
                 ["sagemaker:InvokeEndpoint"],
                 [f"arn:aws:sagemaker:*:{account}:endpoint/{p}-*"],
             ),
+            *registry_function_statements(project),
             {
                 **_allow(
                     "KeysThroughS3",
@@ -477,6 +474,42 @@ def boundary_policy(project: Project) -> dict:
             },
         ],
     }
+
+
+def registry_function_statements(project: Project) -> list[dict]:
+    """What the registry's event functions do (resources/approval.py, model_upload.py): read and
+    register versions of the project's group; make a model and config and update an endpoint;
+    pass a stage's execution role to SageMaker. Each function's own policy names its stage."""
+    p, account = project.name, project.account_id
+    sagemaker = f"arn:aws:sagemaker:*:{account}"
+    execution_roles = [role_arn(account, f"{p}-*-sagemaker-execution")]
+    if project.execution_role_arn:
+        execution_roles.append(project.execution_role_arn)
+    return [
+        _allow(
+            "RegistryEvents",
+            [
+                "sagemaker:CreateModelPackage",
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:CreateModel",
+                "sagemaker:DescribeModel",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:DescribeEndpointConfig",
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:AddTags",
+            ],
+            [
+                f"{sagemaker}:model-package/{p}/*",
+                f"{sagemaker}:model-package-group/{p}",
+                f"{sagemaker}:model/{p}-*",
+                f"{sagemaker}:endpoint-config/{p}-*",
+                f"{sagemaker}:endpoint/{p}-*",
+            ],
+        ),
+        _allow("ListVersions", ["sagemaker:ListModelPackages"], ["*"]),
+        _pass_role("PassExecutionRoles", execution_roles, SAGEMAKER),
+    ]
 
 
 def trust_policy(account_id: str, repository: str, environments: tuple[str, ...] = ENVIRONMENTS) -> dict:

@@ -18,15 +18,22 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "proxy"
 HANDLER = "proxy.handler.handler"  # module proxy/handler.py, function handler
 DROP_FOLDER_HANDLER = "proxy.drop_folder.handler"  # the drop folder's function: the same zip
-# What the functions run: the package's modules only (requirements.txt says there is nothing to add).
-PACKAGED = ("__init__.py", "handler.py", "drop_folder.py")
+# What the functions run: the package's modules only (requirements.txt says there is nothing to add):
+# the API's, the drop folder's, and the model registry's two event functions (resources/approval.py,
+# resources/model_upload.py), with the keypoint names a packaged model's model.json lists.
+PACKAGED = ("__init__.py", "handler.py", "drop_folder.py", "approved.py", "model_upload.py", "model_files.py")
+# Modules of `inference` the functions import: pure Python, no dependency.
+INFERENCE = Path(__file__).resolve().parents[1] / "inference"
+INFERENCE_PACKAGED = ("__init__.py", "keypoints.py")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 FILE_MODE = 0o100644  # a regular file, rw-r--r--
 
 
 def package_sources() -> dict[str, bytes]:
     """Each packaged file's path inside the zip, and its bytes."""
-    return {f"{PACKAGE.name}/{name}": (PACKAGE / name).read_bytes() for name in PACKAGED}
+    sources = {f"{PACKAGE.name}/{name}": (PACKAGE / name).read_bytes() for name in PACKAGED}
+    sources |= {f"{INFERENCE.name}/{name}": (INFERENCE / name).read_bytes() for name in INFERENCE_PACKAGED}
+    return sources
 
 
 def build_zip(sources: Mapping[str, bytes]) -> bytes:

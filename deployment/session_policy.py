@@ -99,15 +99,17 @@ def stage_resources(config: Config, names: Names) -> list[str]:
         arn("sagemaker", f"*/{names.prefix}-model-*"),
         arn("sagemaker", f"*/{names.prefix}-config-*"),
         role_arn(account, names.execution_role),
-        role_arn(account, names.function_role),
         arn("cloudwatch", f"alarm:{names.error_alarm}"),
         arn("cloudwatch", f"alarm:{names.latency_alarm}"),
         # What watches the endpoint, named `{schedule}...`: the hourly schedule, `monitor --now`'s
         # `{schedule}-now`, the alerts, their topic, its subscriptions and key alias, the dashboard.
         f"arn:aws:*:*:*:*{names.monitoring_schedule}*",
-        # The function (`...:function:NAME`) and its log group with its streams
-        # (`...:log-group:/aws/lambda/NAME:*`); the role's policy keeps each to its service.
+        # The function (`...:function:NAME`), its role (`{function}-lambda`) and its log group with its
+        # streams (`...:log-group:/aws/lambda/NAME:*`), the drop folder's too (`{function}-drop-folder`);
+        # the role's policy keeps each to its service.
         f"arn:aws:*:*:*:*{names.function}*",
+        # The registry's event functions, their roles, logs and the approval rule: `{stage}-registry-...`.
+        f"arn:aws:*:*:*:*{names.prefix}-registry*",
     ]
     if config.iam.execution_role_arn:
         resources.append(config.iam.execution_role_arn)

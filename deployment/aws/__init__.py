@@ -10,6 +10,7 @@ from botocore.config import Config as BotoConfig
 from deployment.aws.alarms import Alarms
 from deployment.aws.cdn import Cdn
 from deployment.aws.dashboards import Dashboards
+from deployment.aws.events import Events
 from deployment.aws.functions import Functions
 from deployment.aws.http_api import HttpApis
 from deployment.aws.identity import Identity
@@ -37,6 +38,7 @@ class Aws:
     notifications: Notifications
     keys: Keys
     dashboards: Dashboards
+    events: Events
     region: str
 
 
@@ -65,5 +67,6 @@ def connect(region: str, session: boto3.Session | None = None) -> Aws:
         notifications=Notifications(sns),
         keys=Keys(kms),
         dashboards=Dashboards(cloudwatch),
+        events=Events(client("events")),
         region=region,
     )

@@ -15,6 +15,7 @@ from deployment.resources import (
     alert_key,
     alert_subscription,
     alert_topic,
+    approval,
     artifact,
     autoscaling,
     bucket,
@@ -28,6 +29,7 @@ from deployment.resources import (
     lambda_permission,
     log_group,
     model,
+    model_upload,
     monitoring_schedule,
     registry,
     role,
@@ -62,6 +64,8 @@ MODULES = (
     dashboard,
     drop_folder,
     registry,
+    approval,
+    model_upload,
     tags,
 )
 

@@ -71,6 +71,8 @@ class Kind(StrEnum):
     DROP_FOLDER = "drop-folder"
     MODEL_GROUP = "model-group"
     MODEL_VERSION = "model-version"
+    APPROVAL_DEPLOY = "approval-deploy"
+    MODEL_UPLOAD = "model-upload"
     TAGS = "tags"
 
 

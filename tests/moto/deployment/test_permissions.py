@@ -28,8 +28,16 @@ EVERYTHING = (
     "monitoring.max_memory_percent=90",
     "--set",
     "batch.drop_folder.enabled=true",
+    "--set",
+    "registry.deploy_on_approval=dev",
+    "--set",
+    "registry.upload_prefix=uploads",
 )
-PREFIXES = {"application-auto-scaling": "application-autoscaling", "cloudwatch-logs": "logs"}
+PREFIXES = {
+    "application-auto-scaling": "application-autoscaling",
+    "cloudwatch-logs": "logs",
+    "eventbridge": "events",
+}
 # Operations whose IAM action is not `{prefix}:{operation}` (the Service Authorization Reference).
 S3_ACTIONS = {
     "HeadBucket": ["s3:ListBucket"],

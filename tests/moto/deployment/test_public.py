@@ -98,9 +98,14 @@ def test_the_lambda_runs_our_handler_zip_as_its_own_least_privilege_role(run, co
     assert found["Environment"] == {"Variables": {"ENDPOINT_NAME": "pose-dev"}}
     assert found["CodeSha256"] == code_sha256(handler_zip())
     assert zipfile.ZipFile(BytesIO(handler_zip())).namelist() == [
+        "inference/__init__.py",
+        "inference/keypoints.py",
         "proxy/__init__.py",
+        "proxy/approved.py",
         "proxy/drop_folder.py",
         "proxy/handler.py",
+        "proxy/model_files.py",
+        "proxy/model_upload.py",
     ]
     iam = console.client("iam")
     assert found["Role"] == iam.get_role(RoleName="pose-dev-predict-lambda")["Role"]["Arn"]

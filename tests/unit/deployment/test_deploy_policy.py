@@ -319,7 +319,7 @@ def test_roles_are_passed_only_to_their_own_service():
             {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         ),
         "PassFunctionRoles": (
-            [f"{ROLE}/pose-*-predict-lambda", f"{ROLE}/pose-*-predict-drop-folder"],
+            [f"{ROLE}/pose-*-predict-*", f"{ROLE}/pose-*-registry-*"],
             {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
         ),
     }
@@ -384,7 +384,16 @@ def test_a_session_policy_over_the_limit_is_refused_with_the_fix():
 def test_the_boundary_caps_engine_roles_at_what_the_endpoint_and_lambda_need():
     boundary = boundary_policy(Project.of(config(), ACCOUNT))
     actions = {a for s in boundary["Statement"] for a in actions_of(s)}
-    assert {a.split(":")[0] for a in actions} == {"s3", "ecr", "logs", "cloudwatch", "sagemaker", "kms"}
+    services = {
+        "s3",
+        "ecr",
+        "logs",
+        "cloudwatch",
+        "sagemaker",
+        "kms",
+        "iam",
+    }  # iam: PassRole, to SageMaker only
+    assert {a.split(":")[0] for a in actions} == services
     assert "sagemaker:InvokeEndpoint" in actions and not [a for a in actions if a.endswith("*")]
     assert not allowed(boundary, Request("s3:GetObject", "arn:aws:s3:::other-bucket/x"))
     assert not allowed(boundary, Request("kms:Decrypt", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"))
