@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from deployment.config import Config
 from deployment.lambda_package import HANDLER, code_sha256, handler_zip
+from deployment.multi_model import MODELS_VARIABLE, models_value
 from deployment.naming import Names
 from deployment.policies import LAMBDA, canonical, function_policy
 from deployment.resources.distribution import WEB_ORIGIN
@@ -60,7 +61,7 @@ def api_state(config: Config, names: Names) -> ApiState | None:
         handler=HANDLER,
         timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
         memory_mb=FUNCTION_MEMORY_MB,
-        environment=(("ENDPOINT_NAME", names.endpoint),),
+        environment=_environment(config, names),
         code_sha256=code_sha256(zip_file),
         zip_file=zip_file,
     )
@@ -75,6 +76,15 @@ def api_state(config: Config, names: Names) -> ApiState | None:
         stage=Stage(float(config.api.throttle_rate_limit), config.api.throttle_burst_limit),
         permission=Permission(names.function, Template.of(names.api_source_arn("{api_id}"), api_id=API_ID)),
     )
+
+
+def _environment(config: Config, names: Names) -> tuple[tuple[str, str], ...]:
+    """The endpoint to call and, on a multi-model stage, the models it serves (the default first),
+    so `?model=` is checked before the endpoint is called."""
+    variables = {"ENDPOINT_NAME": names.endpoint}
+    if config.served_models:
+        variables[MODELS_VARIABLE] = models_value(config.served_models)
+    return tuple(sorted(variables.items()))
 
 
 def _cors(config: Config) -> Cors | None:

@@ -17,6 +17,9 @@ from deployment.resources.artifact import Artifact
 MULTI_MODEL = "MultiModel"  # CreateModel's PrimaryContainer.Mode
 # The models served, the default first, comma-separated: for the container and the API's Lambda.
 MODELS_VARIABLE = "POSE_MODELS"
+# What the container starts in multi-model mode by (inference/__main__.py). SageMaker is said to set it
+# on a multi-model endpoint; set here too, so the container never depends on that.
+MULTI_MODEL_VARIABLE = "SAGEMAKER_MULTI_MODEL"
 ARTIFACT_SUFFIX = ".tar.gz"
 # Model Monitor's own analyses do not cover multi-model endpoints; ours reads the captures itself.
 # https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html
@@ -42,6 +45,12 @@ def target_model(name: str) -> str:
 
 def models_value(names: tuple[str, ...]) -> str:
     return ",".join(names)
+
+
+def container_environment(environment: tuple[tuple[str, str], ...], served: tuple[str, ...]) -> tuple:
+    """A single model's environment for the container, plus multi-model mode and the models served."""
+    variables = {**dict(environment), MULTI_MODEL_VARIABLE: "true", MODELS_VARIABLE: models_value(served)}
+    return tuple(sorted(variables.items()))
 
 
 def model_set_prefix(model_prefix: str, packaged: tuple[PackagedModel, ...]) -> str:

@@ -12,12 +12,11 @@ from dataclasses import dataclass, replace
 from deployment.api_state import ApiState, api_state
 from deployment.config import Config
 from deployment.multi_model import (
-    MODELS_VARIABLE,
     MONITOR_NOTE,
     PackagedModel,
+    container_environment,
     model_artifacts,
     model_set_prefix,
-    models_value,
 )
 from deployment.naming import Names, artifact_key, deployment_tags
 from deployment.policies import canonical, execution_policy
@@ -160,9 +159,7 @@ def _model(
     definition: tuple = (inputs.inference_image, data_url, role_arn, environment)
     if config.endpoint.models:
         # The container is told which models it serves, the default first (model.name).
-        environment = tuple(
-            sorted({**dict(environment), MODELS_VARIABLE: models_value(config.served_models)}.items())
-        )
+        environment = container_environment(environment, config.served_models)
         data_url = artifacts[0].s3_uri.rsplit("/", 1)[0] + "/"
         definition = (inputs.inference_image, data_url, role_arn, environment, "MultiModel")
     name = names.model(definition)
