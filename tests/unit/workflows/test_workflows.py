@@ -39,6 +39,11 @@ def cleanup() -> dict:
     return load("cleanup.yml")
 
 
+@pytest.fixture(scope="module")
+def production() -> dict:
+    return load("production.yml")
+
+
 def test_a_pull_request_to_main_tests_builds_deploys_and_comments_in_that_order(pull_request):
     assert pull_request["on"] == {
         "pull_request": {"branches": ["main"], "types": ["opened", "synchronize", "reopened"]}
@@ -218,8 +223,8 @@ def test_a_failed_deploy_comment_says_what_stays_billed_and_the_one_command_that
     assert env["CLEANUP_URL"].endswith("/actions/workflows/cleanup.yml")
 
 
-def test_third_party_actions_are_pinned_to_full_commit_shas(pull_request, cleanup):
-    for workflow in (pull_request, cleanup):
+def test_third_party_actions_are_pinned_to_full_commit_shas(pull_request, cleanup, production):
+    for workflow in (pull_request, cleanup, production):
         for job in workflow["jobs"].values():
             for step in job["steps"]:
                 if "uses" in step:
@@ -248,3 +253,62 @@ def test_dockerfiles_pass_hadolint(dockerfile):
         [str(BIN / "hadolint"), str(REPO / dockerfile)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def uses(workflow: dict) -> set[str]:
+    return {step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step}
+
+
+def test_a_push_to_main_deploys_prod_in_the_production_environment_one_run_at_a_time(production, cleanup):
+    assert production["on"] == {"push": {"branches": ["main"]}}
+    assert production["permissions"] == {}
+    (job,) = production["jobs"].values()
+    assert job["environment"]["name"] == "production"
+    assert job["permissions"] == {"contents": "read", "pull-requests": "read", "id-token": "write"}
+    # The stage's one concurrency group, shared with a manual clean-up of prod.
+    assert production["env"]["STAGE"] == "prod"
+    assert job["concurrency"] == {"group": "deploy-prod", "cancel-in-progress": False}
+    assert evaluate(cleanup["jobs"]["destroy"]["concurrency"]["group"], dispatch("prod")) == "deploy-prod"
+    assert evaluate(cleanup["jobs"]["destroy"]["environment"], dispatch("prod")) == "production"
+    # No new action: each one is pinned as the pull-request workflow pins it.
+    assert uses(production) <= uses(load("pull-request.yml"))
+
+
+def test_production_deploys_the_merged_pull_requests_images_by_digest_and_never_builds(production):
+    (job,) = production["jobs"].values()
+    steps = {step.get("id"): step for step in job["steps"]}
+    script = steps["merged"]["with"]["script"]
+    assert "listPullRequestsAssociatedWithCommit" in script and "pull.merge_commit_sha === sha" in script
+    assert 'core.setOutput("head-sha", merged.head.sha)' in script  # pull-request.yml's image tag
+    images = steps["images"]
+    assert images["env"]["TAG"] == "${{ steps.merged.outputs.head-sha }}"
+    assert (
+        'aws ecr describe-images --repository-name "$repository" --image-ids imageTag="$TAG"' in images["run"]
+    )
+    assert '"$image-image=$uri@$digest"' in images["run"] and "::error " in images["run"]
+    assert steps["deploy"]["env"] == {
+        "INFERENCE_IMAGE": "${{ steps.images.outputs.inference-image }}",
+        "MONITORING_IMAGE": "${{ steps.images.outputs.monitoring-image }}",
+    }
+    assert "-m deployment deploy" in steps["deploy"]["run"] and "--approve" in steps["deploy"]["run"]
+    text = (WORKFLOWS / "production.yml").read_text()
+    assert "docker" not in text and "amazon-ecr-login" not in text  # nothing is built or pushed
+
+
+def test_production_is_narrowed_to_its_stage_with_its_own_settings(production):
+    (job,) = production["jobs"].values()
+    (credentials,) = steps_using(job, "aws-actions/configure-aws-credentials")
+    assert set(credentials["with"]) == {"role-to-assume", "aws-region", "inline-session-policy"}
+    assert credentials["with"]["inline-session-policy"] == "${{ steps.stage.outputs.session_policy }}"
+    steps = {step.get("id"): step for step in job["steps"]}
+    assert (
+        job["steps"].index(steps["stage"])
+        < job["steps"].index(credentials)
+        < job["steps"].index(steps["images"])
+    )
+    assert "-m deployment iam-policy --session" in steps["stage"]["run"]
+    # The same overrides (stage, region, vars.PRODUCTION_SETTINGS) for the policy and the deploy.
+    settings = steps["stage"]["run"].splitlines()[:3]
+    assert settings == steps["deploy"]["run"].splitlines()[:3]
+    assert settings[0] == 'settings=(--set "project.stage=$STAGE" --set "project.region=$AWS_REGION")'
+    assert production["env"]["PRODUCTION_SETTINGS"] == "${{ vars.PRODUCTION_SETTINGS }}"
