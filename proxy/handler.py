@@ -20,6 +20,7 @@ import os
 import re
 import reprlib
 import unicodedata
+import urllib.parse
 import uuid
 
 import boto3
@@ -38,6 +39,11 @@ log = logging.getLogger()
 log.setLevel(logging.INFO)
 
 ENDPOINT_NAME = os.environ.get("ENDPOINT_NAME", "")
+# A multi-model stage's models, the default first (`?model=` chooses one); () on a single-model stage.
+MODELS = tuple(name for name in os.environ.get("POSE_MODELS", "").split(",") if name)
+ARTIFACT_SUFFIX = ".tar.gz"  # TargetModel is the model's artifact under the endpoint's S3 prefix
+MOST_MODEL_NAME_CHARS = 64
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ROUTE_PATH = "/predict"
 MOST_PEOPLE = 20  # the server's own limit on max_people
 # Lambda refuses a synchronous invocation event over 6 MB (6,291,456 bytes) before the handler
@@ -75,6 +81,7 @@ NOT_UTF8 = "the body is not valid UTF-8 text"
 HEADER_NOT_TEXT = "a request header is not text"
 BAD_MAX_PEOPLE = "max_people must be a whole number from 1 to 20"
 TWICE = "max_people is given twice"
+MODEL_TWICE = "model is given twice"
 BAD_CONTENT_TYPE = (
     f"the Content-Type header must be printable ASCII of at most {MAX_CONTENT_TYPE_CHARS:,} characters; "
     "send image/jpeg, image/png or application/json"
@@ -108,12 +115,20 @@ FAILED_CODES = {"InternalFailure", "InternalDependencyException", "InternalServe
 class _Refusal(Exception):
     """An answer other than 200: its status and fixed message for the caller, its detail for the log."""
 
-    def __init__(self, status: int, message: str, detail: str = "", level: int = logging.INFO) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        detail: str = "",
+        level: int = logging.INFO,
+        extra: dict | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.detail = detail
         self.level = level
+        self.extra = extra or {}  # more of the answer's JSON (the models an unknown one is not among)
 
 
 @functools.cache
@@ -138,7 +153,7 @@ def handler(event: object, context: object = None, runtime=None) -> dict:
 
 def _handle(event: object, request_id: str, runtime) -> dict:
     try:
-        body, content_type, options = _request(event)
+        body, content_type, options, asked = _request(event)
         if not ENDPOINT_NAME:
             raise _Refusal(500, MISCONFIGURED, "ENDPOINT_NAME is not set", logging.ERROR)
         answer = (runtime or _runtime()).invoke_endpoint(
@@ -148,8 +163,9 @@ def _handle(event: object, request_id: str, runtime) -> dict:
             Accept="application/json",
             InferenceId=request_id,
             **options,
+            **_target_model(asked),
         )
-        return _answer(answer, request_id)
+        return _answer(answer, request_id, asked)
     except _Refusal as refusal:
         return _error(refusal, request_id)
     except ClientError as error:
@@ -174,9 +190,10 @@ def _request_id(event: object, context: object) -> str:
 # ------------------------------------------------------------------ the request
 
 
-def _request(event: object) -> tuple[bytes, str, dict]:
-    """The photo, its Content-Type and the InvokeEndpoint options the query asks for (`?max_people=N`)
-    from an API Gateway payload 2.0 event, or a 4xx refusal."""
+def _request(event: object) -> tuple[bytes, str, dict, str | None]:
+    """The photo, its Content-Type, the InvokeEndpoint options the query asks for (`?max_people=N`)
+    and the model it names (`?model=`, None: the default) from an API Gateway payload 2.0 event,
+    or a 4xx refusal."""
     if not isinstance(event, dict):
         raise _Refusal(400, MALFORMED, f"the event is a {type(event).__name__}, not an object")
     if not isinstance(event.get("requestContext"), dict):
@@ -184,20 +201,27 @@ def _request(event: object) -> tuple[bytes, str, dict]:
     _check_route(event.get("routeKey"))
     headers = _headers(event.get("headers"))
     content_type = _content_type(headers.get("content-type"))
-    options = _options(event.get("rawQueryString"))
-    return _body(event.get("body"), event.get("isBase64Encoded", False)), content_type, options
+    options, asked = _options(event.get("rawQueryString"))
+    return _body(event.get("body"), event.get("isBase64Encoded", False)), content_type, options, asked
 
 
-def _options(query: object) -> dict:
-    """`max_people=N` (1-20) becomes the endpoint's custom attributes, which the server reads."""
+def _options(query: object) -> tuple[dict, str | None]:
+    """`max_people=N` (1-20) becomes the endpoint's custom attributes, which the server reads;
+    `model=NAME` is the model asked for (None when not given)."""
     if query in (None, ""):
-        return {}
+        return {}, None
     if not isinstance(query, str):
         raise _Refusal(400, MALFORMED, f"rawQueryString is {_clip(query)}")
     # Other parameters (a cache-buster, say) are none of the model's business and pass unread.
-    values = [
-        value for name, _, value in (part.partition("=") for part in query.split("&")) if name == "max_people"
-    ]
+    pairs = [part.partition("=") for part in query.split("&")]
+    models = [value for name, _, value in pairs if name == "model"]
+    if len(models) > 1:
+        raise _Refusal(400, MODEL_TWICE, f"query {_clip(query)}")
+    asked = urllib.parse.unquote(models[0], errors="replace") if models else None
+    return _max_people([value for name, _, value in pairs if name == "max_people"], query), asked
+
+
+def _max_people(values: list[str], query: str) -> dict:
     if not values:
         return {}
     if len(values) > 1:
@@ -206,6 +230,26 @@ def _options(query: object) -> dict:
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MOST_PEOPLE):
         raise _Refusal(400, BAD_MAX_PEOPLE, f"max_people={_clip(value)}")
     return {"CustomAttributes": f"max_people={int(value)}"}
+
+
+def _target_model(asked: str | None) -> dict:
+    """On a multi-model stage, the model to run (the default unless one is asked for): an unknown
+    one is refused before SageMaker is called. A single-model stage's model is checked on its answer."""
+    if not MODELS:
+        return {}
+    name = MODELS[0] if asked is None else asked
+    if name not in MODELS:
+        raise _unknown_model(name, MODELS)
+    return {"TargetModel": f"{name}{ARTIFACT_SUFFIX}"}
+
+
+def _unknown_model(asked: str, models: tuple[str, ...] | list[str]) -> _Refusal:
+    """400, naming the models there are; the name asked for is quoted only if it reads as a name."""
+    quoted = MODEL_NAME.fullmatch(asked) and not LOOKS_PRIVATE.search(asked)
+    quoted = quoted and not (ENDPOINT_NAME and ENDPOINT_NAME.lower() in asked.lower())
+    named = f" '{asked}'" if quoted else ""
+    message = f"unknown model{named}; this endpoint serves: {', '.join(models)}"
+    return _Refusal(400, message, f"model={_clip(asked)}", extra={"models": list(models)})
 
 
 def _check_route(route_key: object) -> None:
@@ -267,8 +311,9 @@ def too_large(size: int) -> str:
 # ------------------------------------------------------------------ the answer
 
 
-def _answer(answer: dict, request_id: str) -> dict:
-    """The model's JSON as the 200 body, if it is JSON and Lambda can return it."""
+def _answer(answer: dict, request_id: str, asked: str | None = None) -> dict:
+    """The model's JSON as the 200 body, if it is JSON and Lambda can return it (and, on a
+    single-model stage asked for a model, if that model answered)."""
     stream = answer["Body"]
     try:
         payload = stream.read(MAX_RESPONSE_BYTES + 1)
@@ -287,11 +332,24 @@ def _answer(answer: dict, request_id: str) -> dict:
         raise _Refusal(502, UNEXPECTED_ANSWER, f"not JSON: {_clip(str(error))}", logging.ERROR) from error
     if not isinstance(document, dict):
         raise _Refusal(502, UNEXPECTED_ANSWER, f"a JSON {type(document).__name__}", logging.ERROR)
+    _check_answered_by(document, asked)
     response = _response(200, text, request_id)
     size = len(json.dumps(response))
     if size > MAX_RESPONSE_BYTES:
         raise _Refusal(502, ANSWER_TOO_LARGE, f"the response would be {size:,} bytes", logging.ERROR)
     return response
+
+
+def _check_answered_by(document: dict, asked: str | None) -> None:
+    """A single-model stage knows its model only from its answers (`model.name`, which every answer
+    carries): a request that named another is refused as unknown, listing the one deployed."""
+    if asked is None or MODELS:
+        return
+    model = document.get("model")
+    name = model.get("name") if isinstance(model, dict) else None
+    known = isinstance(name, str) and 0 < len(name) <= MOST_MODEL_NAME_CHARS and name.isprintable()
+    if known and name != asked:
+        raise _unknown_model(asked, [name])
 
 
 def _refuse_constant(name: str) -> None:
@@ -386,7 +444,7 @@ def _error(refusal: _Refusal, request_id: str) -> dict:
         f" ({_one_line(refusal.detail)})" if refusal.detail else "",
         exc_info=refusal.status == 500,
     )
-    body = json.dumps({"error": refusal.message, "request_id": request_id})
+    body = json.dumps({"error": refusal.message, **refusal.extra, "request_id": request_id})
     extra = {"Allow": "POST"} if refusal.status == 405 else {}
     return _response(refusal.status, body, request_id, extra)
 
