@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.client
 import io
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ from botocore.exceptions import (
 from botocore.response import StreamingBody
 
 from deployment.local.http1 import RequestHead
+from deployment.local.models import LoadFailed, LocalModels
 from deployment.local.supervisor import Upstream
 from monitoring.capture import Invocation
 from proxy import handler as proxy_handler
@@ -51,10 +53,20 @@ class HttpAnswer:
     body: bytes
 
 
-def configure_function(endpoint_name: str) -> None:
-    """The function's environment (ENDPOINT_NAME), which Lambda sets before the handler module is
-    loaded; one process hosts one function, so the setting is process-wide, as in a Lambda container."""
+# The models a multi-model stage serves, the default first (absent on a single-model stage).
+MODELS_VARIABLE = "POSE_MODELS"
+
+
+def configure_function(endpoint_name: str, models: tuple[str, ...] = ()) -> None:
+    """The function's environment (ENDPOINT_NAME, POSE_MODELS), which Lambda sets before the handler
+    module is loaded; one process hosts one function, so the setting is process-wide, as in a Lambda
+    container."""
     proxy_handler.ENDPOINT_NAME = endpoint_name
+    proxy_handler.MODELS = tuple(models)  # read from POSE_MODELS when the module loads, as ENDPOINT_NAME
+    if models:
+        os.environ[MODELS_VARIABLE] = ",".join(models)
+    else:
+        os.environ.pop(MODELS_VARIABLE, None)
 
 
 def call_function(event: dict, request_id: str, runtime: LocalRuntime) -> HttpAnswer:
@@ -125,11 +137,14 @@ def http_answer(response: dict) -> HttpAnswer:
 
 class LocalRuntime:
     """Stands in for boto3's sagemaker-runtime client, for one request: InvokeEndpoint is a POST to
-    the local inference server's /invocations, and its failures are the ones botocore raises."""
+    the local inference server's /invocations (or, with TargetModel on a multi-model endpoint, to
+    /models/{name}/invoke, loading the model first if needed), and its failures are the ones
+    botocore raises."""
 
-    def __init__(self, upstream: Upstream, timeout_seconds: float) -> None:
+    def __init__(self, upstream: Upstream, timeout_seconds: float, models: LocalModels | None = None) -> None:
         self.upstream = upstream
         self.timeout_seconds = timeout_seconds
+        self.models = models  # a multi-model endpoint's models; None for a single-model one
         self.invocation: Invocation | None = None  # what the container received and answered
         self.unreachable = False  # the server could not be reached, or dropped the connection
 
@@ -146,18 +161,50 @@ class LocalRuntime:
         Accept: str,
         InferenceId: str = "",  # the API sends its request id; the drop folder none
         CustomAttributes: str | None = None,
+        TargetModel: str | None = None,
     ) -> dict:
         moment = datetime.now(UTC)
         headers = {"Content-Type": ContentType, "Accept": Accept}
         if CustomAttributes is not None:  # as SageMaker passes them to the container
             headers["X-Amzn-SageMaker-Custom-Attributes"] = CustomAttributes
-        status, answer_type, answer = self._post(Body, headers)
+        if TargetModel is None and self.models is None:
+            status, answer_type, answer = self._send("POST", "/invocations", Body, headers)
+        else:
+            headers["X-Amzn-SageMaker-Target-Model"] = TargetModel or ""
+            status, answer_type, answer = self._invoke_model(TargetModel, Body, headers)
         self.invocation = Invocation(Body, ContentType, answer, answer_type, moment, inference_id=InferenceId)
         if status >= 400:
             raise model_error(status, answer)
         return {"Body": StreamingBody(io.BytesIO(answer), len(answer)), "ContentType": answer_type}
 
-    def _post(self, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+    def _invoke_model(
+        self, target_model: str | None, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, str, bytes]:
+        """As SageMaker runs a multi-model endpoint: load the model if the container has not, then invoke."""
+        if self.models is None:
+            raise validation_error(
+                "TargetModel is only for multi-model endpoints; this endpoint serves one model"
+            )
+        if target_model is None:
+            raise validation_error("this is a multi-model endpoint: name the model with TargetModel")
+        name = self.models.name_of(target_model)
+        if name is None:
+            raise validation_error(
+                f"Failed to download model data for TargetModel {target_model!r}: no such artifact"
+            )
+        answer = self._send("POST", f"/models/{name}/invoke", body, headers)
+        if answer[0] == 404:  # not loaded (yet, or any more: the server restarted)
+            try:
+                self.models.load(name, self._send)
+            except LoadFailed as error:
+                raise model_error(error.status, error.answer) from error
+            answer = self._send("POST", f"/models/{name}/invoke", body, headers)
+        self.models.used(name)
+        return answer
+
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, str, bytes]:
         connection = http.client.HTTPConnection(
             self.upstream.host, self.upstream.port, timeout=self.timeout_seconds
         )
@@ -170,7 +217,7 @@ class LocalRuntime:
                 self.unreachable = True
                 raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
             try:
-                connection.request("POST", "/invocations", body=body, headers=headers)
+                connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 answer = response.read()
             except TimeoutError as error:
@@ -181,6 +228,15 @@ class LocalRuntime:
             return response.status, response.getheader("Content-Type", "application/octet-stream"), answer
         finally:
             connection.close()
+
+
+def validation_error(message: str) -> ClientError:
+    """What SageMaker's runtime raises for a request it refuses itself (HTTP 400)."""
+    response = {
+        "Error": {"Code": "ValidationError", "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
+    return ClientError(response, "InvokeEndpoint")
 
 
 def model_error(status: int, answer: bytes) -> ClientError:

@@ -34,6 +34,7 @@ from deployment.local.http1 import (
     response_head,
     shown,
 )
+from deployment.local.models import LocalModels
 from deployment.local.schedule import latest_run
 from deployment.local.supervisor import UpstreamStatus, ping
 from monitoring.contract import MESSAGE_FILE, REPORT_FILE
@@ -63,6 +64,12 @@ class GatewayState:
     capture: CaptureWriter | None
     monitoring_runs: Path
     endpoint_name: str = "local"  # the function's ENDPOINT_NAME; the stack passes the endpoint's name
+    models: LocalModels | None = None  # a multi-model endpoint's models (model_name is the default)
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """The models the page offers, the default first; () for a single-model endpoint."""
+        return self.models.names if self.models else ()
 
 
 class Exchange:
@@ -126,7 +133,7 @@ class GatewayServer(ConnectionServer):
         self, address: tuple[str, int], state: GatewayState, limits: Limits = DEFAULT_LIMITS
     ) -> None:
         self.state = state
-        configure_function(state.endpoint_name)
+        configure_function(state.endpoint_name, state.model_names)
         super().__init__(address, self._serve_one, limits)
 
     def _serve_one(self, connection: Connection) -> bool:
@@ -184,6 +191,7 @@ class GatewayServer(ConnectionServer):
 
     def _page(self, exchange: Exchange, path: str) -> None:
         if path in ("/", "/index.html"):
+            # FOLLOW-UP (issue 20): pass models=self.state.model_names once render_index takes it.
             page = render_index(api_url="/predict", model_name=self.state.model_name)
             exchange.send(200, page.encode(), "text/html; charset=utf-8", cache="no-cache")
         elif path == "/monitoring":
@@ -223,7 +231,7 @@ class GatewayServer(ConnectionServer):
         body = self._read_body(exchange.connection, length)
         exchange.unread_body = False
         request_id = str(uuid.uuid4())
-        runtime = LocalRuntime(upstream.address, UPSTREAM_TIMEOUT_SECONDS)
+        runtime = LocalRuntime(upstream.address, UPSTREAM_TIMEOUT_SECONDS, self.state.models)
         event = http_api_event(head, body, request_id, exchange.connection.peer)
         answer = call_function(event, request_id, runtime)
         if runtime.unreachable and (now := self.state.upstream.status()).restarting:

@@ -18,6 +18,7 @@ from deployment.errors import DeploymentError
 from deployment.local.capture import CaptureSettings, CaptureWriter
 from deployment.local.drop_folder import DropFolderPaths, DropFolderWatcher
 from deployment.local.gateway import GatewayServer, GatewayState
+from deployment.local.models import LocalModels
 from deployment.local.schedule import MonitorSettings, MonitorTimer
 from deployment.local.supervisor import ServerSupervisor, SupervisorSettings, Upstream
 from deployment.local.usage import UsageSampler, UsageSettings
@@ -75,7 +76,22 @@ def monitor_settings(config: Config, paths: LocalPaths) -> MonitorSettings:
 
 def prepare_model(config: Config, paths: LocalPaths) -> Path:
     """Package the configured model and unpack it as SageMaker does into /opt/ml/model."""
-    artifact, sha256 = build_artifact(config.model, REPO / ".cache" / "artifacts")
+    return _unpacked(config.model, paths)
+
+
+def prepare_models(config: Config, paths: LocalPaths) -> LocalModels | None:
+    """A multi-model endpoint's models, each packaged as its own artifact and unpacked as SageMaker
+    does under /opt/ml/models; None for a single-model endpoint."""
+    names = config.served_models
+    if not names:
+        return None
+    return LocalModels(
+        {name: _unpacked(config.model.model_copy(update={"name": name}), paths) for name in names}
+    )
+
+
+def _unpacked(model, paths: LocalPaths) -> Path:
+    artifact, sha256 = build_artifact(model, REPO / ".cache" / "artifacts")
     model_dir = paths.model(sha256)
     if not (model_dir / "model.json").is_file():
         model_dir.mkdir(parents=True, exist_ok=True)
@@ -86,7 +102,8 @@ def prepare_model(config: Config, paths: LocalPaths) -> Path:
 
 def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
     """Serve until Ctrl-C or SIGTERM; every process and thread started here is stopped on the way out."""
-    model_dir = prepare_model(config, paths)
+    models = prepare_models(config, paths)
+    model_dir = None if models else prepare_model(config, paths)
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT too: a background job starts with it ignored
         signal.signal(stop_signal, _raise_interrupt)
     with ExitStack() as cleanup:
@@ -105,11 +122,13 @@ def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
             timer = MonitorTimer(monitor_settings(config, paths))
             timer.start()
             cleanup.callback(timer.stop)
-        # The drop folder runs locally whatever batch.drop_folder says: it costs nothing here.
-        inbox = DropFolderWatcher(DropFolderPaths(paths.root), lambda: supervisor.status().address)
-        inbox.start()
-        cleanup.callback(inbox.stop)
-        state = GatewayState(supervisor, config.model.name, capture, paths.monitoring, config.prefix)
+        # The drop folder runs locally whatever batch.drop_folder says (it costs nothing here), except
+        # on a multi-model endpoint: it names no model, which such an endpoint requires.
+        if models is None:
+            inbox = DropFolderWatcher(DropFolderPaths(paths.root), lambda: supervisor.status().address)
+            inbox.start()
+            cleanup.callback(inbox.stop)
+        state = GatewayState(supervisor, config.model.name, capture, paths.monitoring, config.prefix, models)
         try:
             gateway = GatewayServer((config.local.host, config.local.port), state)
         except OSError as error:
@@ -119,7 +138,7 @@ def run_local(config: Config, paths: LocalPaths, announce=print) -> None:
                 hint="stop what uses the port, or --set local.port=8090",
             ) from error
         cleanup.callback(gateway.server_close)
-        _announce(announce, config, paths)
+        _announce(announce, config, paths, models)
         try:
             gateway.serve_forever()
         except KeyboardInterrupt:
@@ -138,22 +157,30 @@ def _capture_settings(config: Config, paths: LocalPaths) -> CaptureSettings:
     )
 
 
-def _announce(announce, config: Config, paths: LocalPaths) -> None:
+def _announce(announce, config: Config, paths: LocalPaths, models: LocalModels | None) -> None:
     base = f"http://{config.local.host}:{config.local.port}"
     announce(f"web page:        {base}/")
     announce(f"API:             POST {base}/predict  (image/jpeg, image/png or JSON)")
+    if models:
+        names = ", ".join(models.names)
+        announce(f"models:          POST {base}/predict?model=NAME  ({names}; each loaded on first use)")
     announce(f"monitoring:      {base}/monitoring  (every {config.local.monitor_interval_seconds}s)")
     announce(f"data capture:    {paths.capture}/  ({config.data_capture.sampling_percent}% sampled)")
     drop = DropFolderPaths(paths.root)
-    announce(
-        f"drop folder:     photos put in {drop.inbox}/ get results in {drop.outbox}/ ({drop.failed}/ if not)"
-    )
+    if models:
+        announce("drop folder:     off (a multi-model endpoint needs each request to name its model)")
+    else:
+        announce(
+            f"drop folder:     photos put in {drop.inbox}/ get results in {drop.outbox}/ ({drop.failed}/ if not)"
+        )
     announce("press Ctrl-C to stop everything")
 
 
-def server_command(model_dir: Path, upstream: Upstream) -> list[str]:
-    """The container's command, unchanged: `python -m inference serve` on the supervisor's port."""
-    command = [sys.executable, "-m", "inference", "serve", "--model-dir", str(model_dir)]
+def server_command(model_dir: Path | None, upstream: Upstream) -> list[str]:
+    """The container's command, unchanged: `python -m inference serve` on the supervisor's port;
+    with no model directory, as on a multi-model endpoint (SAGEMAKER_MULTI_MODEL=true)."""
+    command = [sys.executable, "-m", "inference", "serve"]
+    command += ["--model-dir", str(model_dir)] if model_dir else ["--multi-model"]
     return [*command, "--host", upstream.host, "--port", str(upstream.port)]
 
 
