@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 from deployment.aws.errors import is_not_found, tag_list
 from deployment.multi_model import MULTI_MODEL
 from deployment.naming import MONITORED_BY_TAG, Names
-from deployment.resources.endpoint import Endpoint, RemoteEndpoint
+from deployment.resources.endpoint import Endpoint, RemoteEndpoint, deployment_config
 from deployment.resources.endpoint_config import EndpointConfig, RemoteConfig
 from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
@@ -316,24 +316,6 @@ class SageMaker:
         container, role = found.get("PrimaryContainer", {}), found.get("ExecutionRoleArn", "")
         environment = tuple(sorted(container.get("Environment", {}).items()))
         return Model(name, container.get("Image", ""), container.get("ModelDataUrl", ""), role, environment)
-
-
-def deployment_config(endpoint: Endpoint) -> dict:
-    deployment = endpoint.deployment
-    routing = {"Type": deployment.strategy.upper(), "WaitIntervalInSeconds": deployment.wait_seconds}
-    step = {"Type": "CAPACITY_PERCENT", "Value": deployment.step_percent}
-    if deployment.strategy == "canary":
-        routing["CanarySize"] = step
-    elif deployment.strategy == "linear":
-        routing["LinearStepSize"] = step
-    return {
-        "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": routing,
-            "TerminationWaitInSeconds": deployment.termination_wait_seconds,
-            "MaximumExecutionTimeoutInSeconds": deployment.max_execution_timeout_seconds,
-        },
-        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in deployment.alarm_names]},
-    }
 
 
 def schedule_config(schedule: Schedule, expression: str | None = None) -> dict:

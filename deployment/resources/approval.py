@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from deployment.naming import deployment_tags
 from deployment.resources.alarm import AlarmResource
 from deployment.resources.base import Action, Kind, Phase, Run, Standalone
-from deployment.resources.endpoint import Deployment, Endpoint
+from deployment.resources.endpoint import Deployment, Endpoint, deployment_config
 from deployment.resources.event_function import (
     FunctionParts,
     FunctionSpec,
@@ -97,8 +97,6 @@ def approval_deploy(config: Config, names: Names) -> ApprovalDeploy:
 
 
 def _environment(config: Config, names: Names) -> tuple[tuple[str, str], ...]:
-    from deployment.aws.sagemaker import deployment_config  # (aws/ imports resources/)
-
     update = config.update
     alarms = tuple(alarm.name for alarm in AlarmResource().desired(config, names))
     deployment = Deployment(

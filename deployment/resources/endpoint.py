@@ -52,6 +52,25 @@ class RemoteEndpoint:
     monitored_by: str | None = None
 
 
+def deployment_config(endpoint: Endpoint) -> dict:
+    """UpdateEndpoint's DeploymentConfig (also what the approval Lambda updates the endpoint with)."""
+    deployment = endpoint.deployment
+    routing = {"Type": deployment.strategy.upper(), "WaitIntervalInSeconds": deployment.wait_seconds}
+    step = {"Type": "CAPACITY_PERCENT", "Value": deployment.step_percent}
+    if deployment.strategy == "canary":
+        routing["CanarySize"] = step
+    elif deployment.strategy == "linear":
+        routing["LinearStepSize"] = step
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": deployment.termination_wait_seconds,
+            "MaximumExecutionTimeoutInSeconds": deployment.max_execution_timeout_seconds,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in deployment.alarm_names]},
+    }
+
+
 def endpoint_actions(wanted: Endpoint, current: RemoteEndpoint | None) -> list[Action]:
     if current is None:
         return [Action(Verb.CREATE, Kind.ENDPOINT, wanted.name, target=wanted)]

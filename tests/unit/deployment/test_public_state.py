@@ -15,6 +15,7 @@ import pytest
 from deployment.lambda_package import (
     DROP_FOLDER_HANDLER,
     HANDLER,
+    INFERENCE,
     PACKAGE,
     build_zip,
     code_sha256,
@@ -27,16 +28,23 @@ from tests.unit.deployment.builders import desired
 
 def test_the_zip_holds_only_the_proxy_package_with_fixed_time_and_mode():
     archive = zipfile.ZipFile(io.BytesIO(handler_zip()))
+    proxy = [
+        "__init__.py",
+        "approved.py",
+        "drop_folder.py",
+        "handler.py",
+        "model_files.py",
+        "model_upload.py",
+    ]
+    # The registry's upload function lists the keypoint names from inference/keypoints.py (pure Python).
+    expected = {f"inference/{name}": INFERENCE / name for name in ("__init__.py", "keypoints.py")}
+    expected |= {f"proxy/{name}": PACKAGE / name for name in proxy}
 
     assert [(entry.filename, entry.date_time, entry.external_attr >> 16) for entry in archive.infolist()] == [
-        ("proxy/__init__.py", (1980, 1, 1, 0, 0, 0), 0o100644),
-        ("proxy/drop_folder.py", (1980, 1, 1, 0, 0, 0), 0o100644),
-        ("proxy/handler.py", (1980, 1, 1, 0, 0, 0), 0o100644),
+        (name, (1980, 1, 1, 0, 0, 0), 0o100644) for name in sorted(expected)
     ]
     assert {name: archive.read(name) for name in archive.namelist()} == {
-        "proxy/__init__.py": (PACKAGE / "__init__.py").read_bytes(),
-        "proxy/drop_folder.py": (PACKAGE / "drop_folder.py").read_bytes(),
-        "proxy/handler.py": (PACKAGE / "handler.py").read_bytes(),
+        name: path.read_bytes() for name, path in expected.items()
     }
 
 
