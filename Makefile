@@ -54,6 +54,7 @@ bench: $(STAMP) models  ## run the benchmarks (each prints ratios measured side 
 	$(BIN)/python benchmarks/accuracy.py
 	$(BIN)/python benchmarks/decode_bench.py
 	$(BIN)/python benchmarks/bulk_bench.py
+	$(BIN)/python benchmarks/multi_model_bench.py
 
 # The first container engine that answers (a docker client with no daemon does not).
 ENGINE ?= $(shell for engine in podman docker; do $$engine info >/dev/null 2>&1 && echo $$engine && break; done)
