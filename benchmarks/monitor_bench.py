@@ -2,14 +2,17 @@
 
 Generates --size-mb (default 1024) of realistic capture data in SageMaker's layout (~40 KB JPEG
 inputs captured as base64, BlazePose-shaped JSON outputs listing 1-3 people, each with its keypoints
-and landmarks; --without-people: as servers before `people` answered) in a temporary directory,
+and landmarks; --without-people: as servers before `people` answered; --models N: answered by N
+models of one multi-model endpoint, each its own latency) in a temporary directory,
 deleted after. Then runs, each in its own process and in one run: the job exactly as the container
 runs it (`python -m monitoring` with SageMaker's environment), and a naive baseline (`json.loads` on
-every line, then on every output, latencies collected in a list, people counted). Prints MB/s and peak
+every line, then on every output, latencies collected in a list, people and predictions per model
+counted). Prints MB/s and peak
 RSS (the child's own VmHWM) of each, and the ratios. Both read from the page cache (the data is read
 once before timing).
 
     .venv/bin/python benchmarks/monitor_bench.py [--size-mb N] [--repeats N] [--tmp DIR] [--without-people]
+        [--models N]
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -42,6 +45,13 @@ ERROR_SHARE = 0.01
 TARGET_SPEEDUP = 2.0
 TARGET_RSS_MB = 50.0
 POLL_SECONDS = 0.005
+# (name, median inference ms) of the models an endpoint serves; --models N takes the first N.
+MODELS = (
+    ("blazepose-full", 20.0),
+    ("blazepose-lite", 9.0),
+    ("movenet-lightning", 6.0),
+    ("blazepose-heavy", 60.0),
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class Measurement:
     peak_rss_mb: float
     records: int
     people: int  # summed over the photos
+    per_model: tuple[tuple[str, int], ...] = ()  # predictions per model, by name
 
 
 def noise_jpeg(target_bytes: int = JPEG_BYTES) -> bytes:
@@ -71,7 +82,7 @@ def noise_jpeg(target_bytes: int = JPEG_BYTES) -> bytes:
     return best
 
 
-def blazepose_response(rng: random.Random, with_people: bool = True) -> bytes:
+def blazepose_response(rng: random.Random, with_people: bool = True, models: int = 1) -> bytes:
     """What our server answers: 17 keypoints, 33 landmarks, timing (occasionally an error instead).
 
     with_people: the best person again in `people` with up to two more (one in two photos with a
@@ -96,10 +107,12 @@ def blazepose_response(rng: random.Random, with_people: bool = True) -> bytes:
 
     person = rng.random() < 0.9
     inference_ms = round(rng.lognormvariate(3.0, 0.35), 3)
+    model, median_ms = MODELS[rng.randrange(models)] if models > 1 else MODELS[0]  # one model: as before
+    inference_ms = round(inference_ms * median_ms / MODELS[0][1], 3)
     people = [found() for _ in range(rng.choice((1, 1, 1, 2, 2, 3)))] if person else [found()]
     best = people[0]
     document = {
-        "model": {"name": "blazepose-full", "family": "blazepose", "version": "mediapipe-0.10.14"},
+        "model": {"name": model, "family": model.split("-")[0], "version": "mediapipe-0.10.14"},
         "image": {"width": 640, "height": 425},
         "person_detected": person,
         "score": best["score"],
@@ -116,7 +129,7 @@ def blazepose_response(rng: random.Random, with_people: bool = True) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()  # compact, as inference/codec.py writes it
 
 
-def generate(root: Path, size_bytes: int, with_people: bool) -> None:
+def generate(root: Path, size_bytes: int, with_people: bool, models: int = 1) -> None:
     """Capture files totalling size_bytes, per variant and hour, a new file every FILE_BYTES."""
     from monitoring.capture import Invocation, capture_line, capture_path
 
@@ -124,7 +137,9 @@ def generate(root: Path, size_bytes: int, with_people: bool) -> None:
     photo = noise_jpeg()
     line_bytes = len(
         capture_line(
-            Invocation(photo, "image/jpeg", blazepose_response(rng, with_people), "application/json", START)
+            Invocation(
+                photo, "image/jpeg", blazepose_response(rng, with_people, models), "application/json", START
+            )
         )
     )
     records = max(1, size_bytes // line_bytes)
@@ -136,9 +151,8 @@ def generate(root: Path, size_bytes: int, with_people: bool) -> None:
         variant = VARIANTS[index % 2]
         # Vary the photo cheaply: a different 8-byte counter inside the JPEG body each time.
         varied = photo[:600] + index.to_bytes(8, "big") + photo[608:]
-        line = capture_line(
-            Invocation(varied, "image/jpeg", blazepose_response(rng, with_people), "application/json", moment)
-        )
+        response = blazepose_response(rng, with_people, models)
+        line = capture_line(Invocation(varied, "image/jpeg", response, "application/json", moment))
         key = (moment.hour, written[variant] // FILE_BYTES)
         if variant not in streams or streams[variant][0] != key:
             if variant in streams:
@@ -156,6 +170,7 @@ def naive(source: Path) -> None:
     """The baseline: parse everything, keep every latency, count people (as the job: see monitoring/capture.py)."""
     latencies = []
     people = 0
+    per_model: dict[str, int] = {}
     for path in sorted(source.rglob("*.jsonl")):
         with path.open(encoding="utf-8") as lines:
             for text in lines:
@@ -164,11 +179,13 @@ def naive(source: Path) -> None:
                 latency = response.get("timing", {}).get("inference_ms")
                 if latency is not None:
                     latencies.append(latency)
+                    model = (response.get("model") or {}).get("name") or "unknown"
+                    per_model[model] = per_model.get(model, 0) + 1
                     listed = response.get("people")
                     people += len(listed) if listed is not None else int(response["person_detected"])
     latencies.sort()
     p99 = latencies[int(0.99 * (len(latencies) - 1))]
-    print(json.dumps({"records": len(latencies), "people": people, "p99": p99}))
+    print(json.dumps({"records": len(latencies), "people": people, "p99": p99, "per_model": per_model}))
 
 
 def own_peak_rss_mb(pid: int) -> float | None:
@@ -230,13 +247,17 @@ def run_job(source: Path, results: Path) -> Measurement:
     statistics = json.loads((results / "statistics.json").read_text())
     features = {feature["name"]: feature["numerical_statistics"] for feature in statistics["features"]}
     predictions = features["inference_ms"]["common"]["num_present"]
-    return Measurement(seconds, cpu, rss, predictions, round(features["people_per_photo"]["sum"]))
+    models = statistics.get("models", {}).items()
+    per_model = sorted((name, model["predictions"]) for name, model in models if model["predictions"])
+    people = round(features["people_per_photo"]["sum"])
+    return Measurement(seconds, cpu, rss, predictions, people, tuple(per_model))
 
 
 def run_naive(source: Path) -> Measurement:
     seconds, cpu, rss, printed = measure([sys.executable, __file__, "--naive", str(source)])
     counted = json.loads(printed)
-    return Measurement(seconds, cpu, rss, counted["records"], counted["people"])
+    per_model = tuple(sorted(counted["per_model"].items()))
+    return Measurement(seconds, cpu, rss, counted["records"], counted["people"], per_model)
 
 
 def warm_page_cache(source: Path) -> tuple[int, int, int]:
@@ -272,16 +293,19 @@ def report(size_bytes: int, files: int, records: int, job: Measurement, baseline
         f"targets: throughput >= {TARGET_SPEEDUP:g}x naive: {'met' if speedup >= TARGET_SPEEDUP else 'MISSED'}; "
         f"job peak RSS <= {TARGET_RSS_MB:g} MB: {'met' if job.peak_rss_mb <= TARGET_RSS_MB else 'MISSED'}; "
         f"same predictions counted: {'yes' if job.records == baseline.records else 'NO'}; "
-        f"same people counted ({job.people:,}): {'yes' if job.people == baseline.people else 'NO'}"
+        f"same people counted ({job.people:,}): {'yes' if job.people == baseline.people else 'NO'}; "
+        f"same predictions per model: {'yes' if job.per_model == baseline.per_model else 'NO'} "
+        f"({', '.join(f'{name} {count:,}' for name, count in job.per_model)})"
     )
 
 
-def compare(workdir: Path, size_mb: int, repeats: int, with_people: bool) -> None:
+def compare(workdir: Path, size_mb: int, repeats: int, with_people: bool, models: int) -> None:
     started = time.perf_counter()
     capture = workdir / "capture"
     # In a child, so that numpy and PIL never load into this (measuring) process.
     generator = [sys.executable, __file__, "--generate", str(capture), "--size-mb", str(size_mb)]
     generator += [] if with_people else ["--without-people"]
+    generator += ["--models", str(models)]
     subprocess.run(generator, check=True)
     size, files, records = warm_page_cache(capture)
     print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
@@ -296,7 +320,7 @@ def compare(workdir: Path, size_mb: int, repeats: int, with_people: bool) -> Non
         size,
         files,
         records,
-        Measurement(fastest.seconds, fastest.cpu_seconds, peak, fastest.records, fastest.people),
+        replace(fastest, peak_rss_mb=peak),
         baseline,
     )
 
@@ -311,6 +335,9 @@ def main() -> None:
     parser.add_argument(
         "--without-people", action="store_true", help="responses without `people`, as older servers wrote"
     )
+    parser.add_argument(
+        "--models", type=int, default=1, choices=range(1, len(MODELS) + 1), help="models answering (1)"
+    )
     parser.add_argument("--naive", type=Path, help=argparse.SUPPRESS)  # the baseline's own process
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)  # the generator's own process
     args = parser.parse_args()
@@ -318,11 +345,11 @@ def main() -> None:
         naive(args.naive)
         return
     if args.generate:
-        generate(args.generate, args.size_mb << 20, not args.without_people)
+        generate(args.generate, args.size_mb << 20, not args.without_people, args.models)
         return
     workdir = Path(tempfile.mkdtemp(prefix="monitor-bench-", dir=args.tmp))
     try:
-        compare(workdir, args.size_mb, args.repeats, not args.without_people)
+        compare(workdir, args.size_mb, args.repeats, not args.without_people, args.models)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -71,11 +71,17 @@ class LogHistogram:
         self.counts = [0] * (inner + 2)  # [0]: below low; [-1]: at or above high
         self.count = 0
 
-    def add(self, value: float) -> None:
+    def add(self, value: float) -> int:
+        """Count `value`; returns its bucket, for another histogram of the same bounds (add_index)."""
         if value < self.low:
             index = 0
         else:
             index = min(len(self.counts) - 1, 1 + int((math.log(value) - self._log_low) / self._log_growth))
+        self.counts[index] += 1
+        self.count += 1
+        return index
+
+    def add_index(self, index: int) -> None:
         self.counts[index] += 1
         self.count += 1
 
@@ -122,9 +128,14 @@ class LatencyStats:
         self.stats = RunningStats()
         self.histogram = LogHistogram()
 
-    def add(self, inference_ms: float) -> None:
+    def add(self, inference_ms: float) -> int:
+        """Returns the histogram's bucket: add_indexed counts the same time elsewhere without a log."""
         self.stats.add(inference_ms)
-        self.histogram.add(inference_ms)
+        return self.histogram.add(inference_ms)
+
+    def add_indexed(self, inference_ms: float, index: int) -> None:
+        self.stats.add(inference_ms)
+        self.histogram.add_index(index)
 
     def latency(self) -> Latency:
         summary = self.stats.summary()
@@ -177,7 +188,8 @@ class Timeline:
         self._max_buckets = max_buckets
         self._buckets: dict[int, tuple[int, int, RunningStats]] = {}
 
-    def add(self, moment: datetime, inference_ms: float | None, is_error: bool) -> None:
+    def add(self, moment: datetime, inference_ms: float | None, is_error: bool) -> int:
+        """Returns the bucket's start (seconds since the epoch), for a SubTimeline of the same records."""
         key = int(moment.timestamp()) // self.seconds * self.seconds
         count, errors, latency = self._buckets.get(key) or (0, 0, RunningStats())
         if inference_ms is not None:
@@ -185,18 +197,16 @@ class Timeline:
         self._buckets[key] = (count + 1, errors + is_error, latency)
         if len(self._buckets) > self._max_buckets:
             self._widen()
+        return key
 
-    def buckets(self, seconds: int | None = None) -> tuple[TimeBucket, ...]:
-        """The buckets, widened first to `seconds` when given: another timeline's width, to line them up
-        (a timeline's width is 60 s doubled as often as needed, so a wider one is a multiple of it)."""
-        while seconds is not None and self.seconds < seconds:
-            self._widen()
+    def buckets(self) -> tuple[TimeBucket, ...]:
         return tuple(
             TimeBucket(datetime.fromtimestamp(key, UTC), count, errors, latency.summary())
             for key, (count, errors, latency) in sorted(self._buckets.items())
         )
 
     def _widen(self) -> None:
+        """Twice as wide: a width is always 60 s doubled, so every older bucket start stays aligned."""
         self.seconds *= 2
         merged: dict[int, tuple[int, int, RunningStats]] = {}
         for key, (count, errors, latency) in self._buckets.items():
@@ -207,4 +217,43 @@ class Timeline:
                 merged[wide] = (wide_count + count, wide_errors + errors, wide_latency)
             else:
                 merged[wide] = (count, errors, latency)
+        self._buckets = merged
+
+
+class SubTimeline:
+    """The mean latency of some of a Timeline's records (one model's), in that timeline's buckets.
+
+    Fed the bucket start the Timeline gave each record, so a record costs no second time conversion;
+    a start given before the Timeline widened falls into the wider bucket when `buckets` re-keys.
+    Only count and sum per bucket: the charts draw a model's mean.
+    """
+
+    def __init__(self, max_buckets: int = MAX_TIME_BUCKETS) -> None:
+        self._max_buckets = max_buckets
+        self._buckets: dict[int, list[float]] = {}  # start: [count, sum]
+
+    def add(self, key: int, inference_ms: float, seconds: int) -> None:
+        totals = self._buckets.get(key)
+        if totals is None:
+            if len(self._buckets) >= 2 * self._max_buckets:  # starts from before a widening: merge them
+                self._rekey(seconds)
+                key = key // seconds * seconds
+            totals = self._buckets.setdefault(key, [0, 0.0])
+        totals[0] += 1
+        totals[1] += inference_ms
+
+    def buckets(self, seconds: int) -> tuple[TimeBucket, ...]:
+        """In buckets `seconds` wide (the Timeline's final width); each bucket's count is its records."""
+        self._rekey(seconds)
+        return tuple(
+            TimeBucket(datetime.fromtimestamp(key, UTC), count, 0, Summary(count, total, total / count))
+            for key, (count, total) in sorted(self._buckets.items())
+        )
+
+    def _rekey(self, seconds: int) -> None:
+        merged: dict[int, list[float]] = {}
+        for key, (count, total) in self._buckets.items():
+            wide = merged.setdefault(key // seconds * seconds, [0, 0.0])
+            wide[0] += count
+            wide[1] += total
         self._buckets = merged

@@ -16,11 +16,11 @@ from monitoring.aggregates import (
     People,
     PeopleCounts,
     RunningStats,
+    SubTimeline,
     Summary,
     TimeBucket,
-    Timeline,
 )
-from monitoring.capture import Outcome, Record
+from monitoring.capture import Outcome, Response
 
 UNKNOWN = "unknown"
 OTHER = "other models"  # names past the first MAX_MODELS: memory stays bounded whatever responses say
@@ -79,19 +79,18 @@ class _ModelTotals:
         self.latency = LatencyStats()
         self.keypoint_score = RunningStats()
         self.people = PeopleCounts()
-        self.timeline = Timeline()
+        self.timeline = SubTimeline()
 
-    def add(self, record: Record) -> None:
+    def add(self, response: Response | None, key: int, index: int, seconds: int) -> None:
         self.records += 1
-        response = record.response
         if response is None:
             return
         if response.outcome is not Outcome.PREDICTION:
             self.errors += 1
             return
         self.predictions += 1
-        self.latency.add(response.inference_ms)
-        self.timeline.add(record.inference_time, response.inference_ms, False)
+        self.latency.add_indexed(response.inference_ms, index)
+        self.timeline.add(key, response.inference_ms, seconds)
         if response.person_detected:
             self.person_detected += 1
         if response.keypoint_score is not None:
@@ -113,20 +112,21 @@ class _ModelTotals:
 
 
 class ModelSplit:
-    """Records by the model that answered them."""
+    """Records by the model that answered them, fed by the window's Aggregate."""
 
     def __init__(self) -> None:
         self._models: dict[str, _ModelTotals] = {}
 
-    def add(self, record: Record) -> None:
-        response = record.response
+    def add(self, response: Response | None, key: int, index: int, seconds: int) -> None:
+        """`key`: the record's bucket start in the window's Timeline, `seconds` its width; `index`: the
+        prediction's bucket in the window's latency histogram (both unused for other records)."""
         name = (response.model if response is not None else None) or UNKNOWN
         totals = self._models.get(name)
         if totals is None:
             if len(self._models) >= MAX_MODELS and name != UNKNOWN:
                 name = OTHER
             totals = self._models.setdefault(name, _ModelTotals())
-        totals.add(record)
+        totals.add(response, key, index, seconds)
 
     def statistics(self, timeline_seconds: int) -> tuple[ModelStatistics, ...]:
         """By name, then UNKNOWN and OTHER last."""

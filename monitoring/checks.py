@@ -98,18 +98,17 @@ class Aggregate:
 
     def add(self, record: Record) -> None:
         self.records += 1
-        self.models.add(record)
         if record.request_bytes is not None:
             self.request_bytes.add(record.request_bytes)
         response = record.response
         if response is None:
             self.output_not_captured += 1
-            self.timeline.add(record.inference_time, None, False)
+            self.models.add(None, self.timeline.add(record.inference_time, None, False), 0, 0)
             return
         self.outcomes[response.outcome] += 1
-        self.timeline.add(record.inference_time, response.inference_ms, response.is_error)
-        if response.inference_ms is not None:
-            self.latency.add(response.inference_ms)
+        key = self.timeline.add(record.inference_time, response.inference_ms, response.is_error)
+        index = self.latency.add(response.inference_ms) if response.inference_ms is not None else 0
+        self.models.add(response, key, index, self.timeline.seconds)
         if response.person_detected:
             self.person_detected += 1
         if response.keypoint_score is not None:

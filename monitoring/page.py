@@ -29,7 +29,9 @@ h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; } h3 { font-
 table { border-collapse: collapse; width: 100%; } td, th { padding: .25rem .5rem; text-align: left; }
 tr:nth-child(even) { background: #f6f6f6; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
 code { font-size: .9em; } footer { margin-top: 2rem; color: #777; font-size: .85em; }
-.wide { overflow-x: auto; } .wide th, .wide td { white-space: nowrap; } thead th { border-bottom: 1px solid #ccc; }
+.wide { overflow-x: auto; margin-bottom: 1rem; } .wide th, .wide td { white-space: nowrap; }
+thead th { border-bottom: 1px solid #ccc; } thead th + th { text-align: right; }
+caption { text-align: left; font-weight: 600; padding: .25rem .5rem; }
 td.over { color: #c0392b; font-weight: 600; }
 """
 
@@ -123,8 +125,13 @@ def _models_section(
     return "\n".join(
         [
             "<h2>By model</h2>",
-            _grid(("model", "predictions", "mean ms", "p50", "p90", "p99", "max ms"), latency_rows),
             _grid(
+                "Inference time (ms)",
+                ("model", "predictions", "mean", "p50", "p90", "p99", "max"),
+                latency_rows,
+            ),
+            _grid(
+                "Counts and quality",
                 ("model", "records", "errors", "person found", "keypoint score", "people: mean / max"),
                 quality_rows,
             ),
@@ -138,7 +145,7 @@ def _over(model: ModelStatistics, threshold_ms: float) -> bool:
     return model.latency.summary.count > 0 and model.latency.summary.mean > threshold_ms
 
 
-def _grid(headers: tuple[str, ...], rows: list[list[tuple[str, str]]]) -> str:
+def _grid(caption: str, headers: tuple[str, ...], rows: list[list[tuple[str, str]]]) -> str:
     """A table with a header row; each cell a (text, CSS class) pair."""
     head = "".join(f'<th scope="col">{escape(name)}</th>' for name in headers)
     body = "".join(
@@ -150,7 +157,10 @@ def _grid(headers: tuple[str, ...], rows: list[list[tuple[str, str]]]) -> str:
         + "</tr>"
         for row in rows
     )
-    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (
+        f'<div class="wide"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _violations(violations: tuple[Violation, ...]) -> str:

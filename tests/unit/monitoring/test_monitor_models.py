@@ -8,6 +8,7 @@ import pytest
 
 from monitoring import by_model
 from monitoring.__main__ import main
+from monitoring.aggregates import SubTimeline, Timeline
 from monitoring.capture import Outcome, Record, Response
 from monitoring.checks import LATENCY_CHECK, Violation, find_violations, summarize
 from monitoring.config import MonitorConfig, Thresholds, Window
@@ -206,3 +207,19 @@ def test_analyze_prints_one_line_per_model(tmp_path, capsys):
     # The average, 406.7 ms, is within the threshold: only the heavy model's average is over it.
     assert [violation["feature_name"] for violation in violations] == ["inference_ms:blazepose-heavy"]
     assert "By model" in (output / "report.html").read_text()
+
+
+def test_a_sub_timeline_matches_its_timeline_however_often_that_widened():
+    """Fed the bucket starts a Timeline gave (narrow ones from before each widening), a model's
+    SubTimeline ends in the Timeline's buckets with the same latencies, and stays bounded meanwhile."""
+    timeline, sub = Timeline(max_buckets=4), SubTimeline(max_buckets=4)
+    sizes = []
+    for minute in range(200):
+        moment = at(0) + minute * (at(0, 1) - at(0))
+        sub.add(timeline.add(moment, float(minute), False), float(minute), timeline.seconds)
+        sizes.append(len(sub._buckets))
+    whole = timeline.buckets()
+    assert [(b.start, b.count, b.latency.mean) for b in sub.buckets(timeline.seconds)] == [
+        (b.start, b.count, b.latency.mean) for b in whole
+    ]
+    assert timeline.seconds == 60 * 64 and max(sizes) <= 8
