@@ -146,3 +146,44 @@ def test_batch_transform_finds_its_execution_parameters(container):
         parameters = json.loads(response.read())
     assert parameters["BatchStrategy"] == "SINGLE_RECORD" and parameters["MaxPayloadInMB"] == 6
     assert parameters["MaxConcurrentTransforms"] >= 1
+
+
+def test_the_image_says_it_serves_multi_model_endpoints(engine, inference_image):
+    labels = json.loads(engine.run("image", "inspect", inference_image).stdout)[0]["Labels"]
+    assert labels["com.amazonaws.sagemaker.capabilities.multi-models"] == "true"
+
+
+def test_multi_model_run_as_sagemaker_does(engine, inference_image, model_dir, photo_785):
+    """SAGEMAKER_MULTI_MODEL=true, the model unpacked under /opt/ml/models/{name}/model, then the
+    contract's load, invoke and unload."""
+    port = free_port()
+    name = f"pose-inference-mme-{port}"
+    url = "/opt/ml/models/0123abcd/model"
+    engine.run(
+        "run", "--detach", "--name", name, "--read-only", "--tmpfs", "/tmp",
+        "--volume", f"{model_dir}:{url}:ro", "--publish", f"127.0.0.1:{port}:8080",
+        "--env", "SAGEMAKER_MULTI_MODEL=true", inference_image, "serve",
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_ping(engine, name, port)
+        load = json.dumps({"model_name": "0123abcd", "url": url}).encode()
+        assert _call(f"{base}/models", load, "POST")[0] == 200
+        status, document = _call(f"{base}/models/0123abcd/invoke", photo_785, "POST", "image/jpeg")
+        manifest = json.loads((model_dir / "model.json").read_text())
+        assert status == 200 and document["model"]["name"] == manifest["name"]
+        assert _call(f"{base}/models/0123abcd", None, "DELETE")[0] == 200
+        assert _call(f"{base}/models", None, "GET") == (200, {"models": []})
+    finally:
+        engine.run("rm", "--force", name, check=False)
+
+
+def _call(
+    url: str, body: bytes | None, method: str, content_type: str = "application/json"
+) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
