@@ -115,7 +115,8 @@ def test_a_photo_becomes_a_payload_2_event_the_handler_reads_as_api_gateways():
         "POST",
         "127.0.0.1",
     )
-    assert proxy_handler._request(event) == (PHOTO, "image/jpeg", {})  # x=1 is not the model's business
+    # x=1 is not the model's business; no ?model= asks for none (None: the default)
+    assert proxy_handler._request(event) == (PHOTO, "image/jpeg", {}, None)
 
 
 @pytest.mark.parametrize(
