@@ -173,7 +173,7 @@ def _page(desired: WebPage, remote: WebPage | None, api_url: str | None) -> Acti
         verb = Verb.CREATE if remote is None else Verb.UPDATE
         target = replace(desired, api_url=API_URL)
         return Action(verb, Kind.WEB_PAGE, _uri(desired), "with the URL of the API created above", target)
-    body = website.render_page(api_url, desired.model_name)
+    body = website.render_page(api_url, desired.model_name, desired.models)
     wanted = replace(desired, api_url=api_url, sha256=website.sha256_of(body))
     return compare(Kind.WEB_PAGE, _uri(desired), wanted, remote)
 

@@ -72,6 +72,7 @@ def web_state(config: Config, names: Names) -> WebState | None:
         website.PAGE_CACHE_CONTROL,
         sha256="",
         model_name=model_name,
+        models=config.served_models,
     )
     access_control = AccessControl(
         names.origin_access_control, f"CloudFront reads {bucket} for {names.web_distribution}"

@@ -31,5 +31,8 @@ def sha256_of(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def render_page(api_url: str, model_name: str) -> bytes:
-    return render_index(api_url=api_url, model_name=model_name, static_url=STATIC_PREFIX).encode()
+def render_page(api_url: str, model_name: str, models: tuple[str, ...] = ()) -> bytes:
+    """`models`: a multi-model stage's, the default first (the page's picker); () for one model."""
+    return render_index(
+        api_url=api_url, model_name=model_name, static_url=STATIC_PREFIX, models=models
+    ).encode()

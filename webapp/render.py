@@ -30,12 +30,15 @@ def _templates() -> Environment:
     )
 
 
-def render_index(api_url: str, model_name: str, static_url: str = "static") -> str:
-    """index.html with the API's URL and the model's name filled in (autoescaped)."""
+def render_index(
+    api_url: str, model_name: str, static_url: str = "static", models: tuple[str, ...] = ()
+) -> str:
+    """index.html with the API's URL and the model's name filled in (autoescaped); `models`: a
+    multi-model endpoint's, the default first (the template's picker is MME-UI's, issue 20)."""
     return (
         _templates()
         .get_template("index.html")
-        .render(api_url=api_url, model_name=model_name, static_url=static_url)
+        .render(api_url=api_url, model_name=model_name, static_url=static_url, models=tuple(models))
     )
 
 

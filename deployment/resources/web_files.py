@@ -34,6 +34,7 @@ class WebPage:
     sha256: str  # of the rendered page; "" until the API's URL is known (rendered when it is put)
     api_url: str | Variable | None = field(default=None, compare=False)
     model_name: str = field(default="", compare=False)
+    models: tuple[str, ...] = field(default=(), compare=False)  # a multi-model stage's, default first
 
 
 class WebFileResource(Resource):
@@ -55,7 +56,7 @@ class WebPageResource(Resource):
         page: WebPage = action.target
         if not isinstance(page.api_url, str):
             raise DeploymentError("the API's URL is unknown, so the page cannot be rendered", where=page.key)
-        body = website.render_page(page.api_url, page.model_name)
+        body = website.render_page(page.api_url, page.model_name, page.models)
         run.aws.website.put_page(replace(page, sha256=website.sha256_of(body)), body)
 
     update = create

@@ -120,6 +120,19 @@ def test_one_registry_version_per_model_as_a_single_model_stage_records_it():
     assert len({version.identity for version in versions}) == 3
 
 
+def test_the_page_offers_the_models_and_a_new_set_is_a_new_page():
+    state = multi(default="blazepose-lite")
+    page = state.web.page
+
+    assert (page.model_name, page.models) == (
+        "blazepose-lite",
+        ("blazepose-lite", "blazepose-heavy", "movenet-lightning"),
+    )
+    page_changes = [step for step in changes(plan(state, deployed(desired()))) if step[1] == "web-page"]
+    assert page_changes == [("update", "web-page", f"s3://{page.bucket}/index.html")]
+    assert changes(plan(state, deployed(state))) == []
+
+
 def test_the_plan_says_the_monitor_on_a_multi_model_endpoint_is_unconfirmed():
     actions = plan(multi(), deployed(desired()))
     (schedule,) = [action for action in actions if action.kind == Kind.MONITORING_SCHEDULE]

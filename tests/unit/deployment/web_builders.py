@@ -35,9 +35,9 @@ def deployed_web(web: WebState | None, api_url: str | None, tags: tuple[tuple[st
         status="Deployed",
         etag=ETAG,
     )
-    page = replace(web.page, model_name="")
+    page = replace(web.page, model_name="", models=())
     if api_url:
-        body = website.render_page(api_url, web.page.model_name)
+        body = website.render_page(api_url, web.page.model_name, web.page.models)
         page = replace(page, sha256=website.sha256_of(body))
     return RemoteWeb(
         bucket=replace(web.bucket, tags=tags),
@@ -86,10 +86,11 @@ def applied_web(web: RemoteWeb, action: Action, api_url: str | None) -> RemoteWe
         case "web-file", "delete":
             return replace(web, files=tuple(file for file in web.files if file.key != target.key))
         case "web-page", "create" | "update":
-            body = website.render_page(target.api_url or api_url, target.model_name)
-            return replace(
-                web, page=replace(target, sha256=website.sha256_of(body), api_url=None, model_name="")
+            body = website.render_page(target.api_url or api_url, target.model_name, target.models)
+            read_back = replace(
+                target, sha256=website.sha256_of(body), api_url=None, model_name="", models=()
             )
+            return replace(web, page=read_back)
     return web
 
 
