@@ -155,6 +155,13 @@ class Deployer:
         """Every photo under `input_uri` through the deployed model, with Batch Transform."""
         from deployment.batch import batch_job, run_batch
 
+        if self.config.endpoint.models:
+            raise ConfigError(
+                "a multi-model stage's model needs each request to name its model (TargetModel), "
+                "which Batch Transform cannot do",
+                where="endpoint.models",
+                hint="run batch on a single-model stage (without endpoint.models)",
+            )
         aws, names = self.connect()
         model = aws.sagemaker.deployed_model(names.endpoint)
         if model is None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from deployment.config import parse_config
+from deployment.deployer import Deployer
+from deployment.errors import ConfigError
 from deployment.multi_model import MONITOR_NOTE, PackagedModel, runs
 from deployment.planner import plan
 from deployment.resources.base import Kind
@@ -150,3 +154,13 @@ def test_a_version_runs_where_its_artifact_is_the_model_data_or_inside_its_prefi
     assert not runs(("img", prefix), "other", f"{prefix}blazepose-lite.tar.gz")
     assert not runs(("img", prefix), "img", f"{prefix}deeper/blazepose-lite.tar.gz")
     assert not runs(("img", "s3://b/k/"), "img", "s3://b/k2/model.tar.gz")
+
+
+def test_batch_is_refused_on_a_multi_model_stage_before_any_aws_call():
+    deployer = Deployer(parse_config({"endpoint": {"models": THREE}}))
+
+    with pytest.raises(ConfigError) as raised:
+        deployer.batch("s3://photos/in/", None, 1, None)
+
+    assert raised.value.exit_code == 2
+    assert str(raised.value).startswith("endpoint.models: a multi-model stage's model needs each request")
