@@ -9,7 +9,7 @@ import pytest
 
 from deployment.config import parse_config
 from deployment.deployer import Deployer
-from deployment.errors import ConfigError
+from deployment.errors import ConfigError, DeploymentError
 from deployment.multi_model import MONITOR_NOTE, PackagedModel, runs
 from deployment.planner import plan
 from deployment.resources.base import Kind
@@ -164,3 +164,16 @@ def test_batch_is_refused_on_a_multi_model_stage_before_any_aws_call():
 
     assert raised.value.exit_code == 2
     assert str(raised.value).startswith("endpoint.models: a multi-model stage's model needs each request")
+
+
+def test_a_multi_model_stage_is_planned_only_with_its_whole_set_packaged():
+    config = parse_config({"endpoint": {"models": THREE}})
+    one = Inputs(INFERENCE_IMAGE, MONITORING_IMAGE, "", ARTIFACT_SHA)  # as a rollback to one version
+
+    with pytest.raises(DeploymentError) as raised:
+        desired_state(config, one, ACCOUNT)
+
+    assert str(raised.value).startswith(
+        "endpoint.models: a multi-model stage runs blazepose-heavy, blazepose-lite, movenet-lightning, "
+        "packaged together; this run has none of them"
+    )
