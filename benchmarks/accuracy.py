@@ -163,7 +163,9 @@ def _moved(people: Sequence[GroundTruthPerson], move: Callable) -> tuple[GroundT
     moved = []
     for person in people:
         points = person.keypoints.copy()
-        points[:, 0], points[:, 1] = move(points[:, 0], points[:, 1])
+        # From copies: a move may hand back its x unchanged as the new y, which must not be a view
+        # of the column the first assignment overwrites.
+        points[:, :2] = np.stack(move(person.keypoints[:, 0].copy(), person.keypoints[:, 1].copy()), axis=1)
         x, y, width, height = person.bbox
         corners = np.array(move(np.array([x, x + width]), np.array([y, y + height])))
         low, high = corners.min(axis=1), corners.max(axis=1)
