@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -31,14 +32,24 @@ def _templates() -> Environment:
 
 
 def render_index(
-    api_url: str, model_name: str, static_url: str = "static", models: tuple[str, ...] = ()
+    api_url: str, model_name: str, static_url: str = "static", models: Sequence[str] = ()
 ) -> str:
-    """index.html with the API's URL and the model's name filled in (autoescaped); `models`: a
-    multi-model endpoint's, the default first (the template's picker is MME-UI's, issue 20)."""
+    """index.html with the API's URL and the model's name filled in (autoescaped).
+
+    `models`: the models the endpoint serves, default first; two or more add a picker (default
+    selected: `model_name`) and a side-by-side comparison. None or one: the single-model page.
+    """
+    served = tuple(dict.fromkeys(models))  # each name once, in order
     return (
         _templates()
         .get_template("index.html")
-        .render(api_url=api_url, model_name=model_name, static_url=static_url, models=tuple(models))
+        .render(
+            api_url=api_url,
+            model_name=model_name,
+            static_url=static_url,
+            models=served if len(served) > 1 else (),
+            selected=model_name if model_name in served else served[0] if served else model_name,
+        )
     )
 
 

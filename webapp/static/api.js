@@ -17,12 +17,20 @@ const STATUS_MESSAGES = {
 };
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, detail = "", kind = "http" } = {}) {
+  constructor(message, { status = 0, detail = "", kind = "http", models = null } = {}) {
     super(message);
     this.status = status;
     this.detail = detail;
     this.kind = kind;
+    this.models = models; // the models the endpoint serves, when it refused the one asked for
   }
+}
+
+/** The 400 for a model the endpoint does not serve lists the ones it does: {"error", "models": [...]}. */
+function servedModels(document) {
+  const listed = Array.isArray(document?.models) ? document.models : [];
+  const names = listed.filter((name) => typeof name === "string" && name.length > 0);
+  return names.length ? names : null;
 }
 
 function hostOf(url) {
@@ -84,6 +92,12 @@ export async function predict(apiUrl, blob, { signal } = {}) {
       const detail = String(
         document?.error ?? document?.message ?? (text.trim().slice(0, 200) || response.statusText || "no details"),
       );
+      const models = response.status === 400 ? servedModels(document) : null;
+      if (models) {
+        const message = `The API does not serve the model asked for (HTTP 400): ${detail.replace(/[.\s]+$/, "")}. `
+          + `Choose one of: ${models.join(", ")}.`;
+        throw new ApiError(message, { status: 400, detail, kind: "model", models });
+      }
       const [title, advice] = STATUS_MESSAGES[response.status]
         ?? [response.status >= 500 ? "The API failed" : "The API rejected the photo", "Try again."];
       const message = `${title} (HTTP ${response.status}): ${detail.replace(/[.\s]+$/, "")}. ${advice}`.trim();

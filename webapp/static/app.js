@@ -1,19 +1,20 @@
 // The page: pick, drop, paste or snap a photo -> shrink it -> POST it -> draw every pose, list the selected one.
+// On an endpoint serving several models: to the model picked, or to two of them side by side.
 
 import { ApiError, predict } from "./api.js";
-import { boxOf, peopleOf, personAt, personColor } from "./people.js";
-import { LIMBS, LOW_SCORE, drawPersonTag, drawPhoto, drawSkeleton, prettyName } from "./pose.js";
+import { Camera } from "./camera.js";
+import { Comparison, comparisonSummary } from "./compare.js";
+import { formatBytes, formatMs } from "./format.js";
+import { modelPicker, modelUrl } from "./models.js";
+import { peopleOf, personAt, personColor, personName, scoreText } from "./people.js";
+import { LIMBS, LOW_SCORE, drawPhoto, prettyName } from "./pose.js";
 import { PhotoError, decodePhoto, looksLikeImage, shrinkToJpeg, sizeOf } from "./photo.js";
+import { drawPeople, imageSizeOf, snapshot } from "./scene.js";
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   input: $("image-input"),
   dropZone: $("drop-zone"),
-  cameraButton: $("camera-button"),
-  cameraPanel: $("camera-panel"),
-  cameraVideo: $("camera-video"),
-  cameraShoot: $("camera-shoot"),
-  cameraCancel: $("camera-cancel"),
   status: $("status"),
   results: $("results"),
   canvas: $("pose-canvas"),
@@ -30,13 +31,16 @@ const ui = {
   peopleList: $("people-list"),
 };
 const apiUrl = document.body.dataset.apiUrl || "/predict";
+const picker = modelPicker(); // null: one model, the page as it always was
+const comparisonRoot = $("comparison");
+const comparison = comparisonRoot ? new Comparison(comparisonRoot) : null;
 const TAP_REACH_PX = 24; // how far (CSS pixels) from a skeleton a click or tap still selects it
 
 let current = null; // the AbortController of the photo being analysed
-let cameraStream = null;
 // The answer on screen: its people, the selected one, the image size their pixels refer to, and the
 // photo alone (a canvas) to redraw them over when the selection changes. Null when nobody is shown.
 let shown = null;
+let lastPhoto = null; // { blob, label } of the photo analysed last: run again when the model changes
 
 // ------------------------------------------------------------------ status and results
 
@@ -48,17 +52,6 @@ function setStatus(state, message) {
 function setResultsState(state) {
   ui.results.dataset.state = state;
   ui.results.setAttribute("aria-busy", state === "busy" ? "true" : "false");
-}
-
-function formatMs(value) {
-  if (typeof value !== "number" || !Number.isFinite(value)) return "–";
-  return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
-}
-
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function clearResults() {
@@ -131,15 +124,8 @@ function confidentCount(keypoints) {
 
 // ------------------------------------------------------------------ several people
 
-const personName = (index) => `Person ${index + 1}`;
-const scoreText = (someone) => (someone.score === null ? "" : ` (${someone.score.toFixed(2)})`);
-
 function showPeople(people, image) {
-  const photo = document.createElement("canvas"); // the photo alone, to redraw the skeletons over
-  photo.width = ui.canvas.width;
-  photo.height = ui.canvas.height;
-  photo.getContext("2d").drawImage(ui.canvas, 0, 0);
-  shown = { people, image, photo, selected: 0 };
+  shown = { people, image, photo: snapshot(ui.canvas), selected: 0 }; // the photo alone, to redraw over
   ui.results.dataset.people = people.length > 1 ? "several" : "one";
   const buttons = people.length > 1 ? people.map(personButton) : []; // one person: nobody else to choose
   ui.peopleList.replaceChildren(...buttons);
@@ -164,7 +150,7 @@ function personButton(someone, index) {
 function selectPerson(index) {
   if (!shown || index < 0 || index >= shown.people.length) return;
   shown.selected = index;
-  drawPeople(shown);
+  drawPeople(ui.canvas, shown);
   for (const button of ui.peopleList.children) {
     button.setAttribute("aria-pressed", String(button.dataset.person === String(index)));
   }
@@ -185,25 +171,6 @@ function selectPerson(index) {
     ui.canvas.setAttribute("aria-label", `Your photo with the detected skeleton: ${drawn} keypoints`);
     const score = someone.score === null ? "" : ` (score ${someone.score.toFixed(2)})`;
     setStatus("ok", `Person found${score}: ${confident} of ${drawn} keypoints are confident.`);
-  }
-}
-
-/** The photo, then every skeleton: the selected one last (on top), then the numbered tags. */
-function drawPeople({ people, image, photo, selected }) {
-  drawPhoto(ui.canvas, photo);
-  if (people.length === 1) {
-    drawSkeleton(ui.canvas, people[0].keypoints, image.width, image.height); // as a single pose always was
-    return;
-  }
-  const order = [...people.keys()].filter((other) => other !== selected).concat(selected);
-  for (const other of order) {
-    const style = { color: personColor(other), emphasis: other === selected ? "selected" : "dimmed" };
-    drawSkeleton(ui.canvas, people[other].keypoints, image.width, image.height, style);
-  }
-  for (const other of order) {
-    const box = boxOf(people[other]);
-    const tag = { color: personColor(other), label: String(other + 1), selected: other === selected };
-    if (box) drawPersonTag(ui.canvas, box, image.width, image.height, tag);
   }
 }
 
@@ -240,20 +207,13 @@ ui.canvas.addEventListener("click", (event) => {
   if (index >= 0) selectPerson(index);
 });
 
-/** The size the answer's pixels refer to: its `image`, else the photo as uploaded. */
-function imageSizeOf(result, upload) {
-  const { width, height } = result.image || {};
-  const usable = [width, height].every((side) => typeof side === "number" && Number.isFinite(side) && side > 0);
-  return usable ? { width, height } : { width: upload.width, height: upload.height };
-}
-
 // ------------------------------------------------------------------ the flow
 
 async function analyse(blob, label) {
   current?.abort();
   const controller = new AbortController();
   current = controller;
-  stopCamera();
+  camera.stop();
   clearResults();
 
   if (blob.size === 0) {
@@ -264,6 +224,7 @@ async function analyse(blob, label) {
     return fail(`“${label}” is not an image${kind}. Choose a photo: JPEG, PNG or WebP.`);
   }
 
+  lastPhoto = { blob, label };
   setResultsState("busy");
   document.body.dataset.phase = "result";
   ui.dropTitle.textContent = "Choose another photo";
@@ -278,38 +239,61 @@ async function analyse(blob, label) {
     const why = error instanceof PhotoError ? error.message : String(error);
     return fail(`“${label}” could not be read as an image (${why}). It may be damaged or in an unsupported format.`);
   }
-  if (controller.signal.aborted) return;
-
-  // Show the photo right away; the skeleton follows when the API answers.
+  if (controller.signal.aborted) {
+    source.close?.();
+    return;
+  }
   const original = sizeOf(source);
   const ratio = Math.max(1, Math.min(window.devicePixelRatio || 1, 2, original.width / upload.width));
-  ui.canvas.width = Math.round(upload.width * ratio);
-  ui.canvas.height = Math.round(upload.height * ratio);
+  const size = { width: Math.round(upload.width * ratio), height: Math.round(upload.height * ratio) };
+  const sent = `Sent ${upload.width} × ${upload.height} JPEG · ${formatBytes(upload.blob.size)}`
+    + (original.width !== upload.width ? ` (from ${original.width} × ${original.height})` : "");
+  const pair = picker?.comparing() ? picker.pair() : null;
+  showMode(pair);
+  if (pair) return compareModels(pair, source, upload, size, controller.signal);
+  return predictOne(source, upload, { size, sent }, controller.signal);
+}
+
+/** The result section for one model, the comparison for two: never both. */
+function showMode(pair) {
+  ui.results.hidden = Boolean(pair);
+  comparison?.show(Boolean(pair));
+}
+
+async function predictOne(source, upload, { size, sent }, signal) {
+  // Show the photo right away; the skeleton follows when the API answers.
+  ui.canvas.width = size.width;
+  ui.canvas.height = size.height;
   ui.canvas.style.aspectRatio = `${upload.width} / ${upload.height}`;
   ui.canvas.setAttribute("aria-label", "Your photo, waiting for the pose");
   drawPhoto(ui.canvas, source);
-  ui.uploadMeta.textContent = `Sent ${upload.width} × ${upload.height} JPEG · ${formatBytes(upload.blob.size)}`
-    + (original.width !== upload.width ? ` (from ${original.width} × ${original.height})` : "");
+  ui.uploadMeta.textContent = sent;
   setStatus("busy", `Finding the pose… (uploading ${formatBytes(upload.blob.size)})`);
 
   let answer;
   try {
-    answer = await predict(apiUrl, upload.blob, { signal: controller.signal });
+    answer = await predict(picker ? modelUrl(apiUrl, picker.selected()) : apiUrl, upload.blob, { signal });
   } catch (error) {
-    if (controller.signal.aborted) return;
+    if (signal.aborted) return;
     setResultsState("shown");
+    if (error instanceof ApiError && error.models) picker?.replaceModels(error.models);
     return fail(error instanceof ApiError ? error.message : `Something went wrong: ${error}`, true);
   } finally {
     source.close?.();
   }
-  if (controller.signal.aborted) return;
+  if (signal.aborted) return;
+  showAnswer(answer, upload);
+}
 
-  const { result, roundTripMs } = answer;
+function showAnswer({ result, roundTripMs }, upload) {
   setResultsState("shown");
   showTimings(result, roundTripMs);
-  if (result.model?.name) {
+  const answered = result.model?.name;
+  if (answered) {
     const version = result.model.version ? ` (${result.model.version})` : "";
-    ui.modelMeta.textContent = `Model ${result.model.name}${version}`;
+    const asked = picker?.selected();
+    ui.modelMeta.textContent = `Model ${answered}${version}`
+      + (asked && asked !== answered ? `, though ${asked} was asked for` : "");
   }
 
   const people = peopleOf(result);
@@ -320,6 +304,18 @@ async function analyse(blob, label) {
     return;
   }
   showPeople(people, imageSizeOf(result, upload));
+}
+
+async function compareModels(models, source, upload, size, signal) {
+  comparison.prepare(source, size, models);
+  source.close?.();
+  setStatus("busy", `Comparing ${models[0]} and ${models[1]}… (uploading ${formatBytes(upload.blob.size)} to each)`);
+  const outcomes = await comparison.run(models.map((model) => modelUrl(apiUrl, model)), upload, signal);
+  if (signal.aborted) return;
+  const refused = outcomes.find(({ error }) => error instanceof ApiError && error.models);
+  if (refused) picker.replaceModels(refused.error.models);
+  const { state, message } = comparisonSummary(outcomes);
+  setStatus(state, message);
 }
 
 function fail(message, keepPhoto = false) {
@@ -375,69 +371,24 @@ document.addEventListener("paste", (event) => {
   }
 });
 
-// ------------------------------------------------------------------ webcam snapshot
-
-function stopCamera() {
-  cameraStream?.getTracks().forEach((track) => track.stop());
-  cameraStream = null;
-  ui.cameraVideo.srcObject = null;
-  ui.cameraPanel.hidden = true;
-  delete document.body.dataset.camera;
-}
-
-async function setUpCamera() {
-  const media = navigator.mediaDevices;
-  if (!media || typeof media.getUserMedia !== "function" || !window.isSecureContext) return;
-  try {
-    const devices = await media.enumerateDevices();
-    if (!devices.some((device) => device.kind === "videoinput")) return;
-  } catch {
-    return;
-  }
-  ui.cameraButton.hidden = false;
-}
-
-ui.cameraButton.addEventListener("click", async () => {
-  try {
-    cameraStream = await navigator.mediaDevices.getUserMedia({
-      video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 960 } },
-      audio: false,
-    });
-  } catch (error) {
-    const denied = error?.name === "NotAllowedError" || error?.name === "SecurityError";
-    if (!denied) ui.cameraButton.hidden = true;
-    setStatus("error", denied
-      ? "Camera access was not allowed. Allow it in the browser's site settings, or choose a photo instead."
-      : "No camera is available. Choose a photo instead.");
-    return;
-  }
-  ui.cameraVideo.srcObject = cameraStream;
-  ui.cameraPanel.hidden = false;
-  document.body.dataset.camera = "on";
-  await ui.cameraVideo.play().catch(() => {});
-  ui.cameraShoot.focus();
-  setStatus("idle", "Camera on. Press Capture when ready.");
+picker?.onChange(() => {
+  if (lastPhoto) analyse(lastPhoto.blob, lastPhoto.label); // the same photo, to the model(s) now picked
 });
 
-ui.cameraShoot.addEventListener("click", async () => {
-  const video = ui.cameraVideo;
-  if (!video.videoWidth) return;
-  const frame = document.createElement("canvas");
-  frame.width = video.videoWidth;
-  frame.height = video.videoHeight;
-  frame.getContext("2d").drawImage(video, 0, 0);
-  stopCamera();
-  const blob = await new Promise((resolve) => frame.toBlob(resolve, "image/jpeg", 0.92));
-  ui.dropZone.focus();
-  if (blob) analyse(blob, "the snapshot");
+const camera = new Camera({
+  button: $("camera-button"),
+  panel: $("camera-panel"),
+  video: $("camera-video"),
+  shoot: $("camera-shoot"),
+  cancel: $("camera-cancel"),
+}, {
+  setStatus,
+  onSnapshot(blob) {
+    ui.dropZone.focus();
+    analyse(blob, "the snapshot");
+  },
 });
 
-ui.cameraCancel.addEventListener("click", () => {
-  stopCamera();
-  setStatus("idle", "Choose a photo to begin.");
-  ui.cameraButton.focus();
-});
-
-setUpCamera();
+camera.setUp();
 setResultsState("empty");
 document.body.dataset.ready = "true";

@@ -9,6 +9,11 @@ export function personColor(index) {
   return PERSON_COLORS[index % PERSON_COLORS.length];
 }
 
+export const personName = (index) => `Person ${index + 1}`;
+
+/** " (0.97)" after a person's name, or nothing when the server gave no score. */
+export const scoreText = (someone) => (someone.score === null ? "" : ` (${someone.score.toFixed(2)})`);
+
 const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 const finite = (value) => typeof value === "number" && Number.isFinite(value);
 
