@@ -288,6 +288,23 @@ def test_one_panel_failing_leaves_the_other(browser: Browser, grey_photo: Path):
         close(page)
 
 
+def test_a_file_that_is_no_photo_clears_the_comparison(browser: Browser, grey_photo: Path, tmp_path: Path):
+    api = FakeApi()
+    page = open_site(browser, SERVED, api)
+    try:
+        page.get_by_test_id("compare-toggle").check()
+        page.set_input_files("[data-testid=image-input]", grey_photo)
+        expect(page.locator("#comparison")).to_be_visible()
+        notes = tmp_path / "notes.txt"
+        notes.write_text("not a photo")
+        page.set_input_files("[data-testid=image-input]", notes)
+        expect(page.locator(STATUS)).to_contain_text("“notes.txt” is not an image")
+        expect(page.locator("#comparison")).to_be_hidden()
+        assert len(api.requests) == 2
+    finally:
+        close(page)
+
+
 @pytest.mark.parametrize(
     ("name", "viewport"),
     [("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1366, "height": 900})],

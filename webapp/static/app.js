@@ -319,7 +319,10 @@ async function compareModels(models, source, upload, size, signal) {
 }
 
 function fail(message, keepPhoto = false) {
-  if (!keepPhoto) setResultsState("empty");
+  if (!keepPhoto) {
+    showMode(null); // no photo to compare either
+    setResultsState("empty");
+  }
   setStatus("error", message);
 }
 
