@@ -89,56 +89,48 @@ def _models_section(
     """Latency and quality per model, and their latency over time, when two or more models answered."""
     if not is_split(models):
         return ""
-    latency_rows = [
-        [
-            (model.name, ""),
-            (f"{model.latency.summary.count:,}", "number"),
-            (_number(model.latency.summary.mean), "number over" if _over(model, threshold_ms) else "number"),
-            *[
-                (_number(value), "number")
-                for value in (model.latency.p50, model.latency.p90, model.latency.p99)
-            ],
-            (_number(model.latency.summary.maximum), "number"),
-        ]
-        for model in models
-    ]
-    quality_rows = [
-        [
-            (model.name, ""),
-            (f"{model.records:,}", "number"),
-            (f"{model.errors:,} ({_percent(model.error_rate)})", "number"),
-            (_percent(model.person_detected_rate), "number"),
-            (_number(model.keypoint_score.mean, 3), "number"),
-            (
-                f"{_number(model.people.summary.mean, 2)} / {_number(model.people.summary.maximum, 0)}",
-                "number",
-            ),
-        ]
-        for model in models
-    ]
-    chart = charts.latency_by_model(
-        [(model.name, model.timeline) for model in models if model.latency.summary.count],
-        threshold_ms,
-        bucket_seconds,
-        span,
-    )
+    timed = [(model.name, model.timeline) for model in models if model.latency.summary.count]
     return "\n".join(
         [
             "<h2>By model</h2>",
             _grid(
                 "Inference time (ms)",
                 ("model", "predictions", "mean", "p50", "p90", "p99", "max"),
-                latency_rows,
+                [_latency_row(model, threshold_ms) for model in models],
             ),
             _grid(
                 "Counts and quality",
                 ("model", "records", "errors", "person found", "keypoint score", "people: mean / max"),
-                quality_rows,
+                [_quality_row(model) for model in models],
             ),
             "<h3>Latency over time by model</h3>",
-            chart,
+            charts.latency_by_model(timed, threshold_ms, bucket_seconds, span),
         ]
     )
+
+
+def _latency_row(model: ModelStatistics, threshold_ms: float) -> list[tuple[str, str]]:
+    """(text, CSS class) per cell; a mean over the threshold is marked."""
+    latency = model.latency
+    return [
+        (model.name, ""),
+        (f"{latency.summary.count:,}", "number"),
+        (_number(latency.summary.mean), "number over" if _over(model, threshold_ms) else "number"),
+        *[(_number(value), "number") for value in (latency.p50, latency.p90, latency.p99)],
+        (_number(latency.summary.maximum), "number"),
+    ]
+
+
+def _quality_row(model: ModelStatistics) -> list[tuple[str, str]]:
+    people = model.people.summary
+    return [
+        (model.name, ""),
+        (f"{model.records:,}", "number"),
+        (f"{model.errors:,} ({_percent(model.error_rate)})", "number"),
+        (_percent(model.person_detected_rate), "number"),
+        (_number(model.keypoint_score.mean, 3), "number"),
+        (f"{_number(people.mean, 2)} / {_number(people.maximum, 0)}", "number"),
+    ]
 
 
 def _over(model: ModelStatistics, threshold_ms: float) -> bool:
