@@ -27,8 +27,25 @@ OTHER = "other models"  # names past the first MAX_MODELS: memory stays bounded 
 MAX_MODELS = 16  # an endpoint serves at most 10 (endpoint.models)
 
 
+class Rates:
+    """The shares that matter of anything counting predictions, errors and person_detected."""
+
+    predictions: int
+    errors: int
+    person_detected: int
+
+    @property
+    def error_rate(self) -> float | None:
+        responses = self.predictions + self.errors
+        return self.errors / responses if responses else None
+
+    @property
+    def person_detected_rate(self) -> float | None:
+        return self.person_detected / self.predictions if self.predictions else None
+
+
 @dataclass(frozen=True)
-class ModelStatistics:
+class ModelStatistics(Rates):
     """One model's share of the window: its counts, latency and quality."""
 
     name: str
@@ -40,15 +57,6 @@ class ModelStatistics:
     keypoint_score: Summary
     people: People
     timeline: tuple[TimeBucket, ...]  # of its predictions, as wide as the window's: the charts line up
-
-    @property
-    def error_rate(self) -> float | None:
-        responses = self.predictions + self.errors
-        return self.errors / responses if responses else None
-
-    @property
-    def person_detected_rate(self) -> float | None:
-        return self.person_detected / self.predictions if self.predictions else None
 
     @property
     def named(self) -> bool:

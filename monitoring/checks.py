@@ -18,7 +18,7 @@ from monitoring.aggregates import (
     TimeBucket,
     Timeline,
 )
-from monitoring.by_model import ModelSplit, ModelStatistics, is_split
+from monitoring.by_model import ModelSplit, ModelStatistics, Rates, is_split
 from monitoring.capture import Outcome, Record
 from monitoring.config import ALL_TIME, Thresholds, Window
 from monitoring.contract import (
@@ -37,7 +37,7 @@ P99_LATENCY_FEATURE = "inference_ms_p99"
 
 
 @dataclass(frozen=True)
-class Statistics:
+class Statistics(Rates):
     window: Window
     scan: ScanCounts
     records: int  # in the window
@@ -63,15 +63,6 @@ class Statistics:
     @property
     def errors(self) -> int:
         return sum(count for outcome, count in self.outcomes if outcome is not Outcome.PREDICTION)
-
-    @property
-    def error_rate(self) -> float | None:
-        responses = self.predictions + self.errors
-        return self.errors / responses if responses else None
-
-    @property
-    def person_detected_rate(self) -> float | None:
-        return self.person_detected / self.predictions if self.predictions else None
 
 
 @dataclass(frozen=True)

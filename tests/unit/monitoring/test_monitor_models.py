@@ -2,7 +2,6 @@
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -11,21 +10,11 @@ from monitoring.__main__ import main
 from monitoring.aggregates import SubTimeline, Timeline
 from monitoring.capture import Outcome, Record, Response
 from monitoring.checks import LATENCY_CHECK, Violation, find_violations, summarize
-from monitoring.config import MonitorConfig, Thresholds, Window
+from monitoring.config import Thresholds
 from monitoring.page import render_page
 from monitoring.report import statistics_document
 from tests.unit.monitoring.monitor_samples import at, capture_line, invocation, prediction, write_capture
-
-WINDOW = Window(at(19), at(20))
-CONFIG = MonitorConfig(
-    dataset_source=Path("/in"),
-    output_path=Path("/out"),
-    output_root=Path("/opt"),
-    window=WINDOW,
-    thresholds=Thresholds(1.0),
-    endpoint_name="pose-prod",
-    schedule_name="pose-prod-latency",
-)
+from tests.unit.monitoring.test_monitor_report import CONFIG, WINDOW
 
 
 def answer(model, ms, person=True, score=0.5, people=None, minute=1):
