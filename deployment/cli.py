@@ -15,10 +15,12 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from deployment import provenance
 from deployment.config import Config, load_config
 from deployment.deployer import Deployer, Images
 from deployment.errors import ConfigError, DeploymentError
 from deployment.github_outputs import summary_cell, write_outputs
+from deployment.metrics import measured_line
 from deployment.resources.base import Action
 from monitoring.contract import REPORT_FILE
 
@@ -67,7 +69,7 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
 
 def _plan(args: argparse.Namespace, config: Config) -> int:
     deployer = Deployer(config)
-    planned = deployer.plan(_images(args), _artifact(args), args.commit)
+    planned = deployer.plan(_images(args), _artifact(args), args.commit, args.pull_request)
     write_outputs({"monthly_cost": _monthly_cost(config, details=True, show=not args.json)})
     _show(planned.actions, as_json=args.json)
     _publish_outputs(deployer.outputs(), planned.actions)
@@ -76,7 +78,7 @@ def _plan(args: argparse.Namespace, config: Config) -> int:
 
 def _deploy(args: argparse.Namespace, config: Config) -> int:
     deployer = Deployer(config)
-    planned = deployer.plan(_images(args), _artifact(args), args.commit)
+    planned = deployer.plan(_images(args), _artifact(args), args.commit, args.pull_request)
     write_outputs({"monthly_cost": _monthly_cost(config, details=True)})
     _show(planned.actions, as_json=False)
     try:
@@ -183,9 +185,11 @@ def _models(args: argparse.Namespace, config: Config) -> int:
     for version, stages in listed:
         metadata = dict(version.metadata)
         where = ", ".join(stages) if stages else "no stage"
+        pull = f"PR #{version.pull_request}" if version.pull_request else "no PR"
         print(
             f"{version.version:>4}  {version.status:<22} {metadata.get('model', '?'):<20} "
-            f"commit {metadata.get('commit', '?')[:12]:<12}  registered by {metadata.get('pose:stage', '?')}; runs on {where}"
+            f"commit {metadata.get('commit', '?')[:12]:<12} {pull:<9} {measured_line(version):<28}  "
+            f"registered by {metadata.get('pose:stage', '?')}; runs on {where}"
         )
     return 0
 
@@ -324,7 +328,14 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--monitoring-image", default=os.environ.get("MONITORING_IMAGE"))
             command.add_argument("--model-artifact", help="a model.tar.gz (default: package config.model)")
             command.add_argument(
-                "--commit", default=os.environ.get("GITHUB_SHA", ""), help="recorded in the model registry"
+                "--commit", default=provenance.commit(), help="recorded in the model registry"
+            )
+            command.add_argument(
+                "--pull-request",
+                type=provenance.pull_request_number,
+                default=provenance.pull_request(),
+                metavar="N",
+                help="recorded in the model registry (default: GITHUB_REF refs/pull/N/merge, or the event's)",
             )
         if name == "deploy":
             command.add_argument(

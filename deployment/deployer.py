@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deployment.batch import BatchResult
 from deployment.config import Config
 from deployment.errors import ConfigError, DeploymentError
+from deployment.metrics import quality_of
 from deployment.multi_model import PackagedModel, runs
 from deployment.naming import Names, deployment_tags
 from deployment.planner import plan, plan_destroy
@@ -26,7 +27,7 @@ from deployment.remote import Lookup, read_remote_state
 from deployment.resources.alert import Alert
 from deployment.resources.base import Action, Clock
 from deployment.resources.dashboard import console_url
-from deployment.resources.registry import ModelVersion
+from deployment.resources.registry import ModelVersion, with_notes
 from deployment.state import DesiredState, Inputs, desired_state
 from deployment.web_state import web_bucket_name
 
@@ -78,7 +79,9 @@ class Deployer:
             )
         return self._aws, self._names
 
-    def plan(self, images: Images, model_artifact: Path | None = None, commit: str = "") -> Plan:
+    def plan(
+        self, images: Images, model_artifact: Path | None = None, commit: str = "", pull_request: str = ""
+    ) -> Plan:
         """Everything `plan` and `deploy` share: images checked, the artifact built, desired state,
         remote state, and the actions between them."""
         images.check()
@@ -86,11 +89,22 @@ class Deployer:
         artifact, artifact_sha = (
             (models[0].path, models[0].sha256) if models else self._artifact(model_artifact)
         )
+        paths = [Path(model.path) for model in models] or [Path(artifact)]
+        qualities = tuple(quality_of(path, ARTIFACT_CACHE) for path in paths)
         aws, names = self.connect()
-        inputs = Inputs(images.inference, images.monitoring, str(artifact), artifact_sha, commit, models)
+        inputs = Inputs(
+            images.inference,
+            images.monitoring,
+            str(artifact),
+            artifact_sha,
+            commit=commit,
+            models=models,
+            pull_request=pull_request,
+            qualities=qualities,
+        )
         desired = desired_state(self.config, inputs, names.account_id)
-        lookup = self._lookup(desired.names, artifacts=desired.artifacts)
-        return Plan(desired, plan(desired, read_remote_state(aws, lookup)))
+        lookup = self._lookup(desired.names, artifacts=(*desired.artifacts, *desired.statistics))
+        return Plan(desired, with_notes(plan(desired, read_remote_state(aws, lookup))))
 
     def apply(self, planned: Plan) -> None:
         from deployment.executor import Executor

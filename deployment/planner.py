@@ -36,7 +36,7 @@ def plan(desired: DesiredState, remote: RemoteState) -> list[Action]:
         *function_role(desired.api, remote.api),
         *(
             exists(Kind.ARTIFACT, artifact.s3_uri, artifact, artifact.s3_uri in remote.artifacts_found)
-            for artifact in desired.artifacts
+            for artifact in (*desired.artifacts, *desired.statistics)  # each model, then its metrics
         ),
         exists(Kind.MODEL, desired.model.name, desired.model, desired.model.name in remote.models),
         exists(

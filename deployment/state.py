@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from deployment.api_state import ApiState, api_state
 from deployment.config import Config
 from deployment.errors import DeploymentError
+from deployment.metrics import Quality, with_quality
 from deployment.multi_model import (
     MONITOR_NOTE,
     PackagedModel,
@@ -32,7 +33,7 @@ from deployment.resources.endpoint import Deployment, Endpoint
 from deployment.resources.endpoint_config import Capture, EndpointConfig
 from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
-from deployment.resources.registry import STAGE, ModelVersion, identity_of
+from deployment.resources.registry import COMMIT, PULL_REQUEST, STAGE, ModelVersion, identity_of
 from deployment.resources.role import Role, boundary_arn
 from deployment.web_state import WebState, web_state
 from monitoring.contract import ResourceLimits, resource_environment, threshold_environment
@@ -52,6 +53,9 @@ class Inputs:
     commit: str = ""  # the git commit deployed (GITHUB_SHA in CI), recorded in the model registry
     # A multi-model endpoint's models (config.served_models' order), each packaged; () for one model.
     models: tuple[PackagedModel, ...] = ()
+    pull_request: str = ""  # its number, recorded in the model registry too ("" when none)
+    # Each deployed model's measured accuracy, in the order of `models` (one for one model); () unknown.
+    qualities: tuple[Quality, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class DesiredState:
     role: Role | None  # None when config.iam names an existing role
     role_arn: str
     artifacts: tuple[Artifact, ...]  # one, or each model of a multi-model endpoint
+    statistics: tuple[Artifact, ...]  # the model-quality statistics the registry versions name
     model: Model
     endpoint_config: EndpointConfig
     # The resources of each standalone kind (resources/base.py), e.g. the rollback alarms.
@@ -100,7 +105,10 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
         if isinstance(handler, Standalone)
     }
     # The registry's version is of the model deployed here, which config alone does not know.
-    standalone[Kind.MODEL_VERSION] = _model_versions(config, names, model, artifacts, inputs)
+    versions = _model_versions(config, names, model, artifacts, inputs)
+    qualities = inputs.qualities or (None,) * len(versions)
+    measured = [with_quality(*each) for each in zip(versions, qualities, artifacts, strict=True)]
+    standalone[Kind.MODEL_VERSION] = tuple(version for version, _ in measured)
     alarms = standalone[Kind.ALARM]
     return DesiredState(
         names=names,
@@ -115,6 +123,7 @@ def desired_state(config: Config, inputs: Inputs, account_id: str) -> DesiredSta
         role=role,
         role_arn=role_arn,
         artifacts=artifacts,
+        statistics=tuple(statistics for _, statistics in measured if statistics),
         model=model,
         endpoint_config=endpoint_config,
         standalone=standalone,
@@ -190,7 +199,7 @@ def _model_versions(
     each as a single-model endpoint would run it (a model package has no multi-model mode), so a
     model is recorded once whichever kind of stage ran it first."""
     if not config.endpoint.models:
-        return (_model_version(config, names, model, (_model_label(config), artifacts[0]), inputs.commit),)
+        return (_model_version(config, names, model, (_model_label(config), artifacts[0]), inputs),)
     single = replace(model, environment=_environment(config), multi_model=False)
     return tuple(
         _model_version(
@@ -198,17 +207,19 @@ def _model_versions(
             names,
             replace(single, model_data_url=artifact.s3_uri),
             (packaged.name, artifact),
-            inputs.commit,
+            inputs,
         )
         for packaged, artifact in zip(inputs.models, artifacts, strict=True)
     )
 
 
 def _model_version(
-    config: Config, names: Names, model: Model, labelled: tuple[str, Artifact], commit: str
+    config: Config, names: Names, model: Model, labelled: tuple[str, Artifact], inputs: Inputs
 ) -> ModelVersion:
     label, artifact = labelled
-    metadata = {"model": label, STAGE: names.prefix, "commit": commit or "unknown"}
+    metadata = {"model": label, STAGE: names.prefix, COMMIT: inputs.commit or "unknown"}
+    if inputs.pull_request:
+        metadata[PULL_REQUEST] = inputs.pull_request
     return ModelVersion(
         config.project.name,
         identity_of(model.image_uri, artifact.sha256, model.environment),

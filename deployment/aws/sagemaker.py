@@ -11,7 +11,15 @@ from deployment.resources.endpoint import Endpoint, RemoteEndpoint, deployment_c
 from deployment.resources.endpoint_config import EndpointConfig, RemoteConfig
 from deployment.resources.model import Model
 from deployment.resources.monitoring_schedule import Schedule
-from deployment.resources.registry import CONTENT_TYPES, IDENTITY, PENDING, STAGE, ModelGroup, ModelVersion
+from deployment.resources.registry import (
+    CONTENT_TYPES,
+    IDENTITY,
+    METRICS_CONTENT_TYPE,
+    PENDING,
+    STAGE,
+    ModelGroup,
+    ModelVersion,
+)
 from deployment.resources.transform_job import CONTENT_TYPE, ERRORS_AS_RESULTS, MAX_PAYLOAD_MB, BatchJob
 
 CAPTURE_LOCAL_PATH = "/opt/ml/processing/input/endpoint"
@@ -205,6 +213,7 @@ class SageMaker:
         found = self.client.describe_model_package(ModelPackageName=arn)
         container = found.get("InferenceSpecification", {}).get("Containers", [{}])[0]
         metadata = found.get("CustomerMetadataProperties", {})
+        statistics = found.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {})
         return ModelVersion(
             group,
             metadata.get(IDENTITY, ""),
@@ -217,6 +226,8 @@ class SageMaker:
             found.get("ModelPackageVersion", 0),
             found.get("ModelApprovalStatus", ""),
             str(found.get("CreationTime", "")),
+            statistics.get("S3Uri", ""),
+            statistics.get("ContentDigest", "").partition(":")[2],
         )
 
     def create_model_version(self, version: ModelVersion) -> str:
@@ -233,12 +244,21 @@ class SageMaker:
         }
         if version.instance_type:
             inference["SupportedRealtimeInferenceInstanceTypes"] = [version.instance_type]
+        metrics = {}
+        if version.metrics_uri:  # the statistics document, checked against its sha256 by whoever reads it
+            statistics = {
+                "ContentType": METRICS_CONTENT_TYPE,
+                "S3Uri": version.metrics_uri,
+                "ContentDigest": f"sha256:{version.metrics_sha256}",
+            }
+            metrics = {"ModelMetrics": {"ModelQuality": {"Statistics": statistics}}}
         created = self.client.create_model_package(
             ModelPackageGroupName=version.group,
             ModelPackageDescription=f"{dict(version.metadata).get('model', 'a model')} as stage {dict(version.metadata).get(STAGE, '?')} ran it",
             InferenceSpecification=inference,
             ModelApprovalStatus=PENDING,
             CustomerMetadataProperties={**dict(version.metadata), IDENTITY: version.identity},
+            **metrics,
         )
         return created["ModelPackageArn"]
 

@@ -5,12 +5,14 @@ Both outlive the stages that register into them: the group is the project's hist
 is the record of what ran, so neither is ever deleted (`destroy` leaves them). A version is made
 after the endpoint is in service on its model (`PendingManualApproval`), and an identical model
 (same image digest, same artifact, same environment) is recorded once: its identity is a hash kept
-in the version's metadata. `python -m deployment models` lists them.
+in the version's metadata. A version also records the git commit and pull request, and a measured
+model's accuracy (deployment/metrics.py): as ModelMetrics, a statistics document in S3 next to the
+artifact, and its headline numbers in the metadata, which `python -m deployment models` lists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from deployment.naming import content_hash
@@ -26,6 +28,11 @@ PENDING = "PendingManualApproval"
 APPROVED = "Approved"  # what production ran and passed (deployment/promotion.py)
 IDENTITY = "pose:model"  # the metadata key holding a version's identity hash
 STAGE = "pose:stage"  # ...the stage that registered it
+COMMIT = "commit"  # ...the git commit deployed ("unknown" when not given)
+PULL_REQUEST = "pull_request"  # ...its pull request's number (absent when none: values cannot be empty)
+TORSO_PCK = "torso_pck"  # ...PCK@0.2 by torso size, when the model was measured
+BBOX_PCK = "bbox_pck"  # ...and by bbox diagonal
+METRICS_CONTENT_TYPE = "application/json"  # ModelMetrics' statistics document
 CONTENT_TYPES = ("image/jpeg", "image/png", "application/json", "application/x-image")
 
 
@@ -49,10 +56,33 @@ class ModelVersion:
     version: int = field(default=0, compare=False)
     status: str = field(default="", compare=False)
     created: str = field(default="", compare=False)
+    # ModelMetrics.ModelQuality.Statistics: the statistics document's S3 URI and sha256 ("" without).
+    # Not identity: a model measured again is the same model.
+    metrics_uri: str = field(default="", compare=False)
+    metrics_sha256: str = field(default="", compare=False)
+    note: str = field(default="", compare=False)  # what the plan says of it (its metrics, or why none)
 
     @property
     def name(self) -> str:
         return self.identity
+
+    @property
+    def pull_request(self) -> str:
+        return dict(self.metadata).get(PULL_REQUEST, "")
+
+
+def with_notes(actions: list[Action]) -> list[Action]:
+    """The plan's registrations, each saying what metrics the version gets, or why it gets none."""
+    return [
+        (
+            replace(action, reason=action.target.note)
+            if action.kind == Kind.MODEL_VERSION
+            and isinstance(action.target, ModelVersion)
+            and action.mutates
+            else action
+        )
+        for action in actions
+    ]
 
 
 def identity_of(image_uri: str, artifact_sha256: str, environment: tuple[tuple[str, str], ...]) -> str:
@@ -102,7 +132,8 @@ class ModelVersionResource(Standalone):
 
     def create(self, run: Run, action: Action) -> None:
         created = run.aws.sagemaker.create_model_version(action.target)
-        run.report(f"  registered {created} ({PENDING})")
+        note = f"; {action.target.note}" if action.target.note else ""
+        run.report(f"  registered {created} ({PENDING}){note}")
 
     def removable(self, resource: ModelVersion) -> bool:
         return False  # the record of what ran

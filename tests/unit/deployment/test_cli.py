@@ -254,7 +254,7 @@ class PlannedStub:
     def __init__(self, config):
         self.config = config
 
-    def plan(self, images, artifact=None, commit=""):
+    def plan(self, images, artifact=None, commit="", pull_request=""):
         from types import SimpleNamespace
 
         from deployment.resources.base import Action
