@@ -191,8 +191,9 @@ class GatewayServer(ConnectionServer):
 
     def _page(self, exchange: Exchange, path: str) -> None:
         if path in ("/", "/index.html"):
-            # FOLLOW-UP (issue 20): pass models=self.state.model_names once render_index takes it.
-            page = render_index(api_url="/predict", model_name=self.state.model_name)
+            page = render_index(
+                api_url="/predict", model_name=self.state.model_name, models=self.state.model_names
+            )
             exchange.send(200, page.encode(), "text/html; charset=utf-8", cache="no-cache")
         elif path == "/monitoring":
             exchange.send(

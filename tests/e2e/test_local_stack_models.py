@@ -47,3 +47,15 @@ def test_an_unknown_model_is_a_400_listing_the_models(stack, photo_785):
         == "unknown model 'movenet-thunder'; this endpoint serves: blazepose-full, blazepose-lite"
     )
     assert document["models"] == ["blazepose-full", "blazepose-lite"]
+
+
+def test_the_local_page_offers_every_model_the_default_selected(stack, photo_785):
+    base, _ = stack
+    status, _, body = request(f"{base}/")
+    page = body.decode()
+    assert status == 200
+    picker = page.split('id="model-select"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]+)"( selected)?>', picker) == [
+        ("blazepose-full", " selected"),
+        ("blazepose-lite", ""),
+    ]
