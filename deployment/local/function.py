@@ -28,6 +28,7 @@ from botocore.response import StreamingBody
 from deployment.local.http1 import RequestHead
 from deployment.local.models import LoadFailed, LocalModels
 from deployment.local.supervisor import Upstream
+from deployment.multi_model import MODELS_VARIABLE, models_value
 from monitoring.capture import Invocation
 from proxy import handler as proxy_handler
 
@@ -53,10 +54,6 @@ class HttpAnswer:
     body: bytes
 
 
-# The models a multi-model stage serves, the default first (absent on a single-model stage).
-MODELS_VARIABLE = "POSE_MODELS"
-
-
 def configure_function(endpoint_name: str, models: tuple[str, ...] = ()) -> None:
     """The function's environment (ENDPOINT_NAME, POSE_MODELS), which Lambda sets before the handler
     module is loaded; one process hosts one function, so the setting is process-wide, as in a Lambda
@@ -64,7 +61,7 @@ def configure_function(endpoint_name: str, models: tuple[str, ...] = ()) -> None
     proxy_handler.ENDPOINT_NAME = endpoint_name
     proxy_handler.MODELS = tuple(models)  # read from POSE_MODELS when the module loads, as ENDPOINT_NAME
     if models:
-        os.environ[MODELS_VARIABLE] = ",".join(models)
+        os.environ[MODELS_VARIABLE] = models_value(models)
     else:
         os.environ.pop(MODELS_VARIABLE, None)
 

@@ -16,9 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from deployment.multi_model import ARTIFACT_SUFFIX
+
 log = logging.getLogger(__name__)
 
-ARTIFACT_SUFFIX = ".tar.gz"
 # (method, path, body, headers) -> (status, content type, body): one request to the container.
 Send = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, str, bytes]]
 
