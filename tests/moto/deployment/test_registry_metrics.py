@@ -9,7 +9,10 @@ import json
 
 import pytest
 
+import deployment.artifact
 from deployment.metrics import NOT_MEASURED, statistics_document
+from inference.catalog import CATALOG
+from inference.manifest import sha256_of
 from tests.moto.deployment.test_registry import OTHER_IMAGE, QUICK, versions
 from tests.unit.deployment.metrics_builders import measured, packaged
 
@@ -115,3 +118,33 @@ def test_the_statistics_document_is_json_a_reader_can_check_against_its_digest(r
     assert json.loads(body)["pose_metrics"]["photos_without_person"]["value"] == len(
         measured("blazepose-heavy").without_person
     )
+
+
+def test_each_model_of_a_multi_model_stage_gets_its_own_metrics(monkeypatch, tmp_path, run, console):
+    """movenet-lightning packaged with other files than the measured ones: no metrics for it alone."""
+
+    def build_artifact(model, output_dir):
+        changed = (
+            {f.filename: "0" * 64 for f in CATALOG[model.name].files} if "movenet" in model.name else None
+        )
+        path = packaged(tmp_path / model.name, model.name, changed)
+        return path, sha256_of(path)
+
+    monkeypatch.setattr(deployment.artifact, "build_artifact", build_artifact)
+    three = "endpoint.models=[blazepose-heavy, blazepose-lite, movenet-lightning]"
+
+    # "--model-artifact ''" takes back the fixture's: a multi-model stage packages each model itself.
+    result = run("deploy", *QUICK, "--set", three, "--model-artifact", "", "--pull-request", "5")
+
+    assert result.code == 0, result.err
+    found = {v["CustomerMetadataProperties"]["model"]: v for v in versions(console)}
+    for name in ("blazepose-heavy", "blazepose-lite"):
+        statistics = statistics_of(found[name])
+        artifact = found[name]["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+        assert statistics["S3Uri"].startswith(artifact.removesuffix(".tar.gz") + "-quality-")
+        bucket, _, key = statistics["S3Uri"].removeprefix("s3://").partition("/")
+        body = console.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert body == statistics_document(measured(name))
+    assert not found["movenet-lightning"].get("ModelMetrics")
+    assert "movenet-lightning: no model metrics: no measured accuracy for this model" in result.out
+    assert {v["CustomerMetadataProperties"]["pull_request"] for v in found.values()} == {"5"}
