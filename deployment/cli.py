@@ -315,7 +315,7 @@ def parser() -> argparse.ArgumentParser:
         (
             "models",
             _models,
-            "the project's model registry: each version, its status and the stages running it",
+            "the project's model registry: each version, its status, pull request, metrics and the stages running it",
         ),
         ("rollback", _rollback, "put the stage back on the approved model version before the one it runs"),
         ("local", _local, "run the whole system offline on 127.0.0.1 (make demo)"),
