@@ -101,10 +101,14 @@ class Quality:
 
 
 def load_results(path: Path = RESULTS) -> tuple[Measurement, ...]:
-    """The measured models; none when the file is absent (a fork may remove it)."""
+    """The measured models; none when the file is absent (a fork may remove it). ValueError when
+    it is not what benchmarks/model_metrics.py writes."""
     if not path.is_file():
         return ()
-    return tuple(Measurement.from_json(entry) for entry in json.loads(path.read_text())["models"])
+    try:
+        return tuple(Measurement.from_json(entry) for entry in json.loads(path.read_text())["models"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"{RESULTS_NAME} is unreadable ({type(error).__name__}: {error})") from error
 
 
 def packaged_digests(artifact: Path) -> frozenset[str] | None:
@@ -128,7 +132,10 @@ def quality_of(artifact: Path, out_dir: Path, results: Path = RESULTS) -> Qualit
     digests = packaged_digests(artifact)
     if digests is None:
         return Quality(reason=f"{NOT_MEASURED} (the artifact has no readable {MANIFEST_NAME})")
-    found = [m for m in load_results(results) if m.digests == digests]
+    try:
+        found = [m for m in load_results(results) if m.digests == digests]
+    except ValueError as error:
+        return Quality(reason=f"{NOT_MEASURED} ({error})")
     if not found:
         return Quality(reason=f"{NOT_MEASURED} (its files' sha256 match no entry of {RESULTS_NAME})")
     document = statistics_document(found[-1])

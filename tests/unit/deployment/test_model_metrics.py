@@ -270,3 +270,15 @@ def test_else_from_the_events_payload_and_never_from_an_unreadable_one(tmp_path)
 def test_a_pull_request_that_is_not_a_number_is_refused(value):
     with pytest.raises(ValueError, match="is not a pull request number"):
         pull_request_number(value)
+
+
+@pytest.mark.parametrize("content", ["{", '{"models": [{"name": "x"}]}', '["not", "an", "object"]'])
+def test_a_broken_results_file_is_no_metrics_with_the_reason_not_a_failed_deploy(tmp_path, content):
+    results = tmp_path / "model_metrics.json"
+    results.write_text(content)
+    artifact = packaged(tmp_path, measured().name)
+
+    quality = quality_of(artifact, tmp_path / "out", results=results)
+
+    assert quality.measurement is None
+    assert quality.reason.startswith(f"{NOT_MEASURED} ({RESULTS_NAME} is unreadable (")
