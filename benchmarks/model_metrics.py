@@ -44,7 +44,7 @@ def model_dir(spec: ModelSpec, scratch: Path) -> tuple[Path | None, str]:
         return fetch(spec), ""  # verifies the cached files against the catalog's sha256s
     other = ELSEWHERE.get(spec.name)
     if other is None or not other.is_file():
-        return None, f"not in the model cache ({cached}) nor elsewhere on this machine"
+        return None, f"{cached.name} is not in the model cache, nor elsewhere on the machine measured"
     (model_file,) = spec.files
     if sha256_of(other) != model_file.sha256:
         return None, f"{other} is not the catalog's file (sha256 differs)"
