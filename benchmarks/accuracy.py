@@ -9,7 +9,7 @@ run, and one table prints side by side, for each:
 - the median time per eval photo (each photo's median over the repeats, the pipelines taking turns
   on every photo so that they share the machine's load), and per 12 MP photo;
 - the false-person rate on generated person-free photos (textures, landscapes, objects).
-"Before" is blazepose-full as it ran before the refinement pass, the multi-person search and the
+"Before" is blazepose-full as it ran before the tracking passes, the multi-person search and the
 tiles: one person, the detector's best candidate only. Targets (printed with a verdict): the default
 torso PCK >= 0.80 with a person in all 20 photos, MoveNet Lightning >= 0.79, the default's median
 time <= 2x before's on the eval photos and <= 1x on 12 MP photos, and a false-person rate at most
@@ -80,11 +80,16 @@ class Entry:
 def as_before(predictor: Predictor) -> None:
     """The search as it was: the detector's best candidate only, one landmark pass, no tiles."""
     pipeline = predictor.pipeline
-    pipeline.refine, pipeline.tile, pipeline.unsure = False, False, 1
+    pipeline.passes, pipeline.tile, pipeline.unsure = 1, False, 1
 
 
-def without_refinement(predictor: Predictor) -> None:
-    predictor.pipeline.refine = False
+def passes(count: int) -> Callable[[Predictor], None]:
+    """At most `count` landmark passes per person (1: the detector's region only, no tracking)."""
+
+    def setup(predictor: Predictor) -> None:
+        predictor.pipeline.passes = count
+
+    return setup
 
 
 def entries(scratch: Path) -> tuple[list[Entry], list[str]]:
@@ -93,9 +98,10 @@ def entries(scratch: Path) -> tuple[list[Entry], list[str]]:
     full, default = fetch(CATALOG["blazepose-full"]), fetch(CATALOG[DEFAULT_MODEL])
     table = [
         Entry(BEFORE, full, as_before, max_people=1),
-        Entry("blazepose-full no refinement", full, without_refinement),
+        Entry("blazepose-full one pass", full, passes(1)),
         Entry("blazepose-full", full),
-        Entry(f"{DEFAULT_MODEL} no refinement", default, without_refinement),
+        Entry(f"{DEFAULT_MODEL} one pass", default, passes(1)),
+        Entry(f"{DEFAULT_MODEL} two passes", default, passes(2)),
         Entry(f"{DEFAULT_MODEL} (default)", default),
         Entry(f"{DEFAULT_MODEL} max_people=1", default, max_people=1),
     ]

@@ -3,8 +3,8 @@
 The landmark model was trained on person-centred, upright crops (pose_landmark_by_roi_cpu.pbtxt),
 and its presence flag says whether the crop holds a person at all; given only a landmark model
 file (a user's local .tflite) the whole photo is letterboxed instead. As MediaPipe tracks a person
-between video frames, the landmarks' own alignment points give a second, better region; the model
-runs again there when that region differs materially from the first.
+between video frames, the landmarks' own alignment points give a better region than the detector's;
+the model runs again there, and again, until that region settles.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ TWO_STAGE_DECODE_SIDE = 512
 # pose_landmarks_to_roi.pbtxt: from the landmark model's auxiliary points 33 to 34, the same way.
 HIP_CENTRE, FULL_BODY_SCALE_POINT = 0, 1
 AUX_HIP_CENTRE, AUX_FULL_BODY_SCALE_POINT = 33, 34
+# Landmark passes per person at most: the detector's region, then the landmarks' own until it
+# settles. On the eval photos a third pass still paid and a fourth did not (benchmarks/accuracy.py).
+TRACKING_PASSES = 3
 # Two landmark results are one person when half their points lie this close, in sides of the region.
 SAME_PERSON = 0.1
 # Landmark passes spent on detections that turn out to hold nobody, beyond the people wanted.
@@ -113,24 +116,27 @@ def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, input_size: tup
     Only where the heatmap is confident (its peak in the window >= 0.5); like MediaPipe, a cell
     stands for its index, so the result is the weighted mean index over the heatmap size.
     """
-    rows, cols, _ = heatmap.shape
-    refined = points.copy()
+    rows, cols, count = heatmap.shape
     offset = (HEATMAP_KERNEL - 1) // 2
-    for index, (x, y) in enumerate(points):
-        col, row = int(x / input_size[0] * cols), int(y / input_size[1] * rows)
-        if not (0 <= col < cols and 0 <= row < rows):
-            continue
-        row_span = slice(max(0, row - offset), min(rows, row + offset + 1))
-        col_span = slice(max(0, col - offset), min(cols, col + offset + 1))
-        confidence = sigmoid(heatmap[row_span, col_span, index].astype(float))
-        if confidence.max() < HEATMAP_MIN_CONFIDENCE:
-            continue
-        grid_rows, grid_cols = np.mgrid[row_span, col_span]
-        total = confidence.sum()
-        refined[index] = (
-            (grid_cols * confidence).sum() / total / cols * input_size[0],
-            (grid_rows * confidence).sum() / total / rows * input_size[1],
-        )
+    # Each point's cell (truncated toward zero, as MediaPipe's int cast), then its window's cells.
+    col = np.trunc(points[:, 0] / input_size[0] * cols).astype(int)
+    row = np.trunc(points[:, 1] / input_size[1] * rows).astype(int)
+    inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+    steps = np.arange(-offset, offset + 1)
+    window_rows = (row[:, None] + steps)[:, :, None]  # (N, K, 1)
+    window_cols = (col[:, None] + steps)[:, None, :]  # (N, 1, K)
+    in_map = (window_rows >= 0) & (window_rows < rows) & (window_cols >= 0) & (window_cols < cols)
+    values = heatmap[
+        np.clip(window_rows, 0, rows - 1), np.clip(window_cols, 0, cols - 1), np.arange(count)[:, None, None]
+    ]
+    confidence = np.where(in_map, sigmoid(values), 0.0)
+    confident = inside & (confidence.max(axis=(1, 2)) >= HEATMAP_MIN_CONFIDENCE)
+    total = np.where(confident, confidence.sum(axis=(1, 2)), 1.0)
+    mean_col = (confidence * window_cols).sum(axis=(1, 2)) / total
+    mean_row = (confidence * window_rows).sum(axis=(1, 2)) / total
+    refined = points.copy()
+    refined[confident, 0] = mean_col[confident] / cols * input_size[0]
+    refined[confident, 1] = mean_row[confident] / rows * input_size[1]
     return refined
 
 
@@ -158,7 +164,7 @@ class BlazePosePipeline:
     ) -> None:
         self.landmark_model = LandmarkModel(landmark_model_path, threads)
         self._detector = PoseDetector(detector_path, threads) if detector_path else None
-        self.refine = True  # the second pass on the landmarks' own region (benchmarks switch it off)
+        self.passes = TRACKING_PASSES  # landmark passes per person at most (1: MediaPipe's single pass)
         self.tile = True  # the detector on tiles of large photos where it found only small people
         self.unsure = UNSURE_PROPOSALS  # candidates under the threshold tried when nobody is found
         if self._detector:
@@ -207,15 +213,18 @@ class BlazePosePipeline:
                 found.append(tracked)
 
     def _track(self, image: DecodedImage, roi: RotatedRect) -> Tracked | None:
-        """The person in `roi`, refined in their own region when it differs; None when nobody is there."""
-        first = self._landmarks(image, roi)
-        if first.presence < PRESENCE_THRESHOLD:
+        """The person in `roi`, tracked in their own region until it settles; None when nobody is there."""
+        tracked = self._landmarks(image, roi)
+        if tracked.presence < PRESENCE_THRESHOLD:
             return None
-        if self.refine and differs(first.roi, roi):
-            second = self._landmarks(image, first.roi)
-            if second.presence >= PRESENCE_THRESHOLD:
-                return second
-        return first
+        for _ in range(self.passes - 1):
+            if not differs(tracked.roi, roi):
+                break
+            again = self._landmarks(image, tracked.roi)
+            if again.presence < PRESENCE_THRESHOLD:
+                break
+            roi, tracked = tracked.roi, again
+        return tracked
 
     def _landmarks(self, image: DecodedImage, roi: RotatedRect) -> Tracked:
         crop, transform = warp_crop(image, roi, self.landmark_model.width)

@@ -1,7 +1,7 @@
 """Comparing the landmark model's regions, and tiling a large photo for the person detector.
 
 Pure geometry on `RotatedRect`s in original-image pixels: whether two regions frame the same
-person, whether a refined region moved enough to be worth another landmark pass, and which
+person, whether a person's region has settled or is worth another landmark pass, and which
 squares of a photo to show the detector when people are too small for its 224 px letterbox.
 """
 
@@ -16,12 +16,16 @@ from inference.pipelines.roi import RotatedRect, normalize_radians
 # centres about a quarter of a region's side apart (a region is 1.25 x a body's length).
 SAME_CENTRE = 0.15
 SAME_SIZE = 1.5
-# A landmark pass is repeated on the person's own region (MediaPipe's tracking between video
-# frames) when it moved by a tenth of its side, grew or shrank by a quarter, or turned 15 degrees:
-# less than that moves the crop by a few of the model's 256 input pixels.
-MOVED = 0.1
-RESIZED = 1.25
-TURNED = math.radians(15)
+# A person is tracked again (MediaPipe's tracking between video frames, repeated on one photo)
+# until their region settles: until no point of the body would move by one cell of the landmark
+# model's 64 x 64 heatmap (a 64th of the region's side) through the centre moving, the side
+# changing or the region turning. The body reaches REACH of the side from the centre (a region
+# is 1.25 x the body's length). Even changes of a few cells move the landmarks that much.
+HEATMAP_CELL = 1 / 64
+REACH = 0.4
+MOVED = HEATMAP_CELL
+RESIZED = 1 + HEATMAP_CELL / REACH  # about 4 %
+TURNED = HEATMAP_CELL / REACH  # radians: about 2.2 degrees
 # Tiles: squares of this fraction of the photo's longer side, two per axis where the photo is
 # longer than one (they overlap by at least a fifth), so each shows people 1 / TILE_SIDE as large.
 TILE_SIDE = 0.6
@@ -42,7 +46,7 @@ def same_region(first: RotatedRect, second: RotatedRect) -> bool:
 
 
 def differs(refined: RotatedRect, first: RotatedRect) -> bool:
-    """Did the person's own region move materially from the one their landmarks were found in?"""
+    """Has the person's own region not yet settled: did it move from the one their landmarks were found in?"""
     turned = abs(normalize_radians(refined.rotation - first.rotation))
     return (
         _centre_distance(refined, first) > MOVED * first.size
