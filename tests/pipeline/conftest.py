@@ -24,7 +24,16 @@ from tests.conftest import STRICT
 from tests.moto.deployment.inventory import tagged_resources
 from tests.pipeline.fake_aws import Call, FakeAws
 from tests.pipeline.fake_github import FakeGitHub, Request
-from tests.pipeline.runner import REPO, ActRun, Runner, ToolMissing, check_tools, snapshot, stage_tree
+from tests.pipeline.runner import (
+    REPO,
+    ActRun,
+    Runner,
+    ToolMissing,
+    check_tools,
+    link_venv,
+    snapshot,
+    stage_tree,
+)
 from tests.pipeline.sagemaker_gaps import Execution
 
 T = TypeVar("T")
@@ -36,6 +45,8 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
 BOUNDARY = "pose-role-boundary"  # the README's name for project "pose"
 OIDC_PROVIDER = "https://token.actions.githubusercontent.com"
 WORKSPACE = REPO / ".cache" / "pipeline-test"
+# Scenario 2's push: a value whose change needs a new endpoint config, so a blue/green update.
+SAMPLING = ("  sampling_percent: 100 ", "  sampling_percent: 50  ")
 
 
 def _missing(error: ToolMissing):
@@ -184,22 +195,46 @@ class PullRequests:
         self, workflow: str, action: str, number: int, head_sha: str, head_repo: str = REPOSITORY
     ) -> Scenario:
         event = pull_request_event(action, number, head_sha, head_repo)
+        return self._scenario(
+            lambda: self.runner.run(workflow, event, self.tree(number), f"pr-{number}-{action}"),
+            number,
+            head_sha,
+            f"pose-pr-{number}",
+        )
+
+    def merge(self, number: int, head_sha: str, through_pull_request: bool = True) -> Scenario:
+        """Pull request `number` merged into main at `head_sha` (a merge commit of its own, which
+        GitHub associates with it; or, not `through_pull_request`, the same commit pushed to main
+        directly): `production.yml` runs on the push, for stage prod."""
+        main = self.root / f"main-{number}"
+        merge_sha = merge_commit(self.tree(number), head_sha, main, number)
+        if through_pull_request:
+            self.fake_github.pulls[merge_sha] = [merged_pull(number, head_sha, merge_sha)]
+        event = push_event(merge_sha, head_sha)
+        return self._scenario(
+            lambda: self.runner.run("production.yml", event, main, f"main-{number}-push", "push"),
+            number,
+            head_sha,
+            "pose-prod",
+        )
+
+    def _scenario(self, run: Callable[[], ActRun], number: int, head_sha: str, prefix: str) -> Scenario:
         aws_mark, github_mark, token_mark, job_mark = (
             len(self.fake_aws.calls),
             len(self.fake_github.requests),
             len(self.fake_github.tokens),
             len(self.fake_aws.gaps.executions),
         )
-        run = self.runner.run(workflow, event, self.tree(number), f"pr-{number}-{action}")
+        finished = run()
         return Scenario(
-            run,
+            finished,
             number,
             head_sha,
             self.fake_aws.calls[aws_mark:],
             self.fake_github.requests[github_mark:],
             self.fake_github.tokens[token_mark:],
-            left_over(self.fake_aws, f"pose-pr-{number}"),
-            StageState.read(self.fake_aws, f"pose-pr-{number}"),
+            left_over(self.fake_aws, prefix),
+            StageState.read(self.fake_aws, prefix),
             self.fake_aws.gaps.executions[job_mark:],
         )
 
@@ -228,6 +263,48 @@ def pull_request_event(action: str, number: int, head_sha: str, head_repo: str) 
     }
 
 
+def push_event(after: str, before: str) -> dict:
+    """The `push` webhook payload of a merge into main."""
+    repository = {"full_name": REPOSITORY, "name": REPOSITORY.split("/")[1], "owner": {"login": "octo-org"}}
+    return {
+        "ref": "refs/heads/main",
+        "before": before,
+        "after": after,
+        "head_commit": {"id": after, "message": "Merge pull request"},
+        "repository": repository,
+        "pusher": {"name": "octo-org"},
+        "sender": {"login": "octo-org"},
+    }
+
+
+def merged_pull(number: int, head_sha: str, merge_sha: str) -> dict:
+    """A merged pull request as GitHub's commit-to-pulls API lists it (the fields the workflow reads)."""
+    return {
+        "number": number,
+        "state": "closed",
+        "merged_at": "2026-01-01T00:00:00Z",
+        "merge_commit_sha": merge_sha,
+        "html_url": f"https://github.com/{REPOSITORY}/pull/{number}",
+        "head": {"ref": f"change-{number}", "sha": head_sha},
+        "base": {"ref": "main"},
+    }
+
+
+def merge_commit(tree: Path, head_sha: str, main: Path, number: int) -> str:
+    """main, as the merge of `head_sha` left it: a clone of the pull request's tree at that commit
+    with a merge commit on top (its sha is the push's); the repository's `.venv` linked in."""
+    git = ("git", "-c", "user.name=pipeline test", "-c", "user.email=pipeline@example.invalid")
+    subprocess.run([*git, "clone", "--quiet", str(tree), str(main)], check=True)
+    subprocess.run([*git, "-C", str(main), "checkout", "--quiet", "-B", "main", head_sha], check=True)
+    message = f"Merge pull request #{number}"
+    subprocess.run([*git, "-C", str(main), "commit", "--quiet", "--allow-empty", "-m", message], check=True)
+    if not (main / ".venv").is_symlink():  # the pull request's commit may hold the link already
+        link_venv(main)
+    return subprocess.run(
+        ["git", "-C", str(main), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 @pytest.fixture(scope="session")
 def pull_requests(workspace: Path, runner: Runner, fake_aws, fake_github, deploy_role) -> PullRequests:
     source = snapshot(workspace / "source")
@@ -253,3 +330,20 @@ def left_over(fake_aws: FakeAws, prefix: str) -> set[tuple[str, str]]:
     named |= {("bucket", bucket["Name"]) for bucket in console.client("s3").list_buckets()["Buckets"]}
     named = {(kind, name) for kind, name in named if name == prefix or name.startswith(f"{prefix}-")}
     return tagged | named
+
+
+# Pull request 1's life, which more than one test module follows (test_pull_request, test_production).
+
+
+@pytest.fixture(scope="session")
+def opened(pull_requests: PullRequests) -> Scenario:
+    sha = pull_requests.push(1, message="a pull request")
+    return pull_requests.run("pull-request.yml", "opened", 1, sha)
+
+
+@pytest.fixture(scope="session")
+def synchronized(pull_requests: PullRequests, opened: Scenario) -> Scenario:
+    config = (pull_requests.tree(1) / "config.yml").read_text()
+    assert SAMPLING[0] in config, "config.yml no longer has the line this scenario changes"
+    sha = pull_requests.push(1, {"config.yml": config.replace(*SAMPLING)}, "capture half the requests")
+    return pull_requests.run("pull-request.yml", "synchronize", 1, sha)

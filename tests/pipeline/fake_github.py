@@ -1,5 +1,6 @@
 """GitHub for the pipeline, on 127.0.0.1: the REST calls `actions/github-script` makes for the
-deployment comment, and the OIDC token endpoint `configure-aws-credentials` asks for a token.
+deployment comment and to find the pull request a commit on main merged, and the OIDC token
+endpoint `configure-aws-credentials` asks for a token.
 
 Every request is recorded. The comment routes keep the comments of each issue, as GitHub does;
 anything else is a 404, recorded, so a test can see a call nobody expected. Tokens are JWTs with
@@ -25,6 +26,7 @@ OIDC_ISSUER = "https://token.actions.githubusercontent.com"
 SIGNING_KEY = b"pipeline-test-oidc-key"  # HS256: only this harness signs and reads these tokens
 COMMENTS = re.compile(r"/repos/([^/]+)/([^/]+)/issues/(\d+)/comments")
 COMMENT = re.compile(r"/repos/([^/]+)/([^/]+)/issues/comments/(\d+)")
+COMMIT_PULLS = re.compile(r"/repos/([^/]+)/([^/]+)/commits/([0-9a-f]{40})/pulls")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class FakeGitHub:
     refused_tokens: list[str] = field(default_factory=list)  # jobs that asked without id-token: write
     job: RunningJob | None = None
     event: dict = field(default_factory=dict)  # the running workflow's event payload
+    event_name: str = "pull_request"
+    # commit sha -> the pull requests GitHub associates with it (a merge commit: the one it merged)
+    pulls: dict[str, list[dict]] = field(default_factory=dict)
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -113,6 +118,9 @@ class FakeGitHub:
             return self._id_token(query, authorization)
         if authorization not in (f"token {API_TOKEN}", f"Bearer {API_TOKEN}"):
             return 401, {"message": "Bad credentials"}
+        commit_pulls = COMMIT_PULLS.fullmatch(path)
+        if commit_pulls and f"{commit_pulls[1]}/{commit_pulls[2]}" == self.repository and method == "GET":
+            return 200, self.pulls.get(commit_pulls[3], [])
         listing, one = COMMENTS.fullmatch(path), COMMENT.fullmatch(path)
         if listing and f"{listing[1]}/{listing[2]}" == self.repository:
             issue = int(listing[3])
@@ -156,7 +164,13 @@ class FakeGitHub:
 
     def _claims(self, job: RunningJob, audience: str) -> dict:
         pull_request = self.event.get("pull_request", {})
-        context = f"environment:{job.environment}" if job.environment else "pull_request"
+        context = f"environment:{job.environment}" if job.environment else self.event_name
+        if self.event_name == "push":
+            ref, sha = self.event.get("ref", ""), self.event.get("after", "")
+        else:
+            ref, sha = f"refs/pull/{pull_request.get('number', 0)}/merge", pull_request.get("head", {}).get(
+                "sha", ""
+            )
         now = int(time.time())
         return {
             "iss": OIDC_ISSUER,
@@ -164,9 +178,9 @@ class FakeGitHub:
             "sub": f"repo:{self.repository}:{context}",
             "repository": self.repository,
             "repository_owner": self.repository.split("/")[0],
-            "event_name": "pull_request",
-            "ref": f"refs/pull/{pull_request.get('number', 0)}/merge",
-            "sha": pull_request.get("head", {}).get("sha", ""),
+            "event_name": self.event_name,
+            "ref": ref,
+            "sha": sha,
             "job_workflow_ref": f"{self.repository}/.github/workflows/pull-request.yml@refs/heads/main",
             "environment": job.environment or None,
             "iat": now,

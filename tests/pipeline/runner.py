@@ -54,6 +54,7 @@ class ActRun:
     summaries: dict[str, list[str]]  # job id -> what its steps wrote to GITHUB_STEP_SUMMARY
     outputs: dict[str, dict[str, str]]  # "job/step" -> its outputs
     log: Path
+    errors: dict[str, list[str]] = field(default_factory=dict)  # job id -> its `::error` annotations
 
     def printed(self, job_id: str) -> list[str]:
         """What the job's steps printed, line by line."""
@@ -86,15 +87,17 @@ class Runner:
         self.variables = {"AWS_DEPLOY_ROLE_ARN": self.role_arn}
         make_tool_cache(self.cache / "tool_cache")
 
-    def run(self, workflow: str, event: dict, tree: Path, name: str) -> ActRun:
-        """`act pull_request` of `.github/workflows/<workflow>` in `tree`, as `event` triggers it."""
+    def run(
+        self, workflow: str, event: dict, tree: Path, name: str, event_name: str = "pull_request"
+    ) -> ActRun:
+        """`act EVENT_NAME` of `.github/workflows/<workflow>` in `tree`, as `event` triggers it."""
         event_path = self.root / f"{name}.event.json"
         event_path.write_text(json.dumps(event, indent=2))
         log = self.root / f"{name}.act.jsonl"
-        self.github.event = event
-        jobs = workflow_jobs(tree / ".github" / "workflows" / workflow, event, self.variables)
+        self.github.event, self.github.event_name = event, event_name
+        jobs = workflow_jobs(tree / ".github" / "workflows" / workflow, event, self.variables, event_name)
         process = subprocess.Popen(
-            self._command(workflow, event_path, tree),
+            self._command(workflow, event_name, event_path, tree),
             cwd=tree,
             env=self._process_env(),
             stdout=subprocess.PIPE,
@@ -117,10 +120,12 @@ class Runner:
         finally:
             watchdog.cancel()
             self.github.job = None
-        return ActRun(returncode, record.jobs, record.steps, record.summaries, record.outputs, log)
+        return ActRun(
+            returncode, record.jobs, record.steps, record.summaries, record.outputs, log, record.errors
+        )
 
-    def _command(self, workflow: str, event_path: Path, tree: Path) -> list[str]:
-        command = [str(self.act), "pull_request", "--workflows", f".github/workflows/{workflow}"]
+    def _command(self, workflow: str, event_name: str, event_path: Path, tree: Path) -> list[str]:
+        command = [str(self.act), event_name, "--workflows", f".github/workflows/{workflow}"]
         command += ["--eventpath", str(event_path), "--platform", "ubuntu-24.04=-self-hosted"]
         command += ["--action-offline-mode", "--action-cache-path", str(self.cache), "--no-cache-server"]
         command += ["--json", "--defaultbranch", "main"]
@@ -170,6 +175,7 @@ class _Record:
     steps: dict[str, dict[str, str]] = field(default_factory=dict)
     summaries: dict[str, list[str]] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, entry: dict) -> None:
         job_id = entry.get("jobID", "")
@@ -179,6 +185,9 @@ class _Record:
             self.steps.setdefault(job_id, {})[entry.get("step", "")] = entry["stepResult"]
         if entry.get("command") == "summary":
             self.summaries.setdefault(job_id, []).append(entry.get("content", ""))
+        if entry.get("command") == "error":  # `::error title=T::message`, as GitHub annotates it
+            title = entry.get("kvPairs", {}).get("title", "")
+            self.errors.setdefault(job_id, []).append(f"{title}: {entry.get('arg', '')}".lstrip(": "))
         if entry.get("command") == "set-output":
             step = f"{job_id}/{''.join(entry.get('stepID', []))}"
             self.outputs.setdefault(step, {})[entry.get("name", "")] = entry.get("arg", "")
@@ -192,11 +201,13 @@ def _entry(line: str) -> dict:
     return entry if isinstance(entry, dict) else {}
 
 
-def workflow_jobs(path: Path, event: dict, variables: dict[str, str]) -> dict[str, RunningJob]:
+def workflow_jobs(
+    path: Path, event: dict, variables: dict[str, str], event_name: str = "pull_request"
+) -> dict[str, RunningJob]:
     """Each job's environment (its expression evaluated for this event) and id-token permission,
     as the workflow file declares them: what GitHub's token for the job depends on."""
     document = yaml.safe_load(path.read_text())
-    context = {"github": {"event_name": "pull_request", "event": event}, "vars": variables}
+    context = {"github": {"event_name": event_name, "event": event}, "vars": variables}
     jobs = {}
     for job_id, job in document.get("jobs", {}).items():
         environment = job.get("environment", "")
@@ -310,7 +321,7 @@ def stage_tree(
     if not (destination / ".git").exists():
         shutil.copytree(source, destination, symlinks=True)
         _git(destination, "init", "--quiet", "--initial-branch", "feature")
-        _link_venv(destination)
+        link_venv(destination)
     for relative, text in (changes or {}).items():
         (destination / relative).write_text(text)
     _git(destination, "add", "--all")
@@ -318,7 +329,7 @@ def stage_tree(
     return _git(destination, "rev-parse", "HEAD").strip()
 
 
-def _link_venv(tree: Path) -> None:
+def link_venv(tree: Path) -> None:
     """`.venv` -> the repository's, when both want the same requirements (`make install` is then a no-op)."""
     stamp = subprocess.run(
         ["make", "--no-print-directory", "-s", "--eval", "print-stamp:\n\t@echo $(STAMP)", "print-stamp"],

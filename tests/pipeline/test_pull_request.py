@@ -24,24 +24,8 @@ MARKER = "<!-- pose-deployment -->"
 ISSUES = "/repos/octo-org/sagemaker-pose/issues"
 ENVIRONMENT_SUB = "repo:octo-org/sagemaker-pose:environment:pull-request"
 ALL_JOBS = {"test": "success", "build": "success", "deploy": "success", "comment": "success"}
-# Scenario 2's push: a value whose change needs a new endpoint config, so a blue/green update.
-SAMPLING = ("  sampling_percent: 100 ", "  sampling_percent: 50  ")
 # Scenario 3's push: a file in the inference image, so an image (and digest) of its own.
 INFERENCE_CHANGE = {"inference/NOTES.md": "Pull request 2: a change to the inference image.\n"}
-
-
-@pytest.fixture(scope="session")
-def opened(pull_requests: PullRequests) -> Scenario:
-    sha = pull_requests.push(1, message="a pull request")
-    return pull_requests.run("pull-request.yml", "opened", 1, sha)
-
-
-@pytest.fixture(scope="session")
-def synchronized(pull_requests: PullRequests, opened: Scenario) -> Scenario:
-    config = (pull_requests.tree(1) / "config.yml").read_text()
-    assert SAMPLING[0] in config, "config.yml no longer has the line this scenario changes"
-    sha = pull_requests.push(1, {"config.yml": config.replace(*SAMPLING)}, "capture half the requests")
-    return pull_requests.run("pull-request.yml", "synchronize", 1, sha)
 
 
 @pytest.fixture(scope="session")
