@@ -21,7 +21,15 @@ DROP_FOLDER_HANDLER = "proxy.drop_folder.handler"  # the drop folder's function:
 # What the functions run: the package's modules only (requirements.txt says there is nothing to add):
 # the API's, the drop folder's, and the model registry's two event functions (resources/approval.py,
 # resources/model_upload.py), with the keypoint names a packaged model's model.json lists.
-PACKAGED = ("__init__.py", "handler.py", "drop_folder.py", "approved.py", "model_upload.py", "model_files.py")
+PACKAGED = (
+    "__init__.py",
+    "handler.py",
+    "refusals.py",
+    "drop_folder.py",
+    "approved.py",
+    "model_upload.py",
+    "model_files.py",
+)
 # Modules of `inference` the functions import: pure Python, no dependency.
 INFERENCE = Path(__file__).resolve().parents[1] / "inference"
 INFERENCE_PACKAGED = ("__init__.py", "keypoints.py")

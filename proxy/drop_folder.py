@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from proxy import handler as api
+from proxy.refusals import clip, from_client_error
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -58,7 +58,7 @@ def handle(event: object, s3, runtime, config: dict[str, str]) -> dict:
     """What the handler does, with its clients and settings given (the local stack's are stand-ins)."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
-        log.error("drop folder: %s: %s", MALFORMED, api._clip(event))
+        log.error("drop folder: %s: %s", MALFORMED, clip(event))
         return {"results": 0, "failed": 0, "skipped": 0}
     counts = {"results": 0, "failed": 0, "skipped": 0}
     for record in records:
@@ -70,7 +70,7 @@ def handle(event: object, s3, runtime, config: dict[str, str]) -> dict:
 def _one(record: object, config: dict[str, str], s3, runtime) -> str:
     located = _location(record)
     if located is None:
-        log.warning("drop folder: skipped a record that names no S3 object: %s", api._clip(record))
+        log.warning("drop folder: skipped a record that names no S3 object: %s", clip(record))
         return "skipped"
     bucket, key = located
     prefix = config["INPUT_PREFIX"]
@@ -98,7 +98,7 @@ def _one(record: object, config: dict[str, str], s3, runtime) -> str:
                 Accept="application/json",
             )
         except ClientError as error:
-            refusal = api._from_client_error(error)
+            refusal = from_client_error(error, config["ENDPOINT_NAME"])
             if not 400 <= refusal.status < 500:
                 log.error("drop folder: s3://%s/%s: %s", bucket, key, refusal.detail)
                 raise  # may pass: Lambda retries the event

@@ -18,22 +18,22 @@ import json
 import logging
 import os
 import re
-import reprlib
-import unicodedata
 import urllib.parse
 import uuid
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    HTTPClientError,
-    IncompleteReadError,
-    ReadTimeoutError,
+from botocore.exceptions import BotoCoreError, ClientError
+
+from proxy.refusals import (
+    LOOKS_PRIVATE,
+    MISCONFIGURED,
+    Refusal,
+    clip,
+    from_botocore_error,
+    from_client_error,
+    one_line,
 )
-from botocore.exceptions import ConnectionError as BotoConnectionError
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -60,21 +60,14 @@ MAX_PHOTO_BYTES = 4_500_000
 # as the runtime serialises it (json.dumps, ASCII-escaped), with 64 KiB to spare.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 64 * 1024
 MAX_CONTENT_TYPE_CHARS = 1024  # botocore's model for InvokeEndpoint.ContentType
-MAX_CONTAINER_MESSAGE_CHARS = 300
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 # InvokeEndpoint.InferenceId: 1-64 characters matching \A\S[\p{Print}]*\z (Java's ASCII classes).
 INFERENCE_ID = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,63}")
 PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
-# What must never reach an anonymous caller: ARNs, 12-digit account ids, URLs, AWS host names.
-LOOKS_PRIVATE = re.compile(r"arn:|\d{12}|://|www\.|amazonaws|console\.aws", re.IGNORECASE)
-STATED_STATUS = re.compile(r"\((\d{3})\)")  # "Received client error (400) from primary ..."
-_LOG_REPR = reprlib.Repr()  # bounded depth and length; keyword arguments need Python 3.12
-_LOG_REPR.maxlevel, _LOG_REPR.maxstring, _LOG_REPR.maxother = 3, 1000, 200
 
 MALFORMED = "the request is malformed"
 INTERNAL = "internal error"
-MISCONFIGURED = "the API is not configured correctly"
 NO_BODY = "the request has no body; send a JPEG or PNG photo"
 NOT_BASE64 = "the body is not valid base64"
 NOT_UTF8 = "the body is not valid UTF-8 text"
@@ -88,47 +81,8 @@ BAD_CONTENT_TYPE = (
 )
 NO_ROUTE = f"not found; the API answers POST {ROUTE_PATH}"
 NOT_ALLOWED = f"method not allowed; the API answers POST {ROUTE_PATH}"
-MODEL_FAILED = "the model failed on this photo"
 UNEXPECTED_ANSWER = "the model returned an unexpected answer"
 ANSWER_TOO_LARGE = f"the model's answer is larger than the API can return ({MAX_RESPONSE_BYTES:,} bytes)"
-NOT_DEPLOYED = "the model is not deployed right now; try again later"
-NOT_IN_SERVICE = "the model is not in service right now; try again in a few minutes"
-BUSY = "the model is busy or starting; try again in a moment"
-UPSTREAM_FAILED = "the model service failed; try again"
-UPSTREAM_REFUSED = "the model service refused the request"
-UNREACHABLE = "the model service cannot be reached right now; try again"
-CONNECTION_BROKE = "the connection to the model broke; try again"
-TIMED_OUT = "the model did not answer in time; try again"
-# The container's own 4xx, when its message cannot be shown.
-CONTAINER_4XX = {
-    400: "the model could not read the photo",
-    406: "the model cannot answer in the requested format",
-    413: "the photo is too large for the model",
-    415: "the model does not accept this Content-Type; send image/jpeg, image/png or application/json",
-}
-CONTAINER_REFUSED = "the model refused the request"
-VALIDATION_CODES = {"ValidationError", "ValidationException"}
-BUSY_CODES = {"ThrottlingException", "Throttling", "ServiceUnavailable", "ModelNotReadyException"}
-FAILED_CODES = {"InternalFailure", "InternalDependencyException", "InternalServerError"}
-
-
-class _Refusal(Exception):
-    """An answer other than 200: its status and fixed message for the caller, its detail for the log."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        detail: str = "",
-        level: int = logging.INFO,
-        extra: dict | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.detail = detail
-        self.level = level
-        self.extra = extra or {}  # more of the answer's JSON (the models an unknown one is not among)
 
 
 @functools.cache
@@ -155,7 +109,7 @@ def _handle(event: object, request_id: str, runtime) -> dict:
     try:
         body, content_type, options, asked = _request(event)
         if not ENDPOINT_NAME:
-            raise _Refusal(500, MISCONFIGURED, "ENDPOINT_NAME is not set", logging.ERROR)
+            raise Refusal(500, MISCONFIGURED, "ENDPOINT_NAME is not set", logging.ERROR)
         answer = (runtime or _runtime()).invoke_endpoint(
             EndpointName=ENDPOINT_NAME,
             Body=body,
@@ -166,12 +120,12 @@ def _handle(event: object, request_id: str, runtime) -> dict:
             **_target_model(asked),
         )
         return _answer(answer, request_id, asked)
-    except _Refusal as refusal:
+    except Refusal as refusal:
         return _error(refusal, request_id)
     except ClientError as error:
-        return _error(_from_client_error(error), request_id)
+        return _error(from_client_error(error, ENDPOINT_NAME), request_id)
     except BotoCoreError as error:
-        return _error(_from_botocore_error(error), request_id)
+        return _error(from_botocore_error(error), request_id)
 
 
 def _request_id(event: object, context: object) -> str:
@@ -195,9 +149,9 @@ def _request(event: object) -> tuple[bytes, str, dict, str | None]:
     and the model it names (`?model=`, None: the default) from an API Gateway payload 2.0 event,
     or a 4xx refusal."""
     if not isinstance(event, dict):
-        raise _Refusal(400, MALFORMED, f"the event is a {type(event).__name__}, not an object")
+        raise Refusal(400, MALFORMED, f"the event is a {type(event).__name__}, not an object")
     if not isinstance(event.get("requestContext"), dict):
-        raise _Refusal(400, MALFORMED, f"requestContext is {_clip(event.get('requestContext'))}")
+        raise Refusal(400, MALFORMED, f"requestContext is {clip(event.get('requestContext'))}")
     _check_route(event.get("routeKey"))
     headers = _headers(event.get("headers"))
     content_type = _content_type(headers.get("content-type"))
@@ -211,12 +165,12 @@ def _options(query: object) -> tuple[dict, str | None]:
     if query in (None, ""):
         return {}, None
     if not isinstance(query, str):
-        raise _Refusal(400, MALFORMED, f"rawQueryString is {_clip(query)}")
+        raise Refusal(400, MALFORMED, f"rawQueryString is {clip(query)}")
     # Other parameters (a cache-buster, say) are none of the model's business and pass unread.
     pairs = [part.partition("=") for part in query.split("&")]
     models = [value for name, _, value in pairs if name == "model"]
     if len(models) > 1:
-        raise _Refusal(400, MODEL_TWICE, f"query {_clip(query)}")
+        raise Refusal(400, MODEL_TWICE, f"query {clip(query)}")
     asked = urllib.parse.unquote(models[0], errors="replace") if models else None
     return _max_people([value for name, _, value in pairs if name == "max_people"], query), asked
 
@@ -225,10 +179,10 @@ def _max_people(values: list[str], query: str) -> dict:
     if not values:
         return {}
     if len(values) > 1:
-        raise _Refusal(400, TWICE, f"query {_clip(query)}")
+        raise Refusal(400, TWICE, f"query {clip(query)}")
     value = values[0]
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MOST_PEOPLE):
-        raise _Refusal(400, BAD_MAX_PEOPLE, f"max_people={_clip(value)}")
+        raise Refusal(400, BAD_MAX_PEOPLE, f"max_people={clip(value)}")
     return {"CustomAttributes": f"max_people={int(value)}"}
 
 
@@ -243,13 +197,13 @@ def _target_model(asked: str | None) -> dict:
     return {"TargetModel": f"{name}{ARTIFACT_SUFFIX}"}
 
 
-def _unknown_model(asked: str, models: tuple[str, ...] | list[str]) -> _Refusal:
+def _unknown_model(asked: str, models: tuple[str, ...] | list[str]) -> Refusal:
     """400, naming the models there are; the name asked for is quoted only if it reads as a name."""
     quoted = MODEL_NAME.fullmatch(asked) and not LOOKS_PRIVATE.search(asked)
     quoted = quoted and not (ENDPOINT_NAME and ENDPOINT_NAME.lower() in asked.lower())
     named = f" '{asked}'" if quoted else ""
     message = f"unknown model{named}; this endpoint serves: {', '.join(models)}"
-    return _Refusal(400, message, f"model={_clip(asked)}", extra={"models": list(models)})
+    return Refusal(400, message, f"model={clip(asked)}", extra={"models": list(models)})
 
 
 def _check_route(route_key: object) -> None:
@@ -257,12 +211,12 @@ def _check_route(route_key: object) -> None:
     if route_key is None:
         return
     if not isinstance(route_key, str):
-        raise _Refusal(400, MALFORMED, f"routeKey is {_clip(route_key)}")
+        raise Refusal(400, MALFORMED, f"routeKey is {clip(route_key)}")
     method, _, path = route_key.partition(" ")
     if path != ROUTE_PATH:
-        raise _Refusal(404, NO_ROUTE, f"routeKey {_clip(route_key)}")
+        raise Refusal(404, NO_ROUTE, f"routeKey {clip(route_key)}")
     if method != "POST":
-        raise _Refusal(405, NOT_ALLOWED, f"routeKey {_clip(route_key)}")
+        raise Refusal(405, NOT_ALLOWED, f"routeKey {clip(route_key)}")
 
 
 def _headers(raw: object) -> dict[str, str]:
@@ -270,10 +224,10 @@ def _headers(raw: object) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise _Refusal(400, MALFORMED, f"headers is {_clip(raw)}")
+        raise Refusal(400, MALFORMED, f"headers is {clip(raw)}")
     for name, value in raw.items():
         if not isinstance(name, str) or not isinstance(value, str):
-            raise _Refusal(400, HEADER_NOT_TEXT, f"header {_clip(name)} is {_clip(value)}")
+            raise Refusal(400, HEADER_NOT_TEXT, f"header {clip(name)} is {clip(value)}")
     return {name.lower(): value for name, value in raw.items()}
 
 
@@ -281,22 +235,22 @@ def _content_type(value: str | None) -> str:
     if not value:
         return DEFAULT_CONTENT_TYPE
     if len(value) > MAX_CONTENT_TYPE_CHARS or not PRINTABLE_ASCII.fullmatch(value):
-        raise _Refusal(415, BAD_CONTENT_TYPE, f"Content-Type {_clip(value)} ({len(value):,} characters)")
+        raise Refusal(415, BAD_CONTENT_TYPE, f"Content-Type {clip(value)} ({len(value):,} characters)")
     return value
 
 
 def _body(raw: object, base64_encoded: object) -> bytes:
     if raw is None or raw == "":
-        raise _Refusal(400, NO_BODY)
+        raise Refusal(400, NO_BODY)
     if not isinstance(raw, str) or not isinstance(base64_encoded, bool):
-        raise _Refusal(400, MALFORMED, f"body is {_clip(raw)}, isBase64Encoded is {_clip(base64_encoded)}")
+        raise Refusal(400, MALFORMED, f"body is {clip(raw)}, isBase64Encoded is {clip(base64_encoded)}")
     try:
         body = base64.b64decode(raw, validate=True) if base64_encoded else raw.encode()
     except (binascii.Error, ValueError) as error:
         message = NOT_UTF8 if isinstance(error, UnicodeError) else NOT_BASE64
-        raise _Refusal(400, message, _clip(str(error))) from error
+        raise Refusal(400, message, clip(str(error))) from error
     if len(body) > MAX_PHOTO_BYTES:
-        raise _Refusal(413, too_large(len(body)))
+        raise Refusal(413, too_large(len(body)))
     return body
 
 
@@ -322,21 +276,21 @@ def _answer(answer: dict, request_id: str, asked: str | None = None) -> dict:
     content_type = answer.get("ContentType")
     media_type = content_type.split(";")[0].strip().lower() if isinstance(content_type, str) else ""
     if media_type != "application/json" and not media_type.endswith("+json"):
-        raise _Refusal(502, UNEXPECTED_ANSWER, f"ContentType {_clip(content_type)}", logging.ERROR)
+        raise Refusal(502, UNEXPECTED_ANSWER, f"ContentType {clip(content_type)}", logging.ERROR)
     if len(payload) > MAX_RESPONSE_BYTES:
-        raise _Refusal(502, ANSWER_TOO_LARGE, f"over {MAX_RESPONSE_BYTES:,} bytes", logging.ERROR)
+        raise Refusal(502, ANSWER_TOO_LARGE, f"over {MAX_RESPONSE_BYTES:,} bytes", logging.ERROR)
     try:
         text = payload.decode()
         document = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:
-        raise _Refusal(502, UNEXPECTED_ANSWER, f"not JSON: {_clip(str(error))}", logging.ERROR) from error
+        raise Refusal(502, UNEXPECTED_ANSWER, f"not JSON: {clip(str(error))}", logging.ERROR) from error
     if not isinstance(document, dict):
-        raise _Refusal(502, UNEXPECTED_ANSWER, f"a JSON {type(document).__name__}", logging.ERROR)
+        raise Refusal(502, UNEXPECTED_ANSWER, f"a JSON {type(document).__name__}", logging.ERROR)
     _check_answered_by(document, asked)
     response = _response(200, text, request_id)
     size = len(json.dumps(response))
     if size > MAX_RESPONSE_BYTES:
-        raise _Refusal(502, ANSWER_TOO_LARGE, f"the response would be {size:,} bytes", logging.ERROR)
+        raise Refusal(502, ANSWER_TOO_LARGE, f"the response would be {size:,} bytes", logging.ERROR)
     return response
 
 
@@ -357,91 +311,14 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-# ------------------------------------------------------------------ failures
-
-
-def _from_client_error(error: ClientError) -> _Refusal:
-    response = error.response if isinstance(error.response, dict) else {}
-    details = response.get("Error") if isinstance(response.get("Error"), dict) else {}
-    code, message = str(details.get("Code", "")), str(details.get("Message", ""))
-    detail = "; ".join(
-        [f"{code}: {_clip(message, 1000)}"]
-        + [
-            f"{key} {_clip(response[key], 1000)}"
-            for key in ("OriginalStatusCode", "OriginalMessage", "LogStreamArn")
-            if key in response
-        ]
-    )
-    lowered = message.lower()
-    if code == "ModelError":
-        return _from_model_error(response, message, detail)
-    if code in VALIDATION_CODES and ("not found" in lowered or "could not find" in lowered):
-        return _Refusal(503, NOT_DEPLOYED, detail, logging.ERROR)
-    if code in VALIDATION_CODES and ("inservice" in lowered or "not in service" in lowered):
-        return _Refusal(503, NOT_IN_SERVICE, detail, logging.WARNING)
-    if code in BUSY_CODES:
-        return _Refusal(503, BUSY, detail, logging.WARNING)
-    if code in FAILED_CODES:
-        return _Refusal(502, UPSTREAM_FAILED, detail, logging.WARNING)
-    # Every other code (AccessDenied, a ValidationError we caused, ...) is ours to fix.
-    return _Refusal(502, UPSTREAM_REFUSED, detail, logging.ERROR)
-
-
-def _from_model_error(response: dict, message: str, detail: str) -> _Refusal:
-    """The container answered an error: its 4xx is the caller's (a bad photo), its 5xx a 502."""
-    status = response.get("OriginalStatusCode")
-    if not isinstance(status, int) or isinstance(status, bool):
-        stated = STATED_STATUS.search(message)
-        status = int(stated.group(1)) if stated else 500
-    if not 400 <= status < 500:
-        return _Refusal(502, MODEL_FAILED, detail, logging.WARNING)
-    shown = _container_message(response.get("OriginalMessage"))
-    return _Refusal(status, shown or CONTAINER_4XX.get(status, CONTAINER_REFUSED), detail)
-
-
-def _container_message(original: object) -> str | None:
-    """The inference server's `{"error": "..."}` text about the photo, if it is safe to show."""
-    try:
-        document = json.loads(original) if isinstance(original, str) else None
-    except (ValueError, RecursionError):
-        return None
-    message = document.get("error") if isinstance(document, dict) else None
-    if not isinstance(message, str):
-        return None
-    # Line breaks and tabs become one space; other control and format characters go.
-    visible = "".join(
-        char for char in message if char.isspace() or not unicodedata.category(char).startswith("C")
-    )
-    cleaned = " ".join(visible.split())
-    if not cleaned or LOOKS_PRIVATE.search(cleaned):
-        return None
-    if ENDPOINT_NAME and ENDPOINT_NAME.lower() in cleaned.lower():
-        return None
-    if len(cleaned) > MAX_CONTAINER_MESSAGE_CHARS:
-        return cleaned[: MAX_CONTAINER_MESSAGE_CHARS - 1] + "…"
-    return cleaned
-
-
-def _from_botocore_error(error: BotoCoreError) -> _Refusal:
-    detail = f"{type(error).__name__}: {error}"
-    if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
-        return _Refusal(504, TIMED_OUT, detail, logging.WARNING)
-    if isinstance(error, BotoConnectionError):  # endpoint, proxy and TLS failures
-        return _Refusal(503, UNREACHABLE, detail, logging.WARNING)
-    if isinstance(error, HTTPClientError | IncompleteReadError):  # closed or cut mid-answer
-        return _Refusal(502, CONNECTION_BROKE, detail, logging.WARNING)
-    # No credentials, no region, a parameter botocore refused: a fault in this function's setup.
-    return _Refusal(500, MISCONFIGURED, detail, logging.ERROR)
-
-
-def _error(refusal: _Refusal, request_id: str) -> dict:
+def _error(refusal: Refusal, request_id: str) -> dict:
     log.log(
         refusal.level,
         "request %s answered %d %s%s",
         request_id,
         refusal.status,
         refusal.message,
-        f" ({_one_line(refusal.detail)})" if refusal.detail else "",
+        f" ({one_line(refusal.detail)})" if refusal.detail else "",
         exc_info=refusal.status == 500,
     )
     body = json.dumps({"error": refusal.message, **refusal.extra, "request_id": request_id})
@@ -456,16 +333,3 @@ def _response(status: int, body: str, request_id: str, extra: dict | None = None
         "body": body,
         "isBase64Encoded": False,
     }
-
-
-def _clip(value: object, limit: int = 200) -> str:
-    """A value for the log: a bounded repr (never the whole of a huge or deeply nested event field),
-    with its type when that is the point."""
-    shown = _LOG_REPR.repr(value)
-    if isinstance(value, str) and len(value) > limit:
-        shown = f"{_LOG_REPR.repr(value[:limit])} ({len(value):,} characters)"
-    return shown if isinstance(value, str) else f"{type(value).__name__} {shown}"
-
-
-def _one_line(text: str) -> str:
-    return text.replace("\r", "\\r").replace("\n", "\\n")

@@ -28,6 +28,7 @@ from deployment.local.gateway import GatewayServer, GatewayState
 from deployment.local.http1 import RequestHead
 from deployment.local.supervisor import Upstream
 from proxy import handler as proxy_handler
+from proxy import refusals
 from tests.conftest import free_port
 
 PHOTO = b"\xff\xd8\xff\xe0 a jpeg"
@@ -239,7 +240,7 @@ def test_a_prediction_is_the_handlers_answer_and_captures_what_the_container_saw
     ("body", "content_type", "status", "error"),
     [
         (b"415", "text/plain", 415, UNSUPPORTED["error"]),  # the container's 4xx and its message
-        (b"500", "image/jpeg", 502, proxy_handler.MODEL_FAILED),
+        (b"500", "image/jpeg", 502, refusals.MODEL_FAILED),
         (b"", "image/jpeg", 400, proxy_handler.NO_BODY),  # refused by the handler, before the container
     ],
 )
@@ -258,4 +259,4 @@ def test_an_unreachable_server_is_the_handlers_503(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
-    assert (status, answer["error"]) == (503, proxy_handler.UNREACHABLE)
+    assert (status, answer["error"]) == (503, refusals.UNREACHABLE)

@@ -23,6 +23,7 @@ from botocore.exceptions import (
 )
 
 from proxy import handler as proxy_handler
+from proxy import refusals
 from tests.functional.proxy.events import (
     CLOUDWATCH,
     ENDPOINT,
@@ -60,7 +61,7 @@ def container(message: object) -> str:
     return json.dumps({"error": message})
 
 
-CONTAINER_400 = proxy_handler.CONTAINER_4XX[400]
+CONTAINER_400 = refusals.CONTAINER_4XX[400]
 CLIENT_ERRORS = {
     "model-400-shown": (
         model_error(400, container("the body is not a JPEG or PNG image")),
@@ -89,27 +90,27 @@ CLIENT_ERRORS = {
     "model-413-plain-text": (
         model_error(413, "Request Entity Too Large"),
         413,
-        proxy_handler.CONTAINER_4XX[413],
+        refusals.CONTAINER_4XX[413],
     ),
-    "model-422-unknown": (model_error(422, container(5)), 422, proxy_handler.CONTAINER_REFUSED),
+    "model-422-unknown": (model_error(422, container(5)), 422, refusals.CONTAINER_REFUSED),
     "model-400-no-original": (model_error(400, None), 400, CONTAINER_400),
     "model-stated-400-only": (
         model_error(None, None, f"Received client error (400) from primary. See {CLOUDWATCH}."),
         400,
         CONTAINER_400,
     ),
-    "model-500": (model_error(500, container("internal error")), 502, proxy_handler.MODEL_FAILED),
-    "model-503": (model_error(503, container("the model is still loading")), 502, proxy_handler.MODEL_FAILED),
+    "model-500": (model_error(500, container("internal error")), 502, refusals.MODEL_FAILED),
+    "model-503": (model_error(503, container("the model is still loading")), 502, refusals.MODEL_FAILED),
     "model-stated-500-only": (
         model_error(None, None, f"Received server error (500) from primary with message. See {CLOUDWATCH}."),
         502,
-        proxy_handler.MODEL_FAILED,
+        refusals.MODEL_FAILED,
     ),
-    "model-no-status": (model_error(None, None, "something odd"), 502, proxy_handler.MODEL_FAILED),
+    "model-no-status": (model_error(None, None, "something odd"), 502, refusals.MODEL_FAILED),
     "validation-not-found": (
         service_error("ValidationError", "Endpoint pose-pr-1 of account 123456789012 not found."),
         503,
-        proxy_handler.NOT_DEPLOYED,
+        refusals.NOT_DEPLOYED,
     ),
     "validation-could-not-find": (
         service_error(
@@ -117,17 +118,17 @@ CLIENT_ERRORS = {
             f'Could not find endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}".',
         ),
         503,
-        proxy_handler.NOT_DEPLOYED,
+        refusals.NOT_DEPLOYED,
     ),
     "validation-not-in-service": (
         service_error("ValidationError", f"Endpoint {ENDPOINT} of account 123456789012 is not in service."),
         503,
-        proxy_handler.NOT_IN_SERVICE,
+        refusals.NOT_IN_SERVICE,
     ),
     "validation-creating": (
         service_error("ValidationError", f"Endpoint {ENDPOINT} is Creating; it must be InService."),
         503,
-        proxy_handler.NOT_IN_SERVICE,
+        refusals.NOT_IN_SERVICE,
     ),
     "validation-other": (
         service_error(
@@ -135,24 +136,24 @@ CLIENT_ERRORS = {
             "1 validation error detected: Value at 'inferenceId' failed to satisfy constraint",
         ),
         502,
-        proxy_handler.UPSTREAM_REFUSED,
+        refusals.UPSTREAM_REFUSED,
     ),
     "throttling": (
         service_error("ThrottlingException", "Rate exceeded for account 123456789012"),
         503,
-        proxy_handler.BUSY,
+        refusals.BUSY,
     ),
-    "model-not-ready": (service_error("ModelNotReadyException", "not ready", 429), 503, proxy_handler.BUSY),
-    "service-unavailable": (service_error("ServiceUnavailable", "busy", 503), 503, proxy_handler.BUSY),
+    "model-not-ready": (service_error("ModelNotReadyException", "not ready", 429), 503, refusals.BUSY),
+    "service-unavailable": (service_error("ServiceUnavailable", "busy", 503), 503, refusals.BUSY),
     "internal-failure": (
         service_error("InternalFailure", f"oops in {ENDPOINT}", 500),
         502,
-        proxy_handler.UPSTREAM_FAILED,
+        refusals.UPSTREAM_FAILED,
     ),
     "internal-dependency": (
         service_error("InternalDependencyException", "oops", 530),
         502,
-        proxy_handler.UPSTREAM_FAILED,
+        refusals.UPSTREAM_FAILED,
     ),
     "access-denied": (
         service_error(
@@ -162,12 +163,12 @@ CLIENT_ERRORS = {
             403,
         ),
         502,
-        proxy_handler.UPSTREAM_REFUSED,
+        refusals.UPSTREAM_REFUSED,
     ),
     "unknown": (
         service_error("SomethingNew", f"account 123456789012 {CLOUDWATCH}", 418),
         502,
-        proxy_handler.UPSTREAM_REFUSED,
+        refusals.UPSTREAM_REFUSED,
     ),
 }
 
@@ -188,21 +189,21 @@ def test_sagemaker_errors_become_fixed_messages_and_a_one_line_log(runtime, capl
 
 
 BOTOCORE_ERRORS = {
-    "read-timeout": (ReadTimeoutError(endpoint_url=ENDPOINT_URL), 504, proxy_handler.TIMED_OUT),
-    "connect-timeout": (ConnectTimeoutError(endpoint_url=ENDPOINT_URL), 504, proxy_handler.TIMED_OUT),
-    "no-connection": (EndpointConnectionError(endpoint_url=ENDPOINT_URL), 503, proxy_handler.UNREACHABLE),
+    "read-timeout": (ReadTimeoutError(endpoint_url=ENDPOINT_URL), 504, refusals.TIMED_OUT),
+    "connect-timeout": (ConnectTimeoutError(endpoint_url=ENDPOINT_URL), 504, refusals.TIMED_OUT),
+    "no-connection": (EndpointConnectionError(endpoint_url=ENDPOINT_URL), 503, refusals.UNREACHABLE),
     "proxy": (
         ProxyConnectionError(proxy_url="http://proxy:3128", error="refused"),
         503,
-        proxy_handler.UNREACHABLE,
+        refusals.UNREACHABLE,
     ),
-    "ssl": (SSLError(endpoint_url=ENDPOINT_URL, error="bad certificate"), 503, proxy_handler.UNREACHABLE),
-    "closed": (ConnectionClosedError(endpoint_url=ENDPOINT_URL), 502, proxy_handler.CONNECTION_BROKE),
-    "streaming": (ResponseStreamingError(error="reset by peer"), 502, proxy_handler.CONNECTION_BROKE),
+    "ssl": (SSLError(endpoint_url=ENDPOINT_URL, error="bad certificate"), 503, refusals.UNREACHABLE),
+    "closed": (ConnectionClosedError(endpoint_url=ENDPOINT_URL), 502, refusals.CONNECTION_BROKE),
+    "streaming": (ResponseStreamingError(error="reset by peer"), 502, refusals.CONNECTION_BROKE),
     "incomplete": (
         IncompleteReadError(actual_bytes=1, expected_bytes=2),
         502,
-        proxy_handler.CONNECTION_BROKE,
+        refusals.CONNECTION_BROKE,
     ),
     "no-credentials": (NoCredentialsError(), 500, proxy_handler.MISCONFIGURED),
     "partial-credentials": (
