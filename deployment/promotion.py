@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from deployment.deployer import Plan
-from deployment.errors import DeploymentError, error_code
+from deployment.errors import ConfigError, DeploymentError, error_code
 from deployment.planner import plan
 from deployment.remote import read_remote_state
 from deployment.resources.base import Action, Kind, Verb
@@ -51,7 +51,7 @@ class Rollback:
 def describe(version: ModelVersion | None) -> str:
     """`version 3 (blazepose-heavy, commit 0123456789ab, Approved)`, the way `models` shows one."""
     if version is None:
-        return "a model that is no version of the registry"
+        return "a model the registry does not hold"
     metadata = dict(version.metadata)
     commit = metadata.get("commit", "?")[:12]
     return f"version {version.version} ({metadata.get('model', '?')}, commit {commit}, {version.status})"
@@ -96,7 +96,7 @@ def runs(version: ModelVersion, model: Model) -> bool:
 
 
 def previous_approved(
-    versions: tuple[ModelVersion, ...], model: Model | None
+    group: str, versions: tuple[ModelVersion, ...], model: Model | None
 ) -> tuple[ModelVersion | None, ModelVersion]:
     """(the version the endpoint runs, the newest approved version older than it, not the same
     model); DeploymentError when there is none."""
@@ -109,9 +109,8 @@ def previous_approved(
         and not (model is not None and runs(version, model))
     ]
     if not candidates:
-        group = versions[0].group if versions else "the project's"
         raise DeploymentError(
-            f"there is no approved version before {describe(running)} to roll back to",
+            f"there is no approved version{f' before {describe(running)}' if running else ''} to roll back to",
             where=f"model registry {group}",
             hint=MODELS,
         )
@@ -120,11 +119,19 @@ def previous_approved(
 
 def plan_rollback(config: Config, aws: Aws, names: Names, lookup: Callable[..., Lookup]) -> Rollback:
     """The actions that put the stage's endpoint on the previous approved version."""
+    if config.endpoint.models:
+        raise ConfigError(
+            "a rollback puts back one model; a multi-model endpoint's versions are not rolled back yet",
+            where="endpoint.models",
+            hint="deploy the earlier commit's images and config.yml instead",
+        )
     model_name = aws.sagemaker.deployed_model(names.endpoint)
     if model_name is None:
         raise DeploymentError("no endpoint is deployed: nothing to roll back", where=names.endpoint)
     running_model = aws.sagemaker.describe_model(model_name)
-    running, target = previous_approved(aws.sagemaker.model_versions(config.project.name), running_model)
+    running, target = previous_approved(
+        config.project.name, aws.sagemaker.model_versions(config.project.name), running_model
+    )
     # The artifact's key is content-addressed by its sha256's first 16 digits: its folder.
     inputs = Inputs(target.image_uri, "", "", artifact_key_part(target.model_data_url))
     desired = desired_state(_running(config, target), inputs, names.account_id)

@@ -223,27 +223,31 @@ def test_rollback_picks_the_newest_approved_version_older_than_the_one_running()
     )
 
     # Matched by content (image, artifact folder, environment) wherever its copy lies.
-    assert previous_approved(versions, running("5" * 16)) == (versions[4], versions[3])
-    assert previous_approved(versions, running("4" * 16)) == (versions[3], versions[1])
+    assert previous_approved(GROUP, versions, running("5" * 16)) == (versions[4], versions[3])
+    assert previous_approved(GROUP, versions, running("4" * 16)) == (versions[3], versions[1])
     # A rolled-back update left version 6 pending and the endpoint on 5: back to 4.
-    assert previous_approved((*versions, version(6, folder="6" * 16)), running("5" * 16))[1] == versions[3]
+    assert (
+        previous_approved(GROUP, (*versions, version(6, folder="6" * 16)), running("5" * 16))[1]
+        == versions[3]
+    )
     # A model no version records (deployed by hand): the newest approved one.
-    assert previous_approved(versions, running("9" * 16)) == (None, versions[4])
+    assert previous_approved(GROUP, versions, running("9" * 16)) == (None, versions[4])
     # The same image and artifact with another environment is another model.
     other = replace(running("5" * 16), environment=(("POSE_MAX_PEOPLE", "2"),))
-    assert previous_approved(versions, other) == (None, versions[4])
+    assert previous_approved(GROUP, versions, other) == (None, versions[4])
 
 
 def test_rollback_without_an_earlier_approved_version_says_so():
     versions = (version(1, "Rejected", "1" * 16), version(2, "Approved", "2" * 16))
 
     with pytest.raises(DeploymentError) as raised:
-        previous_approved(versions, running("2" * 16))
+        previous_approved(GROUP, versions, running("2" * 16))
 
     assert str(raised.value) == (
         "model registry pose: there is no approved version before version 2 (blazepose-heavy, commit "
         "222222222222, Approved) to roll back to (hint: python -m deployment models lists the versions "
         "and their status)"
     )
-    with pytest.raises(DeploymentError, match="no approved version before a model that is no version"):
-        previous_approved((), running("2" * 16))
+    with pytest.raises(DeploymentError) as raised:
+        previous_approved(GROUP, (), running("2" * 16))
+    assert str(raised.value).startswith("model registry pose: there is no approved version to roll back to (")
