@@ -80,7 +80,7 @@ class Entry:
 def as_before(predictor: Predictor) -> None:
     """The search as it was: the detector's best candidate only, one landmark pass, no tiles."""
     pipeline = predictor.pipeline
-    pipeline.passes, pipeline.tile, pipeline.unsure = 1, False, 1
+    pipeline.passes, pipeline.tile, pipeline.unsure, pipeline.confirm = 1, False, 1, False
 
 
 def passes(count: int) -> Callable[[Predictor], None]:

@@ -203,7 +203,7 @@ def print_table(
 def as_today(predictor: Predictor) -> Predictor:
     """The search as blazepose-full ran it before issue 16 (benchmarks/accuracy.py's "before")."""
     pipeline = predictor.pipeline
-    pipeline.passes, pipeline.tile, pipeline.unsure = 1, False, 1
+    pipeline.passes, pipeline.tile, pipeline.unsure, pipeline.confirm = 1, False, 1, False
     return predictor
 
 

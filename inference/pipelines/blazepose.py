@@ -148,6 +148,8 @@ class Tracked:
     visibility: np.ndarray  # (39,)
     presence: float
     roi: RotatedRect  # from the auxiliary alignment points: where to look for this person again
+    region: RotatedRect  # where this pass looked
+    passes: int = 1  # landmark passes on this person so far
 
     def same_person(self, other: Tracked) -> bool:
         """Half their landmarks coincide: two readings of one person (two people never share that much)."""
@@ -157,7 +159,7 @@ class Tracked:
 
 
 class BlazePosePipeline:
-    """Detect people, crop each upright, find their 33 landmarks there and again in their own region."""
+    """Detect people, crop each upright, find their 33 landmarks there; the best again in their own region."""
 
     def __init__(
         self, landmark_model_path: Path, threads: int = 1, detector_path: Path | None = None
@@ -167,6 +169,7 @@ class BlazePosePipeline:
         self.passes = TRACKING_PASSES  # landmark passes per person at most (1: MediaPipe's single pass)
         self.tile = True  # the detector on tiles of large photos where it found only small people
         self.unsure = UNSURE_PROPOSALS  # candidates under the threshold tried when nobody is found
+        self.confirm = True  # ... each counted only when their own region holds them too
         if self._detector:
             self.decode_side = TWO_STAGE_DECODE_SIDE
         else:
@@ -174,8 +177,18 @@ class BlazePosePipeline:
 
     def __call__(self, image: DecodedImage, max_people: int = DEFAULT_MAX_PEOPLE) -> Pose:
         if self._detector is None:
-            tracked = self._track(image, whole_photo(image))
-            return Pose.of((_person(tracked, image),) if tracked else ())
+            tracked = self._landmarks(image, whole_photo(image))
+            found = [tracked] if tracked.presence >= PRESENCE_THRESHOLD else []
+        else:
+            found = self._find(image, max_people)
+        if found:  # the person the response leads with is tracked until their region settles
+            best = max(range(len(found)), key=lambda index: found[index].presence)
+            found[best] = self._settle(image, found[best])
+        people = sorted((_person(tracked, image) for tracked in found), key=lambda person: -person.score)
+        return Pose.of(tuple(people))
+
+    def _find(self, image: DecodedImage, max_people: int) -> list[Tracked]:
+        """Everyone the detector and the landmark model agree on, each from one landmark pass."""
         found: list[Tracked] = []
         detections = self._detector(image, unsure=self.unsure)
         self._search(image, [d for d in detections if d.score >= MIN_DETECTION_SCORE], found, max_people)
@@ -185,9 +198,9 @@ class BlazePosePipeline:
             ]
             self._search(image, sorted(in_tiles, key=lambda d: -d.score), found, max_people)
         if not found:  # the last resort: candidates under the threshold, for the presence flag to judge
-            self._search(image, [d for d in detections if d.score < MIN_DETECTION_SCORE], found, 1)
-        people = sorted((_person(tracked, image) for tracked in found), key=lambda person: -person.score)
-        return Pose.of(tuple(people))
+            unsure = [d for d in detections if d.score < MIN_DETECTION_SCORE]
+            self._search(image, unsure, found, 1, confirm=self.confirm)
+        return found
 
     @property
     def interpreters(self) -> tuple:
@@ -196,9 +209,18 @@ class BlazePosePipeline:
         return (self._detector._interpreter, landmark) if self._detector else (landmark,)
 
     def _search(
-        self, image: DecodedImage, detections: list[Detection], found: list[Tracked], wanted: int
+        self,
+        image: DecodedImage,
+        detections: list[Detection],
+        found: list[Tracked],
+        wanted: int,
+        confirm: bool = False,
     ) -> None:
-        """Add to `found` each detection the landmark model confirms, best first, until `wanted`."""
+        """Add to `found` each detection the landmark model confirms, best first, until `wanted`.
+
+        `confirm`: the detector was unsure, so the person must also be in the region their own
+        landmarks give (a texture the model half-reads as a body rarely holds up a second time).
+        """
         passes = 0
         for detection in detections:
             if len(found) >= wanted or passes >= wanted + SPARE_PASSES:
@@ -208,31 +230,30 @@ class BlazePosePipeline:
             if any(same_region(roi, person.roi) for person in found):
                 continue
             passes += 1
-            tracked = self._track(image, roi)
-            if tracked and not any(tracked.same_person(person) for person in found):
+            tracked = self._landmarks(image, roi)
+            if tracked.presence >= PRESENCE_THRESHOLD and confirm:
+                tracked = self._landmarks(image, tracked.roi, tracked.passes)
+            if tracked.presence < PRESENCE_THRESHOLD:
+                continue
+            if not any(tracked.same_person(person) for person in found):
                 found.append(tracked)
 
-    def _track(self, image: DecodedImage, roi: RotatedRect) -> Tracked | None:
-        """The person in `roi`, tracked in their own region until it settles; None when nobody is there."""
-        tracked = self._landmarks(image, roi)
-        if tracked.presence < PRESENCE_THRESHOLD:
-            return None
-        for _ in range(self.passes - 1):
-            if not differs(tracked.roi, roi):
-                break
-            again = self._landmarks(image, tracked.roi)
+    def _settle(self, image: DecodedImage, tracked: Tracked) -> Tracked:
+        """Track the person in their own region until it settles (MediaPipe's tracking between frames)."""
+        while tracked.passes < self.passes and differs(tracked.roi, tracked.region):
+            again = self._landmarks(image, tracked.roi, tracked.passes)
             if again.presence < PRESENCE_THRESHOLD:
                 break
-            roi, tracked = tracked.roi, again
+            tracked = again
         return tracked
 
-    def _landmarks(self, image: DecodedImage, roi: RotatedRect) -> Tracked:
+    def _landmarks(self, image: DecodedImage, roi: RotatedRect, passes_before: int = 0) -> Tracked:
         crop, transform = warp_crop(image, roi, self.landmark_model.width)
         output = self.landmark_model(crop)
         x, y = transform.to_original(output.points[:, 0], output.points[:, 1])
         points = np.stack([x, y], axis=1)
         own = roi_from_alignment(points[AUX_HIP_CENTRE], points[AUX_FULL_BODY_SCALE_POINT])
-        return Tracked(points, output.visibility, output.presence, own)
+        return Tracked(points, output.visibility, output.presence, own, roi, passes_before + 1)
 
     def _worth_tiling(self, image: DecodedImage, found: list[Tracked], wanted: int) -> bool:
         """A photo much larger than the detector's input, where fewer than wanted and only small people were found."""

@@ -10,7 +10,7 @@ from PIL import Image
 
 from inference.errors import ModelError
 from inference.evaluation import single_stage_dir
-from inference.pipelines.blazepose import BlazePosePipeline
+from inference.pipelines.blazepose import TRACKING_PASSES, BlazePosePipeline
 from inference.predictor import Predictor
 
 NEAR = 0.2  # of the person's bbox diagonal
@@ -160,3 +160,20 @@ def test_a_detector_that_is_not_pose_detection_is_refused(blazepose_dir):
     landmarks = blazepose_dir / "pose_landmark_full.tflite"
     with pytest.raises(ModelError, match="pose_detection"):
         BlazePosePipeline(landmarks, detector_path=landmarks)
+
+
+def test_only_the_person_the_response_leads_with_is_tracked_again(blazepose_dir, eval_photos):
+    """A crowded photo (five people): the extra tracking passes go to the best person alone."""
+    photo = next(photo for photo in eval_photos if photo.path.name == "000000197388.jpg")
+    invokes = {}
+    for passes in (1, TRACKING_PASSES):
+        predictor = Predictor(blazepose_dir)
+        predictor.pipeline.passes = passes
+        model, calls = predictor.pipeline.landmark_model, []
+        invoke = model.invoke
+        model.invoke = lambda invoke=invoke, calls=calls: (calls.append(1), invoke())
+        response = predictor.predict(photo.data, "image/jpeg")
+        invokes[passes] = (len(calls), len(response["people"]))
+    (single, people), (tracked, tracked_people) = invokes[1], invokes[TRACKING_PASSES]
+    assert people == tracked_people >= 2
+    assert single < tracked <= single + TRACKING_PASSES - 1

@@ -192,7 +192,9 @@ def test_a_small_person_in_a_turned_12mp_photo_is_found_from_their_region_decode
     predictor = Predictor(blazepose_dir)
     decoded = decode(small_person_jpeg, predictor.pipeline.decode_side)
     predictor.pipeline(decoded)
-    assert decoded.source.decoded_scales == (2,)  # the 1/4 decode is too coarse for this crop
+    # The 1/4 decode is too coarse for this crop: 1/2, down to the region's rows, then (as the person
+    # is tracked into a region reaching further) at most once more, whole.
+    assert decoded.source.decoded_scales in ((2,), (2, 2))
     document = predictor.predict(small_person_jpeg, "image/jpeg")
     nose = next(point for point in document["keypoints"] if point["name"] == "nose")
     assert document["person_detected"] and 1500 < nose["x"] < 3018 and 1000 < nose["y"] < 2008
