@@ -57,7 +57,9 @@ class ModelCache:
                 return cached[1], False
             predictor = Predictor(url, threads=self._threads)
             self._models[name] = (generation, predictor)
-            log.info("worker %d loaded model %s (%s) from %s", os.getpid(), name, predictor.manifest.name, url)
+            log.info(
+                "worker %d loaded model %s (%s) from %s", os.getpid(), name, predictor.manifest.name, url
+            )
             return predictor, True
 
     def drop(self, name: str, generation: int | None = None) -> None:
