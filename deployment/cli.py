@@ -55,9 +55,13 @@ def _validate(args: argparse.Namespace, config: Config) -> int:
     from deployment.costs import hourly_cost
 
     where = "serverless" if config.endpoint.serverless else f"{config.endpoint.instance_type}"
-    print(
-        f"{args.config} is valid: {config.prefix} in {config.project.region}, model {config.model.name} on {where}"
+    served = config.endpoint.models
+    models = (
+        f"models {', '.join(config.served_models)} (default first)"
+        if served
+        else f"model {config.model.name}"
     )
+    print(f"{args.config} is valid: {config.prefix} in {config.project.region}, {models} on {where}")
     cost = hourly_cost(config)
     print(f"while deployed: {cost}")
     monthly = _monthly_cost(config, details=False)

@@ -80,6 +80,23 @@ def test_validate_applies_every_set_override(capsys):
     assert "endpoint price unknown" in out and "estimated cost: at least $" in out
 
 
+def test_validate_names_every_model_of_a_multi_model_endpoint_the_default_first(capsys):
+    code, out, _ = run(
+        capsys,
+        "validate",
+        "--config",
+        SHIPPED,
+        "--set",
+        "endpoint.models=[blazepose-lite, movenet-lightning, blazepose-heavy]",
+    )
+
+    assert (code, out.splitlines()[0]) == (
+        0,
+        f"{SHIPPED} is valid: pose-dev in us-east-1, "
+        "models blazepose-heavy, blazepose-lite, movenet-lightning (default first) on ml.m5.large",
+    )
+
+
 def test_validate_prices_a_type_in_the_table(capsys):
     code, out, _ = run(
         capsys, "validate", "--config", SHIPPED, "--set", "endpoint.instance_type=ml.c5.xlarge"
