@@ -13,7 +13,7 @@ run, and one table prints side by side, for each:
 tiles: one person, the detector's best candidate only. Targets (printed with a verdict): the default
 torso PCK >= 0.80 with a person in all 20 photos, MoveNet Lightning >= 0.79, the default's median
 time <= 2x before's on the eval photos and <= 1x on 12 MP photos, and a false-person rate at most
-before's.
+before's. Beside them, each model's bare invoke: the floor no pre- or post-processing can go under.
 
     .venv/bin/python benchmarks/accuracy.py [--repeats 5] [--person-free 48]
 """
@@ -65,6 +65,7 @@ TARGET_EVAL_COST = 2.0  # x before's median time per eval photo
 TARGET_12MP_COST = 1.0  # x before's median time per 12 MP photo
 SIZE_12MP = (4032, 3024)
 TWELVE_MP_PHOTOS = 3
+INVOKE_REPEATS = 30
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,20 @@ def median_times(
     return {label: statistics.median(values) for label, values in per_photo.items()}
 
 
+def invoke_ms(pipelines: dict[str, Predictor], repeats: int) -> dict[str, tuple[float, ...]]:
+    """Each pipeline's interpreters' bare invokes, median ms, taking turns: the models alone."""
+    times: dict[str, list[list[float]]] = {
+        label: [[] for _ in predictor.pipeline.interpreters] for label, predictor in pipelines.items()
+    }
+    for _ in range(repeats):
+        for label, predictor in pipelines.items():
+            for index, interpreter in enumerate(predictor.pipeline.interpreters):
+                started = time.perf_counter()
+                interpreter.invoke()
+                times[label][index].append(time.perf_counter() - started)
+    return {label: tuple(statistics.median(t) * 1e3 for t in each) for label, each in times.items()}
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -281,6 +296,20 @@ def print_targets(rows: dict[str, Row], photo_count: int) -> None:
         print(f"  {verdict(ok):6} {text}")
 
 
+def print_floor(invokes: dict[str, tuple[float, ...]], before: Row) -> None:
+    """The default's detector and one landmark pass, the models alone, against before's whole time."""
+    default = f"{DEFAULT_MODEL} (default)"
+    print("\nThe models alone (bare invokes, median ms; detector, landmarks):")
+    for label, medians in invokes.items():
+        print(f"  {label:32} " + " + ".join(f"{value:.1f}" for value in medians))
+    floor = sum(invokes[default])
+    print(
+        f"  {DEFAULT_MODEL}'s detector and ONE landmark pass alone: {floor:.1f} ms ="
+        f" {floor / before.eval_ms:.2f}x before's whole time per eval photo,"
+        f" {floor / before.large_ms:.2f}x per 12 MP photo"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per photo and pipeline")
@@ -299,6 +328,8 @@ def main() -> None:
         people = {entry.label: entry.max_people for entry in table}
         eval_ms = median_times(predictors, people, [photo.data for photo in photos], args.repeats)
         large_ms = median_times(predictors, people, large, max(1, args.repeats // 2))
+        measured = (BEFORE, "blazepose-full", f"{DEFAULT_MODEL} (default)")
+        invokes = invoke_ms({label: predictors[label] for label in measured}, INVOKE_REPEATS)
         rows = {
             entry.label: Row(
                 entry.label,
@@ -313,6 +344,7 @@ def main() -> None:
     print_table(list(rows.values()), len(photos), len(hard), len(nobody))
     for note in notes:
         print(f"note: {note}")
+    print_floor(invokes, rows[BEFORE])
     print_targets(rows, len(photos))
 
 
