@@ -117,7 +117,8 @@ def _destroy(args: argparse.Namespace, config: Config) -> int:
 
 
 def _iam_policy(args: argparse.Namespace, config: Config) -> int:
-    from deployment.deploy_policy import ENVIRONMENTS, Project, boundary_policy, deploy_policy, trust_policy
+    from deployment.boundary_policy import boundary_policy
+    from deployment.deploy_policy import ENVIRONMENTS, Project, deploy_policy, trust_policy
     from deployment.session_policy import packed, session_policy
 
     account_id = args.account_id

@@ -1,5 +1,5 @@
-"""The GitHub Actions deploy role: its permissions policy, its OIDC trust policy, and the
-permissions boundary every role it creates must carry.
+"""The GitHub Actions deploy role: its permissions policy and its OIDC trust policy (the
+permissions boundary every role it creates must carry is boundary_policy.py's).
 
 The role's policy bounds what any run may do to the project (`{project}-*` resources, the two ECR
 repositories, tag-conditioned HTTP APIs and scalable targets); `session_policy.py` narrows each
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from deployment.config import Config
 from deployment.errors import ConfigError
 from deployment.naming import PROJECT_TAG, role_arn
-from deployment.policies import LAMBDA, SAGEMAKER, ecr_repository_arns, kms_statement
+from deployment.policies import LAMBDA, SAGEMAKER, allow, ecr_repository_arns, kms_statement, pass_role
 from deployment.resources import REGISTRY
 from deployment.resources.base import TagService
 from deployment.resources.role import boundary_arn
@@ -119,10 +119,10 @@ def deploy_policy(project: Project) -> dict:
 
     buckets = [f"{p}-*", *project.buckets]
     statements = [
-        _allow("Identity", ["sts:GetCallerIdentity"], ["*"]),
-        _allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
-        _allow("EcrRepositories", ECR_PUSH_ACTIONS, ecr_repository_arns(region, account)),
-        _allow(
+        allow("Identity", ["sts:GetCallerIdentity"], ["*"]),
+        allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+        allow("EcrRepositories", ECR_PUSH_ACTIONS, ecr_repository_arns(region, account)),
+        allow(
             "Buckets",
             [
                 "s3:*Bucket*",
@@ -134,7 +134,7 @@ def deploy_policy(project: Project) -> dict:
             ],
             [f"arn:aws:s3:::{name}{suffix}" for name in buckets for suffix in ("", "/*")],
         ),
-        _allow(
+        allow(
             "SageMaker",
             SAGEMAKER_ACTIONS,
             [
@@ -143,15 +143,15 @@ def deploy_policy(project: Project) -> dict:
                 arn("sagemaker", f"model-package/{p}/*"),
             ],
         ),
-        _allow(
+        allow(
             "SageMakerReads",
             ["sagemaker:List*"],  # models, configs, monitoring runs, model packages, endpoints
             ["*"],
         ),
         # Monitoring runs are processing jobs that SageMaker names itself.
-        _allow("MonitoringRuns", ["sagemaker:DescribeProcessingJob"], [arn("sagemaker", "processing-job/*")]),
+        allow("MonitoringRuns", ["sagemaker:DescribeProcessingJob"], [arn("sagemaker", "processing-job/*")]),
         *_role_statements(project),
-        _allow(
+        allow(
             "Alarms",  # rollback alarms and alerts
             [
                 "cloudwatch:PutMetricAlarm",
@@ -162,25 +162,25 @@ def deploy_policy(project: Project) -> dict:
             ],
             [arn("cloudwatch", f"alarm:{p}-*")],
         ),
-        _allow("DescribeAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
-        _allow(
+        allow("DescribeAlarms", ["cloudwatch:DescribeAlarms"], ["*"]),
+        allow(
             "Dashboards",
             ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
             [f"arn:aws:cloudwatch::{account}:dashboard/{p}-*"],  # dashboards are global: no region
         ),
-        _allow("Alerts", SNS_ACTIONS, [arn("sns", f"{p}-*")]),  # topics and their subscriptions
+        allow("Alerts", SNS_ACTIONS, [arn("sns", f"{p}-*")]),  # topics and their subscriptions
         *alert_key_statements(region, account, "StringLike", f"{p}-*"),
         *autoscaling_statements("StringLike", f"{p}-*"),
-        _allow("ApiProxyFunction", LAMBDA_ACTIONS, [arn("lambda", f"function:{p}-*")]),
+        allow("ApiProxyFunction", LAMBDA_ACTIONS, [arn("lambda", f"function:{p}-*")]),
         {
-            **_allow("ApiMayInvokeTheFunction", ["lambda:AddPermission"], [arn("lambda", f"function:{p}-*")]),
+            **allow("ApiMayInvokeTheFunction", ["lambda:AddPermission"], [arn("lambda", f"function:{p}-*")]),
             # The API; S3 for the drop folder's and the upload folder's notifications; EventBridge
             # for the approval rule.
             "Condition": {"StringEquals": {"lambda:Principal": INVOKERS}},
         },
-        _allow("ApprovalRules", EVENTS_ACTIONS, [arn("events", f"rule/{p}-*")]),
-        _allow("ApiProxyLogs", LOG_ACTIONS, [arn("logs", f"log-group:/aws/lambda/{p}-*")]),
-        _allow("DescribeLogGroups", ["logs:DescribeLogGroups"], ["*"]),
+        allow("ApprovalRules", EVENTS_ACTIONS, [arn("events", f"rule/{p}-*")]),
+        allow("ApiProxyLogs", LOG_ACTIONS, [arn("logs", f"log-group:/aws/lambda/{p}-*")]),
+        allow("DescribeLogGroups", ["logs:DescribeLogGroups"], ["*"]),
         *http_api_statements(region, "StringLike", f"{p}-*"),
         *cloudfront_statements(account, "StringLike", f"{p}-*"),
     ]
@@ -224,14 +224,14 @@ def _role_statements(project: Project) -> list[dict]:
         sagemaker_roles.append(project.execution_role_arn)
     return [
         {
-            **_allow(
+            **allow(
                 "RolesOnlyUnderTheBoundary",
                 ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
                 [roles],
             ),
             "Condition": boundary,
         },
-        _allow(
+        allow(
             "Roles",
             [
                 "iam:GetRole",
@@ -245,11 +245,11 @@ def _role_statements(project: Project) -> list[dict]:
             ],
             [roles],
         ),
-        _pass_role("PassExecutionRoles", sagemaker_roles, SAGEMAKER),
+        pass_role("PassExecutionRoles", sagemaker_roles, SAGEMAKER),
         # The API's and the drop folder's (`-predict-...`), the registry's event functions' (`-registry-...`).
-        _pass_role("PassFunctionRoles", [f"{roles}-predict-*", f"{roles}-registry-*"], LAMBDA),
+        pass_role("PassFunctionRoles", [f"{roles}-predict-*", f"{roles}-registry-*"], LAMBDA),
         {
-            **_allow(
+            **allow(
                 "AutoscalingServiceRole",
                 ["iam:CreateServiceLinkedRole"],
                 [
@@ -264,20 +264,13 @@ def _role_statements(project: Project) -> list[dict]:
     ]
 
 
-def _pass_role(sid: str, roles: list[str], service: str) -> dict:
-    return {
-        **_allow(sid, ["iam:PassRole"], roles),
-        "Condition": {"StringEquals": {"iam:PassedToService": service}},
-    }
-
-
 def autoscaling_statements(match: str, deployment: str) -> list[dict]:
     """Scalable targets carry no name AWS lets a policy match, so they are scoped by the
     deployment tag: sent on registration, required on every later change; and to SageMaker
     variants, so no other service's targets are reachable."""
     tag, value, targets = PROJECT_TAG, deployment, ["*"]
     return [
-        _allow(
+        allow(
             "AutoscalingReads",
             [
                 "application-autoscaling:DescribeScalableTargets",
@@ -286,7 +279,7 @@ def autoscaling_statements(match: str, deployment: str) -> list[dict]:
             ["*"],
         ),
         {
-            **_allow(
+            **allow(
                 "RegisterTaggedTargets",
                 ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"],
                 targets,
@@ -298,7 +291,7 @@ def autoscaling_statements(match: str, deployment: str) -> list[dict]:
             },
         },
         {
-            **_allow(
+            **allow(
                 "ChangeOwnTargets",
                 [
                     "application-autoscaling:RegisterScalableTarget",
@@ -320,13 +313,13 @@ def http_api_statements(region: str, match: str, deployment: str) -> list[dict]:
     apis = f"arn:aws:apigateway:{region}::/apis"
     tag = f"aws:{{}}Tag/{PROJECT_TAG}"
     return [
-        _allow("ReadApis", ["apigateway:GET"], [apis, f"{apis}/*"]),
+        allow("ReadApis", ["apigateway:GET"], [apis, f"{apis}/*"]),
         {
-            **_allow("CreateTaggedApi", ["apigateway:POST"], [apis]),
+            **allow("CreateTaggedApi", ["apigateway:POST"], [apis]),
             "Condition": {match: {tag.format("Request"): deployment}},
         },
         {
-            **_allow(
+            **allow(
                 "ChangeOwnApi",
                 ["apigateway:POST", "apigateway:PATCH", "apigateway:PUT", "apigateway:DELETE"],
                 [f"{apis}/*"],
@@ -342,14 +335,14 @@ def alert_key_statements(region: str, account: str, match: str, deployment: str)
     tag = f"aws:{{}}Tag/{PROJECT_TAG}"
     return [
         {
-            **_allow("NewKey", ["kms:CreateKey", "kms:TagResource"], ["*"]),
+            **allow("NewKey", ["kms:CreateKey", "kms:TagResource"], ["*"]),
             "Condition": {match: {tag.format("Request"): deployment}},
         },
         {
-            **_allow("Keys", KMS_KEY_ACTIONS, [f"arn:aws:kms:{region}:{account}:key/*"]),
+            **allow("Keys", KMS_KEY_ACTIONS, [f"arn:aws:kms:{region}:{account}:key/*"]),
             "Condition": {match: {tag.format("Resource"): deployment}},
         },
-        _allow(
+        allow(
             "KeyAliases",
             ["kms:CreateAlias", "kms:DeleteAlias"],
             [f"arn:aws:kms:{region}:{account}:alias/{deployment}"],
@@ -365,10 +358,10 @@ def cloudfront_statements(account: str, match: str, deployment: str) -> list[dic
     distributions = f"arn:aws:cloudfront::{account}:distribution/*"
     tag = f"aws:{{}}Tag/{PROJECT_TAG}"
     return [
-        _allow(
+        allow(
             "ListCloudFront", ["cloudfront:ListDistributions", "cloudfront:ListOriginAccessControls"], ["*"]
         ),
-        _allow(
+        allow(
             "ReadDistributions",
             [
                 "cloudfront:GetDistribution",
@@ -379,7 +372,7 @@ def cloudfront_statements(account: str, match: str, deployment: str) -> list[dic
             [distributions],
         ),
         {
-            **_allow(
+            **allow(
                 "CreateTaggedDistribution",
                 ["cloudfront:CreateDistribution", "cloudfront:TagResource"],
                 [distributions],
@@ -390,7 +383,7 @@ def cloudfront_statements(account: str, match: str, deployment: str) -> list[dic
             },
         },
         {
-            **_allow(
+            **allow(
                 "ChangeOwnDistribution",
                 [
                     "cloudfront:UpdateDistribution",
@@ -402,7 +395,7 @@ def cloudfront_statements(account: str, match: str, deployment: str) -> list[dic
             ),
             "Condition": {match: {tag.format("Resource"): deployment}},
         },
-        _allow(
+        allow(
             "OriginAccessControls",
             [
                 "cloudfront:CreateOriginAccessControl",
@@ -412,103 +405,6 @@ def cloudfront_statements(account: str, match: str, deployment: str) -> list[dic
             ],
             [f"arn:aws:cloudfront::{account}:origin-access-control/*"],
         ),
-    ]
-
-
-def boundary_policy(project: Project) -> dict:
-    """The most any engine-made role may do, whatever inline policy a run gives it: what the
-    endpoint, the monitoring jobs and the API's Lambda need, for this project's resources."""
-    p, account = project.name, project.account_id
-    buckets = [f"{p}-*", *project.buckets]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            # DeleteObject: the upload folder's function moves a rejected upload aside.
-            _allow(
-                "Objects",
-                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                [f"arn:aws:s3:::{name}/*" for name in buckets],
-            ),
-            _allow(
-                "Buckets",
-                ["s3:ListBucket", "s3:GetBucketLocation"],
-                [f"arn:aws:s3:::{name}" for name in buckets],
-            ),
-            _allow("EcrLogin", ["ecr:GetAuthorizationToken"], ["*"]),
-            _allow(
-                "PullImages",
-                ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                ecr_repository_arns("*", account),
-            ),
-            _allow(
-                "Logs",
-                [
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                [
-                    f"arn:aws:logs:*:{account}:log-group:/aws/sagemaker/*",
-                    f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{p}-*",
-                ],
-            ),
-            _allow(
-                "MetricsAndAlarms",
-                ["cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData"],
-                ["*"],
-            ),
-            _allow(
-                "InvokeEndpoints",
-                ["sagemaker:InvokeEndpoint"],
-                [f"arn:aws:sagemaker:*:{account}:endpoint/{p}-*"],
-            ),
-            *registry_function_statements(project),
-            {
-                **_allow(
-                    "KeysThroughS3",
-                    ["kms:Decrypt", "kms:GenerateDataKey"],
-                    [f"arn:aws:kms:*:{account}:key/*"],
-                ),
-                "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
-            },
-        ],
-    }
-
-
-def registry_function_statements(project: Project) -> list[dict]:
-    """What the registry's event functions do (resources/approval.py, model_upload.py): read and
-    register versions of the project's group; make a model and config and update an endpoint;
-    pass a stage's execution role to SageMaker. Each function's own policy names its stage."""
-    p, account = project.name, project.account_id
-    sagemaker = f"arn:aws:sagemaker:*:{account}"
-    execution_roles = [role_arn(account, f"{p}-*-sagemaker-execution")]
-    if project.execution_role_arn:
-        execution_roles.append(project.execution_role_arn)
-    return [
-        _allow(
-            "RegistryEvents",
-            [
-                "sagemaker:CreateModelPackage",
-                "sagemaker:DescribeModelPackage",
-                "sagemaker:CreateModel",
-                "sagemaker:DescribeModel",
-                "sagemaker:CreateEndpointConfig",
-                "sagemaker:DescribeEndpointConfig",
-                "sagemaker:DescribeEndpoint",
-                "sagemaker:UpdateEndpoint",
-                "sagemaker:AddTags",
-            ],
-            [
-                f"{sagemaker}:model-package/{p}/*",
-                f"{sagemaker}:model-package-group/{p}",
-                f"{sagemaker}:model/{p}-*",
-                f"{sagemaker}:endpoint-config/{p}-*",
-                f"{sagemaker}:endpoint/{p}-*",
-            ],
-        ),
-        _allow("ListVersions", ["sagemaker:ListModelPackages"], ["*"]),
-        _pass_role("PassExecutionRoles", execution_roles, SAGEMAKER),
     ]
 
 
@@ -533,7 +429,3 @@ def trust_policy(account_id: str, repository: str, environments: tuple[str, ...]
             }
         ],
     }
-
-
-def _allow(sid: str, actions: list[str], resources: list[str]) -> dict:
-    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}

@@ -146,3 +146,14 @@ def canonical(document: dict | str) -> str:
     if isinstance(document, str):
         document = json.loads(document)
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def allow(sid: str, actions: list[str], resources: list[str]) -> dict:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def pass_role(sid: str, roles: list[str], service: str) -> dict:
+    return {
+        **allow(sid, ["iam:PassRole"], roles),
+        "Condition": {"StringEquals": {"iam:PassedToService": service}},
+    }

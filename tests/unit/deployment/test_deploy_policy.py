@@ -12,11 +12,11 @@ import re
 import pytest
 import yaml
 
+from deployment.boundary_policy import boundary_policy
 from deployment.config import load_config
 from deployment.deploy_policy import (
     ENVIRONMENTS,
     Project,
-    boundary_policy,
     check_isolation,
     deploy_policy,
     trust_policy,

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from deployment.boundary_policy import boundary_policy
 from deployment.config import load_config
-from deployment.deploy_policy import Project, boundary_policy
+from deployment.deploy_policy import Project
 from monitoring import config as job_config
 from monitoring.contract import ResourceLimits
 from tests.conftest import REPO
