@@ -206,7 +206,7 @@ def test_a_photo_gets_its_skeleton_drawn_17_keypoints_listed_and_timings_shown(p
     # A keypoint under pose.js's LOW_SCORE (0.3) is tagged "low" beside its name.
     tagged = [
         f"{name} low" if point["score"] < 0.3 else name
-        for name, point in zip(COCO_NAMES, result["keypoints"])
+        for name, point in zip(COCO_NAMES, result["keypoints"], strict=True)
     ]
     expect(rows.locator("th")).to_have_text(tagged)
     nose = result["keypoints"][0]
