@@ -312,3 +312,16 @@ def test_production_is_narrowed_to_its_stage_with_its_own_settings(production):
     assert settings == steps["deploy"]["run"].splitlines()[:3]
     assert settings[0] == 'settings=(--set "project.stage=$STAGE" --set "project.region=$AWS_REGION")'
     assert production["env"]["PRODUCTION_SETTINGS"] == "${{ vars.PRODUCTION_SETTINGS }}"
+
+
+def test_the_pull_request_prices_production_with_the_settings_production_deploys_with(
+    pull_request, production
+):
+    (job,) = production["jobs"].values()
+    deploy_settings = {step.get("id"): step for step in job["steps"]}["stage"]["run"].splitlines()[1:3]
+    priced = {step.get("id"): step for step in pull_request["jobs"]["deploy"]["steps"]}["production"]
+    assert priced["env"]["PRODUCTION_SETTINGS"] == production["env"]["PRODUCTION_SETTINGS"]
+    lines = priced["run"].splitlines()
+    assert lines[0] == 'settings=(--set project.stage=prod --set "project.region=$AWS_REGION")'
+    assert lines[1:3] == deploy_settings  # PRODUCTION_SETTINGS read into --set pairs the same way
+    assert lines[3] == '.venv/bin/python -m deployment validate "${settings[@]}"'
