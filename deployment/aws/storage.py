@@ -19,7 +19,7 @@ from deployment.policies import canonical
 from deployment.resources.artifact import Artifact
 from deployment.resources.base import Kind, TagService
 from deployment.resources.bucket import Bucket, Encryption, ExpiryRule, StageRules, is_stage_rule
-from deployment.resources.drop_folder import Notification
+from deployment.resources.event_function import Notification
 from deployment.resources.tags import ResourceTags
 
 ACCESS_BLOCK_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -138,7 +138,7 @@ class Storage:
             if item["Key"].endswith(suffix) and not item["Key"].endswith("/")  # not folder markers
         )
 
-    # The drop folder's event notification: one entry (by Id) among the bucket's others, kept.
+    # An event function's bucket notification: one entry (by Id) among the bucket's others, kept.
 
     def read_notification(self, bucket: str, notification_id: str) -> Notification | None:
         for entry in self._notifications(bucket).get("LambdaFunctionConfigurations", []):

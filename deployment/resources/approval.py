@@ -4,8 +4,8 @@ registry moves that stage's endpoint to it.
 An EventBridge rule matches SageMaker's "Model Package State Change" events of this project's group
 with `ModelApprovalStatus` Approved and targets a Lambda (`proxy/approved.py`) with a role of its
 own. The rule lives with the stage it deploys: it is made, repaired and removed when that stage
-deploys or is destroyed, and every other stage has none. Its parts are one kind, read back and
-converged together like the drop folder's; the rule's tags are compared, so they are repaired too.
+deploys or is destroyed, and every other stage has none. It is an event function
+(event_function.py) triggered by the rule; the rule's tags are compared, so they are repaired too.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING
 
 from deployment.naming import deployment_tags
 from deployment.resources.alarm import AlarmResource
-from deployment.resources.base import Action, Kind, Phase, Run, Standalone
+from deployment.resources.base import Kind, Phase, Run
 from deployment.resources.endpoint import Deployment, Endpoint, deployment_config
 from deployment.resources.event_function import (
-    FunctionParts,
+    EventFunction,
+    EventFunctionResource,
     FunctionSpec,
-    converge,
-    delete_parts,
-    function_parts,
-    read_parts,
+    event_function,
+    function_arn,
 )
 
 if TYPE_CHECKING:
@@ -53,19 +52,13 @@ class Rule:
     arn: str = field(default="", compare=False)
 
 
-@dataclass(frozen=True)
-class ApprovalDeploy:
-    name: str  # the rule's and the function's
-    parts: FunctionParts
-    rule: Rule | None
-
-
 def name_of(names: Names) -> str:
     """`{stage}-registry-...`: the registry's event functions share one session-policy pattern."""
     return f"{names.prefix}-registry-deploy"
 
 
-def approval_deploy(config: Config, names: Names) -> ApprovalDeploy:
+def approval_deploy(config: Config, names: Names) -> EventFunction[Rule]:
+    """The function and its rule, both named `name_of(names)`."""
     name = name_of(names)
     rule_arn = f"arn:aws:events:{names.region}:{names.account_id}:rule/{name}"
     spec = FunctionSpec(
@@ -84,16 +77,15 @@ def approval_deploy(config: Config, names: Names) -> ApprovalDeploy:
         "detail-type": [DETAIL_TYPE],
         "detail": {"ModelPackageGroupName": [config.project.name], "ModelApprovalStatus": ["Approved"]},
     }
-    function_arn = f"arn:aws:lambda:{names.region}:{names.account_id}:function:{name}"
     rule = Rule(
         name,
         json.dumps(pattern, sort_keys=True),
         f"Deploys each approved version of model group {config.project.name} to {names.endpoint}",
         True,
-        ((TARGET_ID, function_arn),),
+        ((TARGET_ID, function_arn(names, name)),),
         deployment_tags(config.project.tags, names.prefix),
     )
-    return ApprovalDeploy(name, function_parts(config, names, spec), rule)
+    return event_function(config, names, spec, rule)
 
 
 def _environment(config: Config, names: Names) -> tuple[tuple[str, str], ...]:
@@ -173,33 +165,26 @@ def _policy(config: Config, names: Names) -> dict:
     }
 
 
-class ApprovalDeployResource(Standalone):
+class ApprovalDeployResource(EventFunctionResource[Rule]):
     kind = Kind.APPROVAL_DEPLOY
     phase = Phase.AFTER_ENDPOINT  # it updates the endpoint
+    statement = STATEMENT
 
-    def desired(self, config: Config, names: Names) -> tuple[ApprovalDeploy, ...]:
+    def desired(self, config: Config, names: Names) -> tuple[EventFunction[Rule], ...]:
         wanted = config.registry.deploy_on_approval
         return (approval_deploy(config, names),) if wanted == config.project.stage else ()
 
-    def read(self, aws: Aws, lookup: Lookup) -> tuple[ApprovalDeploy, ...]:
-        """Its parts as they are; none at all is none (destroy also finds a half-made one)."""
-        name = name_of(lookup.names)
-        parts = read_parts(aws, name, STATEMENT)
-        rule = aws.events.read_rule(name)
-        return (ApprovalDeploy(name, parts, rule),) if parts.any() or rule else ()
+    def function_name(self, names: Names) -> str:
+        return name_of(names)
 
-    def create(self, run: Run, action: Action) -> None:
-        wanted: ApprovalDeploy = action.target
-        converge(run, wanted.parts)
-        _converge_rule(run, wanted.rule)
+    def read_trigger(self, aws: Aws, lookup: Lookup, name: str) -> Rule | None:
+        return aws.events.read_rule(name)
 
-    update = create
+    def converge_trigger(self, run: Run, wanted: Rule) -> None:
+        _converge_rule(run, wanted)
 
-    def delete(self, run: Run, action: Action) -> None:
-        found: ApprovalDeploy = action.target
-        if found.rule:  # first: no event reaches a function being removed
-            run.aws.events.delete_rule(found.name)
-        delete_parts(run.aws, found.parts)
+    def delete_trigger(self, run: Run, found: Rule) -> None:
+        run.aws.events.delete_rule(found.name)
 
 
 def _converge_rule(run: Run, wanted: Rule) -> None:

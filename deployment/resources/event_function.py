@@ -1,20 +1,23 @@
 """A Lambda that an AWS service calls on an event: its own least-privilege role, its log group, the
-function, and the one permission that lets that service invoke it.
+function, the one permission that lets that service invoke it, and what sends the events (its
+trigger: a rule, a bucket notification).
 
-The registry's two event kinds (approval.py, model_upload.py) are each one of these plus what
-sends the events (a rule, a bucket notification). Reading back reads each part; `converge` makes
-each one right in the order each needs the one before, so a part deleted or changed by hand, or
-missing after an interrupted deploy, is made right by the next deploy.
+The drop folder (drop_folder.py) and the registry's two event kinds (approval.py, model_upload.py)
+are each one of these, as one kind: its parts are read back, planned and made together. `converge`
+makes each part right in the order each needs the one before (role, log group, function,
+permission, trigger), so a part deleted or changed by hand, or missing after an interrupted
+deploy, is made right by the next deploy; `delete` removes the trigger first, so no event reaches
+a function being removed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from deployment.lambda_package import code_sha256, handler_zip
 from deployment.policies import LAMBDA, canonical
-from deployment.resources.base import Run
+from deployment.resources.base import Action, Run, Standalone
 from deployment.resources.function import Function, wait_for_function
 from deployment.resources.lambda_permission import Permission
 from deployment.resources.log_group import LogGroup
@@ -24,8 +27,12 @@ if TYPE_CHECKING:
     from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
+    from deployment.remote import Lookup
 
 RUNTIME = "python3.12"
+S3_EVENTS = ("s3:ObjectCreated:*",)
+
+Trigger = TypeVar("Trigger")
 
 
 @dataclass(frozen=True)
@@ -44,17 +51,31 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
-class FunctionParts:
+class EventFunction(Generic[Trigger]):
+    """One kind's parts, flat so that a plan names the ones that differ."""
+
+    name: str  # the function's and its role's
     role: Role | None
     log_group: LogGroup | None
     function: Function | None
     permission: Permission | None
-
-    def any(self) -> bool:
-        return any(part is not None for part in (self.role, self.log_group, self.function))
+    trigger: Trigger | None
 
 
-def function_parts(config: Config, names: Names, spec: FunctionSpec) -> FunctionParts:
+@dataclass(frozen=True)
+class Notification:
+    """A bucket's event notification for one prefix, one entry (by id) beside the bucket's others."""
+
+    bucket: str
+    notification_id: str
+    function_arn: str
+    prefix: str
+    events: tuple[str, ...] = S3_EVENTS
+
+
+def event_function(
+    config: Config, names: Names, spec: FunctionSpec, trigger: Trigger
+) -> EventFunction[Trigger]:
     log_group = f"/aws/lambda/{spec.name}"
     logs = {
         "Sid": "WriteItsOwnLogs",
@@ -83,21 +104,84 @@ def function_parts(config: Config, names: Names, spec: FunctionSpec) -> Function
         zip_file,
     )
     permission = Permission(spec.name, spec.source_arn, spec.statement_id, spec.invoker, names.account_id)
-    return FunctionParts(role, LogGroup(log_group, config.api.log_retention_days), function, permission)
+    group = LogGroup(log_group, config.api.log_retention_days)
+    return EventFunction(spec.name, role, group, function, permission, trigger)
 
 
-def read_parts(aws: Aws, name: str, statement_id: str) -> FunctionParts:
-    function = aws.functions.read(name)
-    return FunctionParts(
-        aws.identity.read_role(name, LAMBDA),
-        aws.functions.read_log_group(f"/aws/lambda/{name}"),
-        function,
-        aws.functions.read_permission(name, statement_id) if function else None,
-    )
+def function_arn(names: Names, name: str) -> str:
+    return f"arn:aws:lambda:{names.region}:{names.account_id}:function:{name}"
 
 
-def converge(run: Run, wanted: FunctionParts) -> None:
-    """Each part made, or changed to what is wanted."""
+class EventFunctionResource(Standalone, Generic[Trigger]):
+    """The verbs of a kind that is one event function: a kind names its function and statement and
+    says how its trigger is read, made right and removed."""
+
+    statement: ClassVar[str]  # the invoke permission's statement id
+
+    def function_name(self, names: Names) -> str:
+        raise NotImplementedError
+
+    def read_trigger(self, aws: Aws, lookup: Lookup, name: str) -> Trigger | None:
+        raise NotImplementedError
+
+    def converge_trigger(self, run: Run, wanted: Trigger) -> None:
+        raise NotImplementedError
+
+    def delete_trigger(self, run: Run, found: Trigger) -> None:
+        raise NotImplementedError
+
+    def read(self, aws: Aws, lookup: Lookup) -> tuple[EventFunction[Trigger], ...]:
+        """Its parts as they are; none at all is none (destroy also finds a half-made one)."""
+        name = self.function_name(lookup.names)
+        function = aws.functions.read(name)
+        found = EventFunction(
+            name,
+            aws.identity.read_role(name, LAMBDA),
+            aws.functions.read_log_group(f"/aws/lambda/{name}"),
+            function,
+            aws.functions.read_permission(name, self.statement) if function else None,
+            self.read_trigger(aws, lookup, name),
+        )
+        parts = (found.role, found.log_group, found.function, found.trigger)
+        return (found,) if any(part is not None for part in parts) else ()
+
+    def create(self, run: Run, action: Action) -> None:
+        wanted: EventFunction[Trigger] = action.target
+        _converge_parts(run, wanted)
+        self.converge_trigger(run, wanted.trigger)
+
+    update = create
+
+    def delete(self, run: Run, action: Action) -> None:
+        found: EventFunction[Trigger] = action.target
+        aws = run.aws
+        if found.trigger is not None:  # first: no event reaches a function being removed
+            self.delete_trigger(run, found.trigger)
+        if found.function:
+            aws.functions.delete(found.name)  # its permission goes with it
+        if found.log_group:
+            aws.functions.delete_log_group(found.log_group.name)
+        if found.role:
+            aws.identity.delete_role(found.role.name)
+
+
+class BucketNotified(EventFunctionResource[Notification]):
+    """An event function that S3 calls for each object created under a prefix of the stage's bucket."""
+
+    def read_trigger(self, aws: Aws, lookup: Lookup, name: str) -> Notification | None:
+        return aws.storage.read_notification(lookup.bucket, name) if lookup.bucket_exists else None
+
+    def converge_trigger(self, run: Run, wanted: Notification) -> None:
+        storage = run.aws.storage
+        if storage.read_notification(wanted.bucket, wanted.notification_id) != wanted:
+            storage.put_notification(wanted)
+
+    def delete_trigger(self, run: Run, found: Notification) -> None:
+        run.aws.storage.remove_notification(found.bucket, found.notification_id)
+
+
+def _converge_parts(run: Run, wanted: EventFunction) -> None:
+    """Role, log group, function and permission made, or changed to what is wanted."""
     aws = run.aws
     role = aws.identity.read_role(wanted.role.name, LAMBDA)
     if role is None:
@@ -127,16 +211,8 @@ def _converge_function(run: Run, wanted: Function) -> None:
     if function.code_sha256 != wanted.code_sha256:
         wait_for_function(run, wanted.name)
         aws.functions.update_code(wanted)
-    if replace(function, code_sha256=wanted.code_sha256) != wanted:  # its settings, the code apart
+    # Its settings, compared as function_actions compares the API's (the code apart).
+    if replace(function, code_sha256=wanted.code_sha256) != wanted:
         wait_for_function(run, wanted.name)
         aws.functions.update_configuration(wanted)
     wait_for_function(run, wanted.name)
-
-
-def delete_parts(aws: Aws, found: FunctionParts) -> None:
-    if found.function:
-        aws.functions.delete(found.function.name)  # its permission goes with it
-    if found.log_group:
-        aws.functions.delete_log_group(found.log_group.name)
-    if found.role:
-        aws.identity.delete_role(found.role.name)

@@ -5,44 +5,33 @@ S3 notifies a Lambda (`proxy/model_upload.py`, with a role of its own) of each o
 there, beside the bucket's other notifications; it checks the model, packages it as the engine
 packages a catalog model, uploads it content-addressed under the stage's model prefix and
 registers it `PendingManualApproval` with the stage's current image. A bad upload is moved to
-`{stage}/{upload_prefix}-rejected/` with a `.reason.txt` beside it. Its parts are one kind, read
-back and converged together like the drop folder's.
+`{stage}/{upload_prefix}-rejected/` with a `.reason.txt` beside it. It is an event function
+(event_function.py) notified by the bucket, like the drop folder.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from deployment.resources.base import Action, Kind, Phase, Run, Standalone
-from deployment.resources.drop_folder import Notification
+from deployment.resources.base import Kind, Phase
 from deployment.resources.event_function import (
-    FunctionParts,
+    BucketNotified,
+    EventFunction,
     FunctionSpec,
-    converge,
-    delete_parts,
-    function_parts,
-    read_parts,
+    Notification,
+    event_function,
+    function_arn,
 )
 
 if TYPE_CHECKING:
-    from deployment.aws import Aws
     from deployment.config import Config
     from deployment.naming import Names
-    from deployment.remote import Lookup
 
 HANDLER = "proxy.model_upload.handler"
 STATEMENT = "invoke-from-s3"
 TIMEOUT_SECONDS = 300  # reading, hashing and packaging a model of up to MAX_UPLOAD_MB
 MEMORY_MB = 1024  # the upload and its package are held in memory
 MAX_UPLOAD_MB = 200
-
-
-@dataclass(frozen=True)
-class ModelUpload:
-    name: str  # the function's
-    parts: FunctionParts
-    notification: Notification | None
 
 
 def name_of(names: Names) -> str:
@@ -55,7 +44,7 @@ def folders(config: Config, names: Names) -> tuple[str, str, str]:
     return f"{upload}/", f"{upload}-rejected/", f"{names.prefix}/{config.s3.model_prefix}/"
 
 
-def model_upload(config: Config, names: Names) -> ModelUpload:
+def model_upload(config: Config, names: Names) -> EventFunction[Notification]:
     name = name_of(names)
     bucket = names.bucket(config.s3.bucket)
     upload, rejected, models = folders(config, names)
@@ -79,8 +68,7 @@ def model_upload(config: Config, names: Names) -> ModelUpload:
         f"arn:aws:s3:::{bucket}",
         STATEMENT,
     )
-    arn = f"arn:aws:lambda:{names.region}:{names.account_id}:function:{name}"
-    return ModelUpload(name, function_parts(config, names, spec), Notification(bucket, name, arn, upload))
+    return event_function(config, names, spec, Notification(bucket, name, function_arn(names, name), upload))
 
 
 def _policy(config: Config, names: Names, bucket: str) -> dict:
@@ -136,36 +124,16 @@ def _policy(config: Config, names: Names, bucket: str) -> dict:
     }
 
 
-class ModelUploadResource(Standalone):
+class ModelUploadResource(BucketNotified):
     kind = Kind.MODEL_UPLOAD
     phase = Phase.AFTER_ENDPOINT  # it registers with the endpoint's current image
+    statement = STATEMENT
 
-    def desired(self, config: Config, names: Names) -> tuple[ModelUpload, ...]:
+    def desired(self, config: Config, names: Names) -> tuple[EventFunction[Notification], ...]:
         return (model_upload(config, names),) if config.registry.upload_prefix else ()
 
-    def read(self, aws: Aws, lookup: Lookup) -> tuple[ModelUpload, ...]:
-        name = name_of(lookup.names)
-        parts = read_parts(aws, name, STATEMENT)
-        notification = aws.storage.read_notification(lookup.bucket, name) if lookup.bucket_exists else None
-        return (ModelUpload(name, parts, notification),) if parts.any() or notification else ()
-
-    def create(self, run: Run, action: Action) -> None:
-        wanted: ModelUpload = action.target
-        converge(run, wanted.parts)
-        notification = wanted.notification
-        if (
-            run.aws.storage.read_notification(notification.bucket, notification.notification_id)
-            != notification
-        ):
-            run.aws.storage.put_notification(notification)
-
-    update = create
-
-    def delete(self, run: Run, action: Action) -> None:
-        found: ModelUpload = action.target
-        if found.notification:
-            run.aws.storage.remove_notification(found.notification.bucket, found.notification.notification_id)
-        delete_parts(run.aws, found.parts)
+    def function_name(self, names: Names) -> str:
+        return name_of(names)
 
 
 RESOURCES = (ModelUploadResource(),)
