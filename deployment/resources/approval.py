@@ -22,6 +22,7 @@ from deployment.resources.event_function import (
     EventFunction,
     EventFunctionResource,
     FunctionSpec,
+    Invoker,
     event_function,
     function_arn,
 )
@@ -68,9 +69,6 @@ def approval_deploy(config: Config, names: Names) -> EventFunction[Rule]:
         MEMORY_MB,
         _environment(config, names),
         _policy(config, names),
-        "events.amazonaws.com",
-        rule_arn,
-        STATEMENT,
     )
     pattern = {
         "source": ["aws.sagemaker"],
@@ -85,7 +83,7 @@ def approval_deploy(config: Config, names: Names) -> EventFunction[Rule]:
         ((TARGET_ID, function_arn(names, name)),),
         deployment_tags(config.project.tags, names.prefix),
     )
-    return event_function(config, names, spec, rule)
+    return event_function(config, names, spec, Invoker("events.amazonaws.com", rule_arn, STATEMENT), rule)
 
 
 def _environment(config: Config, names: Names) -> tuple[tuple[str, str], ...]:

@@ -14,14 +14,7 @@ from typing import TYPE_CHECKING
 
 from deployment.lambda_package import DROP_FOLDER_HANDLER
 from deployment.resources.base import Kind, Phase
-from deployment.resources.event_function import (
-    BucketNotified,
-    EventFunction,
-    FunctionSpec,
-    Notification,
-    event_function,
-    function_arn,
-)
+from deployment.resources.event_function import BucketNotified, FunctionSpec, Notified, notified_by_bucket
 
 if TYPE_CHECKING:
     from deployment.config import Config
@@ -29,11 +22,10 @@ if TYPE_CHECKING:
 
 TIMEOUT_SECONDS = 120  # a few photos per event, each up to the endpoint's 60 s
 MEMORY_MB = 256
-STATEMENT = "invoke-from-s3"
 INBOX, OUTBOX, FAILED = "inbox", "outbox", "failed"
 
 
-def drop_folder(config: Config, names: Names) -> EventFunction[Notification]:
+def drop_folder(config: Config, names: Names) -> Notified:
     bucket = names.bucket(config.s3.bucket)
     name = function_name(names)
     inbox, outbox, failed = (f"{names.prefix}/{folder}/" for folder in (INBOX, OUTBOX, FAILED))
@@ -50,11 +42,8 @@ def drop_folder(config: Config, names: Names) -> EventFunction[Notification]:
         MEMORY_MB,
         environment,
         _policy(bucket, (inbox, outbox, failed), names),
-        "s3.amazonaws.com",
-        f"arn:aws:s3:::{bucket}",
-        STATEMENT,
     )
-    return event_function(config, names, spec, Notification(bucket, name, function_arn(names, name), inbox))
+    return notified_by_bucket(config, names, spec, inbox)
 
 
 def function_name(names: Names) -> str:
@@ -94,9 +83,8 @@ def _policy(bucket: str, prefixes: tuple[str, str, str], names: Names) -> dict:
 class DropFolderResource(BucketNotified):
     kind = Kind.DROP_FOLDER
     phase = Phase.AFTER_ENDPOINT  # it invokes the endpoint
-    statement = STATEMENT
 
-    def desired(self, config: Config, names: Names) -> tuple[EventFunction[Notification], ...]:
+    def desired(self, config: Config, names: Names) -> tuple[Notified, ...]:
         return (drop_folder(config, names),) if config.batch.drop_folder.enabled else ()
 
     def function_name(self, names: Names) -> str:

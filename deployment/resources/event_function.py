@@ -45,8 +45,14 @@ class FunctionSpec:
     memory_mb: int
     environment: tuple[tuple[str, str], ...]
     policy: dict  # the role's inline policy, without its log statement (added here)
-    invoker: str  # the service principal that may invoke it
-    source_arn: str  # ...from this resource only
+
+
+@dataclass(frozen=True)
+class Invoker:
+    """Who may invoke the function: one service, from one resource only, by one statement."""
+
+    principal: str
+    source_arn: str
     statement_id: str
 
 
@@ -73,8 +79,11 @@ class Notification:
     events: tuple[str, ...] = S3_EVENTS
 
 
+Notified = EventFunction[Notification]  # a function and the bucket notification that invokes it
+
+
 def event_function(
-    config: Config, names: Names, spec: FunctionSpec, trigger: Trigger
+    config: Config, names: Names, spec: FunctionSpec, invoker: Invoker, trigger: Trigger
 ) -> EventFunction[Trigger]:
     log_group = f"/aws/lambda/{spec.name}"
     logs = {
@@ -103,13 +112,23 @@ def event_function(
         code_sha256(zip_file),
         zip_file,
     )
-    permission = Permission(spec.name, spec.source_arn, spec.statement_id, spec.invoker, names.account_id)
+    permission = Permission(
+        spec.name, invoker.source_arn, invoker.statement_id, invoker.principal, names.account_id
+    )
     group = LogGroup(log_group, config.api.log_retention_days)
     return EventFunction(spec.name, role, group, function, permission, trigger)
 
 
 def function_arn(names: Names, name: str) -> str:
     return f"arn:aws:lambda:{names.region}:{names.account_id}:function:{name}"
+
+
+def notified_by_bucket(config: Config, names: Names, spec: FunctionSpec, prefix: str) -> Notified:
+    """`spec`'s function, invoked by S3 for each object created under `prefix` in the stage's bucket."""
+    bucket = names.bucket(config.s3.bucket)
+    invoker = Invoker("s3.amazonaws.com", f"arn:aws:s3:::{bucket}", BucketNotified.statement)
+    notification = Notification(bucket, spec.name, function_arn(names, spec.name), prefix)
+    return event_function(config, names, spec, invoker, notification)
 
 
 class EventFunctionResource(Standalone, Generic[Trigger]):
@@ -167,6 +186,8 @@ class EventFunctionResource(Standalone, Generic[Trigger]):
 
 class BucketNotified(EventFunctionResource[Notification]):
     """An event function that S3 calls for each object created under a prefix of the stage's bucket."""
+
+    statement = "invoke-from-s3"
 
     def read_trigger(self, aws: Aws, lookup: Lookup, name: str) -> Notification | None:
         return aws.storage.read_notification(lookup.bucket, name) if lookup.bucket_exists else None

@@ -14,21 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from deployment.resources.base import Kind, Phase
-from deployment.resources.event_function import (
-    BucketNotified,
-    EventFunction,
-    FunctionSpec,
-    Notification,
-    event_function,
-    function_arn,
-)
+from deployment.resources.event_function import BucketNotified, FunctionSpec, Notified, notified_by_bucket
 
 if TYPE_CHECKING:
     from deployment.config import Config
     from deployment.naming import Names
 
 HANDLER = "proxy.model_upload.handler"
-STATEMENT = "invoke-from-s3"
 TIMEOUT_SECONDS = 300  # reading, hashing and packaging a model of up to MAX_UPLOAD_MB
 MEMORY_MB = 1024  # the upload and its package are held in memory
 MAX_UPLOAD_MB = 200
@@ -44,7 +36,7 @@ def folders(config: Config, names: Names) -> tuple[str, str, str]:
     return f"{upload}/", f"{upload}-rejected/", f"{names.prefix}/{config.s3.model_prefix}/"
 
 
-def model_upload(config: Config, names: Names) -> EventFunction[Notification]:
+def model_upload(config: Config, names: Names) -> Notified:
     name = name_of(names)
     bucket = names.bucket(config.s3.bucket)
     upload, rejected, models = folders(config, names)
@@ -64,11 +56,8 @@ def model_upload(config: Config, names: Names) -> EventFunction[Notification]:
         MEMORY_MB,
         environment,
         _policy(config, names, bucket),
-        "s3.amazonaws.com",
-        f"arn:aws:s3:::{bucket}",
-        STATEMENT,
     )
-    return event_function(config, names, spec, Notification(bucket, name, function_arn(names, name), upload))
+    return notified_by_bucket(config, names, spec, upload)
 
 
 def _policy(config: Config, names: Names, bucket: str) -> dict:
@@ -127,9 +116,8 @@ def _policy(config: Config, names: Names, bucket: str) -> dict:
 class ModelUploadResource(BucketNotified):
     kind = Kind.MODEL_UPLOAD
     phase = Phase.AFTER_ENDPOINT  # it registers with the endpoint's current image
-    statement = STATEMENT
 
-    def desired(self, config: Config, names: Names) -> tuple[EventFunction[Notification], ...]:
+    def desired(self, config: Config, names: Names) -> tuple[Notified, ...]:
         return (model_upload(config, names),) if config.registry.upload_prefix else ()
 
     def function_name(self, names: Names) -> str:
