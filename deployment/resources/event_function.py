@@ -3,11 +3,11 @@ function, the one permission that lets that service invoke it, and what sends th
 trigger: a rule, a bucket notification).
 
 The drop folder (drop_folder.py) and the registry's two event kinds (approval.py, model_upload.py)
-are each one of these, as one kind: its parts are read back, planned and made together. `converge`
-makes each part right in the order each needs the one before (role, log group, function,
-permission, trigger), so a part deleted or changed by hand, or missing after an interrupted
-deploy, is made right by the next deploy; `delete` removes the trigger first, so no event reaches
-a function being removed.
+are each one of these, as one kind: its parts are read back, planned and made together. `create`
+and `update` make each part right in the order each needs the one before (role, log group,
+function, permission, trigger), so a part deleted or changed by hand, or missing after an
+interrupted deploy, is made right by the next deploy; `delete` removes the trigger first, so no
+event reaches a function being removed.
 """
 
 from __future__ import annotations
