@@ -55,9 +55,12 @@ def _predict(args: argparse.Namespace) -> int:
     if args.overlay and not args.output:
         print("error: --overlay needs --output DIR", file=sys.stderr)
         return 2
+    from inference.server import MAX_PEOPLE_ENV, max_people_setting
+
     workers = args.workers or len(os.sched_getaffinity(0))
+    max_people = args.max_people or max_people_setting(os.environ.get(MAX_PEOPLE_ENV))
     options = bulk.BulkOptions(
-        tuple(args.photos), _model_dir(args), args.output, workers, args.overlay, args.force
+        tuple(args.photos), _model_dir(args), args.output, workers, args.overlay, args.force, max_people
     )
     try:
         summary = bulk.run(options)
@@ -107,6 +110,15 @@ def _at_least_one(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return int(text)
+
+
+def _people(text: str) -> int:
+    from inference import codec
+
+    count = codec.people_count(text)
+    if count is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {codec.MAX_PEOPLE_LIMIT}")
+    return count
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -161,6 +173,12 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--force", action="store_true", help="redo photos whose results exist")
     predict.add_argument(
         "--workers", type=_at_least_one, metavar="N", help="processes (default: one per core)"
+    )
+    predict.add_argument(
+        "--max-people",
+        type=_people,
+        metavar="N",
+        help="the most people an answer lists, 1 to 20 (default: POSE_MAX_PEOPLE, else 5)",
     )
     return parser
 

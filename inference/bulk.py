@@ -21,6 +21,7 @@ from typing import TextIO
 
 from inference.bulk_pool import PhotoResult, PhotoTask, WorkerPool
 from inference.manifest import ModelManifest
+from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 from inference.progress import Progress
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -58,6 +59,7 @@ class BulkOptions:
     workers: int = 1
     overlay: bool = False
     force: bool = False
+    max_people: int = DEFAULT_MAX_PEOPLE  # the most people an answer lists, as the server's POSE_MAX_PEOPLE
 
 
 @dataclass
@@ -290,7 +292,7 @@ def run(options: BulkOptions, stdout: TextIO = sys.stdout, stderr: TextIO = sys.
             bulk.failed(failure)
         if todo:
             tasks = (PhotoTask(index, str(photo.path), options.overlay) for index, photo in enumerate(todo))
-            with WorkerPool(options.model_dir, summary.workers) as pool:
+            with WorkerPool(options.model_dir, summary.workers, options.max_people) as pool:
                 progress.start()  # the rate and ETA count from here, not from loading models
                 for result in pool.results(tasks):
                     bulk.done(todo[result.index], result)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inference.errors import ModelError, RequestError
+from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 
 if TYPE_CHECKING:
     from inference.predictor import Predictor
@@ -67,10 +68,10 @@ def run_photo(predictor: Predictor, task: PhotoTask) -> PhotoResult:
     return PhotoResult(task.index, document=document, overlay=overlay)
 
 
-def _worker(connection: Connection, model_dir: str) -> None:
+def _worker(connection: Connection, model_dir: str, max_people: int) -> None:
     """A worker's life: load the model once, then answer one task at a time until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    predictor = _load(model_dir)
+    predictor = _load(model_dir, max_people)
     if isinstance(predictor, str):
         connection.send((MODEL_ERROR, predictor))
         return
@@ -80,7 +81,7 @@ def _worker(connection: Connection, model_dir: str) -> None:
             connection.send(run_photo(predictor, task))
 
 
-def _load(model_dir: str) -> Predictor | str:
+def _load(model_dir: str, max_people: int) -> Predictor | str:
     """The worker's predictor, or why it would not load, with what the runtime printed meanwhile.
 
     TFLite's C++ runtime prints an INFO line per interpreter on stderr: kept off the progress bar.
@@ -91,7 +92,7 @@ def _load(model_dir: str) -> Predictor | str:
         saved = os.dup(2)
         os.dup2(printed.fileno(), 2)
         try:
-            return Predictor(Path(model_dir), threads=1)
+            return Predictor(Path(model_dir), threads=1, max_people=max_people)
         except (ModelError, ValueError, RuntimeError, OSError) as error:
             printed.seek(0)
             runtime = printed.read().decode(errors="replace").strip()
@@ -102,9 +103,10 @@ def _load(model_dir: str) -> Predictor | str:
 
 
 class _Worker:
-    def __init__(self, context, model_dir: Path) -> None:
+    def __init__(self, context, model_dir: Path, max_people: int) -> None:
         self.connection, child_end = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child_end, str(model_dir)), daemon=True)
+        arguments = (child_end, str(model_dir), max_people)
+        self.process = context.Process(target=_worker, args=arguments, daemon=True)
         # Started while SIGINT is ignored, a child keeps ignoring it while it imports, so a Ctrl-C
         # during start-up prints no traceback from each worker.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -144,16 +146,17 @@ class _Feed:
 class WorkerPool:
     """`with WorkerPool(model_dir, 4) as pool: for result in pool.results(tasks): ...`"""
 
-    def __init__(self, model_dir: Path, workers: int) -> None:
+    def __init__(self, model_dir: Path, workers: int, max_people: int = DEFAULT_MAX_PEOPLE) -> None:
         self.model_dir = model_dir
         self.size = workers
+        self.max_people = max_people
         self._context = get_context(START_METHOD)
         self._workers: list[_Worker] = []
 
     def __enter__(self) -> WorkerPool:
         try:
             for _ in range(self.size):
-                self._workers.append(_Worker(self._context, self.model_dir))
+                self._workers.append(_Worker(self._context, self.model_dir, self.max_people))
             while not all(worker.ready for worker in self._workers):
                 for worker in self._ready_workers():
                     self._receive(worker)
@@ -237,7 +240,7 @@ class WorkerPool:
         if not worker.ready:
             raise ModelError(f"a worker process exited with code {code} while loading the model")
         worker.connection.close()
-        self._workers[self._workers.index(worker)] = _Worker(self._context, self.model_dir)
+        self._workers[self._workers.index(worker)] = _Worker(self._context, self.model_dir, self.max_people)
         if worker.task is None:
             return None
         log.warning("a worker died (exit code %s) on %s; starting another", code, worker.task.path)

@@ -155,3 +155,42 @@ def test_a_worker_that_dies_is_replaced_and_its_next_photo_still_runs(blazepose_
     assert [(result.index, result.error, result.document["person_detected"]) for result in results] == [
         (0, None, True)
     ]
+
+
+def test_max_people_comes_from_the_option_else_pose_max_people_as_the_server_reads_it(
+    blazepose_dir, eval_photos, tmp_path
+):
+    # Two eval photos side by side: a photo with more than one person in it.
+    left, right = (Image.open(photo.path).convert("RGB") for photo in eval_photos[:2])
+    pair = Image.new("RGB", (left.width + right.width, max(left.height, right.height)))
+    pair.paste(left, (0, 0))
+    pair.paste(right, (left.width, 0))
+    path = tmp_path / "pair.jpg"
+    pair.save(path, quality=92)
+    body = path.read_bytes()
+
+    def people(*args: str, env: dict | None = None) -> int:
+        command = [sys.executable, "-m", "inference", "predict", "--model-dir", str(blazepose_dir), *args]
+        run = subprocess.run(
+            [*command, str(path)], cwd=REPO, capture_output=True, text=True, timeout=240, env=env, check=False
+        )
+        assert run.returncode == 0, run.stderr
+        return len(json.loads(run.stdout)["people"])
+
+    expected = {
+        n: len(Predictor(blazepose_dir, max_people=n).predict(body, "image/jpeg")["people"]) for n in (1, 5)
+    }
+    assert expected[1] == 1 < expected[5]
+    assert people() == expected[5]
+    assert people("--max-people", "1") == 1
+    assert people(env={**os.environ, "POSE_MAX_PEOPLE": "1"}) == 1
+    assert people("--max-people", "5", env={**os.environ, "POSE_MAX_PEOPLE": "1"}) == expected[5]
+
+    refused = predict(blazepose_dir, "--max-people", "21", str(path))
+    assert refused.returncode == 2 and "'21' is not a whole number from 1 to 20" in refused.stderr
+    env = {**os.environ, "POSE_MAX_PEOPLE": "many"}
+    command = [sys.executable, "-m", "inference", "predict", "--model-dir", str(blazepose_dir), str(path)]
+    refused = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, env=env, timeout=240, check=False
+    )
+    assert refused.returncode == 2 and "POSE_MAX_PEOPLE" in refused.stderr and "'many'" in refused.stderr
