@@ -58,6 +58,17 @@ def failed_then_closed(pull_requests: PullRequests, failed: Scenario) -> Scenari
 
 
 @pytest.fixture(scope="session")
+def tests_failed(pull_requests: PullRequests, fake_github: FakeGitHub) -> Scenario:
+    """Pull request 4, whose earlier push was deployed and commented (seeded), pushes a change
+    that fails `make lint`: nothing is built or deployed, and the comment must say so."""
+    fake_github.comments[4] = [
+        {"id": 4000, "body": f"{MARKER}\n### Pose estimation deployment\n\n| endpoint | `pose-pr-4` |"}
+    ]
+    sha = pull_requests.push(4, {"inference/unused.py": "import os\n"}, "an unused import: lint fails")
+    return pull_requests.run("pull-request.yml", "synchronize", 4, sha)
+
+
+@pytest.fixture(scope="session")
 def from_fork(pull_requests: PullRequests) -> Scenario:
     sha = pull_requests.push(3, message="a change from a fork")
     return pull_requests.run("pull-request.yml", "opened", 3, sha, head_repo=FORK)
@@ -99,7 +110,7 @@ def test_an_opened_pull_request_is_tested_built_deployed_monitored_and_commented
     assert (listed.method, listed.path, listed.status) == ("GET", f"{ISSUES}/1/comments", 200)
     assert (created.method, created.path, created.status) == ("POST", f"{ISSUES}/1/comments", 201)
     costs = monthly_costs(pull_requests, opened, "pr-1")
-    assert created.body["body"] == success_comment(deployed, report.result.message, costs)
+    assert created.body["body"] == success_comment(deployed, report.result.message, costs, opened.head_sha)
     assert opened.run.summaries["comment"] == [created.body["body"]]  # the job summary
     assert "| endpoint_name | `pose-pr-1` |" in opened.run.summaries["deploy"][0]
 
@@ -131,7 +142,7 @@ def monthly_costs(pull_requests: PullRequests, scenario: Scenario, stage: str) -
         )
 
 
-def success_comment(deployed: dict[str, str], monitoring: str, costs: tuple[str, str]) -> str:
+def success_comment(deployed: dict[str, str], monitoring: str, costs: tuple[str, str], sha: str) -> str:
     return "\n".join(
         [
             MARKER,
@@ -139,6 +150,7 @@ def success_comment(deployed: dict[str, str], monitoring: str, costs: tuple[str,
             "",
             "| | |",
             "| --- | --- |",
+            f"| commit | `{sha[:12]}` |",
             "| endpoint | `pose-pr-1` |",
             f"| web page | {deployed['web_url']} |",
             f"| API | `POST {deployed['api_url']}` |",
@@ -184,7 +196,8 @@ def test_a_second_push_updates_the_endpoint_blue_green_and_the_same_comment(
     deployed = synchronized.run.outputs["deploy/deploy"]
     costs = monthly_costs(pull_requests, synchronized, "pr-1")
     assert costs != monthly_costs(pull_requests, opened, "pr-1")  # half the photos captured: less S3
-    assert edited.body["body"] == success_comment(deployed, report.result.message, costs) != first["body"]
+    expected = success_comment(deployed, report.result.message, costs, synchronized.head_sha)
+    assert edited.body["body"] == expected != first["body"]
     assert len(fake_github.comments[1]) == 1
     assert synchronized.run.summaries["comment"] == [edited.body["body"]]
 
@@ -227,6 +240,26 @@ def test_a_failed_deploy_is_commented_fails_the_run_and_leaves_nothing_unreporte
     # Closing the pull request removes what was made.
     assert (failed_then_closed.run.returncode, failed_then_closed.run.jobs) == (0, {"destroy": "success"})
     assert failed_then_closed.left == set()
+
+
+def test_a_push_that_fails_its_tests_says_so_in_the_comment_instead_of_the_earlier_success(
+    tests_failed: Scenario, fake_github: FakeGitHub
+):
+    expected = {"test": "failure", "comment": "success"}
+    assert (tests_failed.run.returncode != 0, tests_failed.run.jobs) == (True, expected), tests_failed.failed(
+        "unexpected jobs"
+    )
+    assert (tests_failed.tokens, tests_failed.calls) == ([], [])  # no credentials, nothing built
+    listed, edited = rest_calls(tests_failed)
+    assert (listed.method, edited.method, edited.path) == ("GET", "PATCH", f"{ISSUES}/comments/4000")
+    rows = edited.body["body"].splitlines()
+    assert rows[5:7] == [
+        f"| this push | **not deployed**: its `test` job's result is **failure** at commit `{tests_failed.head_sha[:12]}`;"
+        " see the run log |",
+        "| the stage | `pr-4` keeps whatever an earlier push deployed, if any, and its URLs answer as before;"
+        " closing this pull request removes it |",
+    ]
+    assert [comment["body"] for comment in fake_github.comments[4]] == [edited.body["body"]]
 
 
 def test_a_pull_request_from_a_fork_gets_no_credentials_and_no_deployment(

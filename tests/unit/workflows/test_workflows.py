@@ -52,7 +52,7 @@ def test_a_pull_request_to_main_tests_builds_deploys_and_comments_in_that_order(
     assert (jobs["build"]["needs"], jobs["deploy"]["needs"], jobs["comment"]["needs"]) == (
         "test",
         "build",
-        ["deploy"],
+        ["test", "build", "deploy"],  # a push that fails its tests or build is commented too
     )
     test_commands = [step.get("run", "") for step in jobs["test"]["steps"]]
     assert "make lint" in test_commands and "make test" in test_commands
@@ -127,7 +127,8 @@ def test_permissions_are_least_per_job(pull_request, cleanup):
 
 def test_aws_credentials_come_from_oidc_and_never_reach_forks(pull_request):
     fork_guard = "github.event.pull_request.head.repo.full_name == github.repository"
-    assert pull_request["jobs"]["build"]["if"] == fork_guard  # deploy and comment need build
+    assert pull_request["jobs"]["build"]["if"] == fork_guard  # deploy needs build
+    assert pull_request["jobs"]["comment"]["if"] == f"always() && {fork_guard}"
     for job in pull_request["jobs"].values():
         for step in steps_using(job, "aws-actions/configure-aws-credentials"):
             # No long-lived keys; every run narrowed by a session policy.
