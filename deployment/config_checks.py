@@ -14,6 +14,8 @@ import re
 import unicodedata
 
 from deployment.instance_types import HOSTING_INSTANCE_TYPES, PROCESSING_INSTANCE_TYPES
+from inference.errors import ModelError
+from inference.settings import TRACKING_PASSES_ENV, tracking_passes_setting
 
 ARN_PARTITION = r"aws(?:-[a-z]+)*"
 REGION_SHAPE = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
@@ -173,6 +175,11 @@ def environment(variables: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"{name}: SageMaker allows {ENVIRONMENT_ENTRY_BYTES} bytes per name and value")
         if "\0" in value:
             raise ValueError(f"{name}: a value cannot hold a NUL character")
+        if name == TRACKING_PASSES_ENV:
+            try:
+                tracking_passes_setting(value)
+            except ModelError as error:
+                raise ValueError(f"{name}: {error.what}") from None
     total = sum(len(name.encode()) + len(value.encode()) for name, value in variables.items())
     if total > ENVIRONMENT_TOTAL_BYTES:
         raise ValueError(f"{total} bytes of names and values; SageMaker allows {ENVIRONMENT_TOTAL_BYTES}")

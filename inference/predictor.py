@@ -5,6 +5,7 @@ Kept apart from HTTP so the benchmark can call exactly what the server calls, in
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import asdict
@@ -14,6 +15,7 @@ from inference import codec, images
 from inference.manifest import ModelManifest
 from inference.pipelines import load_pipeline
 from inference.pipelines.pose import DEFAULT_MAX_PEOPLE, Person, Pose
+from inference.settings import TRACKING_PASSES_ENV, tracking_passes_setting
 
 
 class Predictor:
@@ -21,6 +23,9 @@ class Predictor:
         self.max_people = max_people  # a request may ask for another number (codec.max_people)
         self.manifest = ModelManifest.read(model_dir)
         self.pipeline = load_pipeline(Path(model_dir), self.manifest, threads=threads)
+        passes = tracking_passes_setting(os.environ.get(TRACKING_PASSES_ENV))
+        if passes is not None and hasattr(self.pipeline, "passes"):  # BlazePose's; MoveNet has one pass
+            self.pipeline.passes = passes
         # A TFLite interpreter is not thread-safe; decoding (which releases the GIL) may overlap.
         self._model_lock = threading.Lock()
 

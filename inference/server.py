@@ -32,6 +32,7 @@ from inference.model_registry import ModelRegistry
 from inference.multi_model import ModelsApp
 from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 from inference.predictor import Predictor
+from inference.settings import TRACKING_PASSES_ENV, tracking_passes_setting
 from inference.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,7 @@ def serve(options: ServerOptions) -> None:
         errors_as_results=errors_as_results_setting(os.environ.get(ERRORS_AS_RESULTS_ENV)),
         models_memory_bytes=limit_setting(os.environ.get(MODELS_MEMORY_ENV)),
     )
+    tracking_passes_setting(os.environ.get(TRACKING_PASSES_ENV))  # every worker reads it: checked once here
     where = f"on {options.host}:{options.port} with {options.workers} workers"
     registry = None
     if options.multi_model:

@@ -128,6 +128,27 @@ def test_a_bad_pose_max_people_stops_the_server_before_it_starts(movenet_dir: Pa
     ]
 
 
+@pytest.mark.parametrize("value", ["0", "4", "three"])
+def test_a_bad_pose_tracking_passes_stops_the_server_before_it_starts(movenet_dir: Path, value: str):
+    finished = subprocess.run(
+        [sys.executable, "-m", "inference", "serve", *serve_args(movenet_dir, free_port(), workers=1)],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in SERVER_ENVIRONMENT},
+            "POSE_TRACKING_PASSES": value,
+        },
+        capture_output=True,
+        text=True,
+        timeout=EXIT_DEADLINE_SECONDS,
+        check=False,
+    )
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [
+        f"error: POSE_TRACKING_PASSES: must be 1, 2 or 3, got {value!r}"
+        " (hint: unset it for the default (3 passes, most accurate); 1 is the fastest)"
+    ]
+
+
 def test_unloadable_model_is_never_reported_ready(movenet_dir: Path, tmp_path: Path, photo_785: bytes):
     broken = tmp_path / "model"
     broken.mkdir()

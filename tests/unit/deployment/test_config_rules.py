@@ -247,6 +247,11 @@ REFUSED = {
         "not an environment variable name",
     ),
     "variable name with =": (environment({"A=B": "x"}), "endpoint.environment", "letters, digits and '_'"),
+    "tracking passes the container refuses": (
+        environment({"POSE_TRACKING_PASSES": "4"}),
+        "endpoint.environment",
+        "POSE_TRACKING_PASSES: must be 1, 2 or 3, got '4'",
+    ),
     "variable name with a digit first": (environment({"1A": "x"}), "endpoint.environment", "not starting"),
     "too many variables": (
         environment({f"V{number}": "x" for number in range(101)}),

@@ -177,3 +177,22 @@ def test_only_the_person_the_response_leads_with_is_tracked_again(blazepose_dir,
     (single, people), (tracked, tracked_people) = invokes[1], invokes[TRACKING_PASSES]
     assert people == tracked_people >= 2
     assert single < tracked <= single + TRACKING_PASSES - 1
+
+
+@pytest.mark.parametrize(
+    ("value", "passes"), [(None, TRACKING_PASSES), ("", TRACKING_PASSES), ("1", 1), (" 2 ", 2)]
+)
+def test_pose_tracking_passes_sets_the_passes_a_predictor_tracks_with(
+    blazepose_dir, monkeypatch, value, passes
+):
+    if value is None:
+        monkeypatch.delenv("POSE_TRACKING_PASSES", raising=False)
+    else:
+        monkeypatch.setenv("POSE_TRACKING_PASSES", value)
+    assert Predictor(blazepose_dir).pipeline.passes == passes
+
+
+def test_a_bad_pose_tracking_passes_refuses_to_load_the_model(blazepose_dir, monkeypatch):
+    monkeypatch.setenv("POSE_TRACKING_PASSES", "9")
+    with pytest.raises(ModelError, match=r"^POSE_TRACKING_PASSES: must be 1, 2 or 3, got '9'"):
+        Predictor(blazepose_dir)
