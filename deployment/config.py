@@ -3,6 +3,8 @@
 Unknown keys, wrong types and impossible combinations fail with the key path and what is
 allowed, e.g. `endpoint.serverless: data capture is not supported on serverless endpoints`.
 Strict types: `true` is not 1 and "2" is not 2; numbers are finite and bounded.
+Here: one model per section with its own rules; rules across sections live in `config_rules`,
+turning pydantic's errors into that one line in `config_errors`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -26,7 +28,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from deployment import config_checks as checks
-from deployment.config_yaml import apply_override, key_path, read_document
+from deployment import config_rules
+from deployment.config_errors import describe
+from deployment.config_yaml import apply_override, read_document
 from deployment.errors import ConfigError
 from deployment.naming import ENGINE_TAGS
 from inference.catalog import CATALOG
@@ -376,130 +380,15 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _combinations(self) -> Config:
-        self._multi_model()
-        if self.endpoint.serverless:
-            if self.data_capture.enabled:
-                raise ValueError(
-                    "endpoint.serverless: SageMaker does not support data capture on serverless endpoints; "
-                    "set data_capture.enabled: false (and monitoring.enabled: false) or remove serverless"
-                )
-            if self.monitoring.enabled:
-                raise ValueError(
-                    "endpoint.serverless: monitoring needs data capture; set monitoring.enabled: false"
-                )
-            if self.autoscaling.enabled:
-                raise ValueError(
-                    "endpoint.serverless: serverless endpoints scale themselves; disable autoscaling"
-                )
-            for key in ("max_memory_percent", "max_cpu_percent_per_core"):
-                if getattr(self.monitoring, key) is not None:
-                    raise ValueError(
-                        f"monitoring.{key}: serverless endpoints report no instance CPU or memory; remove it"
-                    )
-        if self.monitoring.enabled and not (self.data_capture.enabled and self.data_capture.capture_output):
-            raise ValueError(
-                "monitoring.enabled: the monitor reads captured responses; enable data_capture output"
-            )
-        if self.model.max_people is not None and "POSE_MAX_PEOPLE" in self.endpoint.environment:
-            raise ValueError(
-                "endpoint.environment: POSE_MAX_PEOPLE is also set by model.max_people; keep one of the two"
-            )
-        # The API always has an endpoint to call (every deployment has one); the page needs the API.
-        if self.webapp.enabled and not self.api.enabled:
-            raise ValueError(
-                "webapp.enabled: the web page calls the API; set api.enabled: true or webapp.enabled: false"
-            )
-        self._default_bucket_fits("s3", "", self.s3.bucket)
-        if self.webapp.enabled:
-            self._default_bucket_fits("webapp", "-web", self.webapp.bucket)
-        self._in_the_region()
-        self._upload_prefix_apart()
+        """Rules across sections (deployment/config_rules.py), after each section is valid alone."""
+        config_rules.check_combinations(self)
         return self
-
-    def _upload_prefix_apart(self) -> None:
-        """S3 refuses two notifications on overlapping prefixes, and an upload must not be a capture."""
-        upload = self.registry.upload_prefix
-        if upload is None:
-            return
-        others = {"s3.model_prefix": self.s3.model_prefix, "s3.capture_prefix": self.s3.capture_prefix}
-        others |= {"s3.reports_prefix": self.s3.reports_prefix, "the drop folder's inbox": "inbox"}
-        others |= {"the drop folder's outbox": "outbox", "the drop folder's failed": "failed"}
-        for key, prefix in others.items():
-            for ours in (upload, f"{upload}-rejected"):  # the folder, and where bad uploads go
-                if f"{ours}/".startswith(f"{prefix}/") or f"{prefix}/".startswith(f"{ours}/"):
-                    raise ValueError(
-                        f"registry.upload_prefix: {ours!r} overlaps {key} ({prefix!r}); choose a folder of its own"
-                    )
-
-    def _multi_model(self) -> None:
-        models = self.endpoint.models
-        if not models:
-            return
-        if self.model.path or self.model.url:
-            raise ValueError(
-                "endpoint.models: a model of your own (model.path or model.url) cannot be combined with "
-                "endpoint.models in this version; list catalog models only, or remove endpoint.models"
-            )
-        if self.model.name not in models:
-            raise ValueError(
-                f"model.name: {self.model.name} is the default model, so it must be one of endpoint.models "
-                f"({', '.join(models)}); add it there, or set model.name to one of them"
-            )
-        if self.endpoint.serverless:
-            raise ValueError(
-                "endpoint.serverless: SageMaker serverless endpoints cannot host several models "
-                "(multi-model endpoints run on instances); remove serverless or endpoint.models"
-            )
-        if self.batch.drop_folder.enabled:
-            raise ValueError(
-                "batch.drop_folder.enabled: the drop folder calls the endpoint without naming a model, "
-                "which a multi-model endpoint requires; disable it or remove endpoint.models"
-            )
 
     @property
     def served_models(self) -> tuple[str, ...]:
         """The models a multi-model endpoint serves, the default (model.name) first; () for one model."""
         models = self.endpoint.models
         return (self.model.name, *(name for name in models if name != self.model.name)) if models else ()
-
-    def _default_bucket_fits(self, section: str, suffix: str, bucket: str | None) -> None:
-        if bucket:
-            return
-        default = f"{self.prefix}-<account id>-{self.project.region}{suffix}"
-        length = len(default) - len("<account id>") + 12
-        if length > 63:
-            raise ValueError(
-                f"{section}.bucket: the default name {default} has {length} characters, over S3's 63; "
-                f"shorten project.name or project.stage, or set {section}.bucket"
-            )
-        if problem := checks.bucket_problem(default.replace("<account id>", "0" * 12)):
-            raise ValueError(
-                f"{section}.bucket: the default name {default} is not a bucket name S3 accepts ({problem}); "
-                f"change project.name, or set {section}.bucket"
-            )
-
-    def _in_the_region(self) -> None:
-        """A role must be in the region's partition (aws, aws-cn, ...), a KMS key also in the region itself."""
-        region = self.project.region
-        partition = checks.sagemaker_regions()[region]
-        role, key = self.iam.execution_role_arn, self.data_capture.kms_key_id
-        topic = self.alerts.topic_arn
-        if topic and checks.arn_location(topic) != (partition, region):
-            raise ValueError(
-                f"alerts.topic_arn: the topic is in {checks.arn_region(topic)} ({checks.arn_partition(topic)}); "
-                f"CloudWatch alarms notify topics of their own region, project.region {region} ({partition})"
-            )
-        if role and checks.arn_partition(role) != partition:
-            raise ValueError(
-                f"iam.execution_role_arn: the role is in the {checks.arn_partition(role)} partition, "
-                f"but project.region {region} is in {partition}"
-            )
-        if key and key.startswith("arn:") and checks.arn_location(key) != (partition, region):
-            raise ValueError(
-                f"data_capture.kms_key_id: the key is in {checks.arn_region(key)} "
-                f"({checks.arn_partition(key)}), but S3 and SageMaker use KMS keys of their own region, "
-                f"project.region {region} ({partition})"
-            )
 
     @property
     def prefix(self) -> str:
@@ -518,38 +407,4 @@ def parse_config(document: dict, source: str = "config") -> Config:
     try:
         return Config.model_validate(document)
     except ValidationError as error:
-        raise ConfigError(_describe(error), where=source) from error
-
-
-# A config with hundreds of mistakes (say, a list of 500 bad origins) still gets a readable line.
-MOST_PROBLEMS_SHOWN = 5
-
-
-def _describe(error: ValidationError) -> str:
-    lines = []
-    problems = error.errors(include_url=False, include_input=False)
-    for problem in problems[:MOST_PROBLEMS_SHOWN]:
-        location = key_path(problem["loc"])
-        message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] == "extra_forbidden":
-            message = f"unknown key; allowed here: {', '.join(_allowed_keys(problem['loc'][:-1]))}"
-        lines.append(f"{location}: {message}" if location else message)
-    if len(problems) > MOST_PROBLEMS_SHOWN:
-        lines.append(f"and {len(problems) - MOST_PROBLEMS_SHOWN} more")
-    return "; ".join(lines)
-
-
-def _allowed_keys(section_path: tuple) -> list[str]:
-    """The keys of the section at `section_path` (e.g. ("endpoint", "serverless")), in schema order."""
-    section: type[BaseModel] | None = Config
-    for key in section_path:
-        field = section.model_fields.get(str(key)) if section else None
-        section = _section_type(field.annotation) if field else None
-    return list(section.model_fields) if section else []
-
-
-def _section_type(annotation: object) -> type[BaseModel] | None:
-    for candidate in (annotation, *get_args(annotation)):  # `Serverless | None` -> Serverless
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+        raise ConfigError(describe(error, Config), where=source) from error
