@@ -200,15 +200,16 @@ def _models(args: argparse.Namespace, config: Config) -> int:
 
 
 def _rollback(args: argparse.Namespace, config: Config) -> int:
-    from deployment.promotion import describe
-
     deployer = Deployer(config)
     rollback = deployer.plan_rollback()
     print(rollback.headline())
+    for passed in rollback.passed_over:
+        print(f"  {passed}")
     _show(rollback.plan.actions, as_json=False)
     deployer.apply(rollback.plan)
-    print(f"rolled back {config.prefix}: its endpoint runs {describe(rollback.target)}")
-    _publish_outputs({"model_version": str(rollback.target.version)}, rollback.plan.actions)
+    print(rollback.done())
+    versions = ",".join(str(version) for version in rollback.versions)
+    _publish_outputs({"model_version": versions}, rollback.plan.actions)
     return 0
 
 

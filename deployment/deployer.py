@@ -217,7 +217,7 @@ class Deployer:
         return [approve(aws, v, stage, self.report) for v in planned.desired.standalone[Kind.MODEL_VERSION]]
 
     def plan_rollback(self) -> Rollback:
-        """The stage back on the approved version before the one it runs (promotion.py)."""
+        """The stage back on the approved version (or set) before the one it runs (promotion.py)."""
         from deployment.promotion import plan_rollback
 
         aws, names = self.connect()

@@ -53,6 +53,17 @@ def container_environment(environment: tuple[tuple[str, str], ...], served: tupl
     return tuple(sorted(variables.items()))
 
 
+def served_by(
+    environment: tuple[tuple[str, str], ...],
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """A multi-model Model's environment read back: (each model's own environment, the models it
+    serves, the default first); the inverse of `container_environment`."""
+    variables = dict(environment)
+    served = tuple(name for name in variables.pop(MODELS_VARIABLE, "").split(",") if name)
+    variables.pop(MULTI_MODEL_VARIABLE, None)
+    return tuple(sorted(variables.items())), served
+
+
 def model_set_prefix(model_prefix: str, packaged: tuple[PackagedModel, ...]) -> str:
     """`{model_prefix}/multi/{hash of the set}/`: the trailing '/' is how SageMaker reads a prefix."""
     members = sorted((model.name, model.sha256) for model in packaged)

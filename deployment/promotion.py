@@ -6,6 +6,8 @@ service. A rolled-back or failed update raises before that, so its version keeps
 digest, artifact and environment, with the stage's own endpoint settings, blue/green like any
 update. Nothing is rebuilt: the artifact must still be in the stage's bucket (content-addressed, and
 a deploy never deletes one), and the model and endpoint config kept for rollback are used again.
+A multi-model stage goes back to the newest earlier set it ran whose every model is approved, found
+from the endpoint configs kept for rollback (deployment/model_sets.py says why not the registry).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from deployment.deployer import Plan
-from deployment.errors import ConfigError, DeploymentError, error_code
+from deployment.errors import DeploymentError, error_code
+from deployment.model_sets import ModelSet, stage_sets
+from deployment.multi_model import PackagedModel
 from deployment.planner import plan
 from deployment.remote import read_remote_state
 from deployment.resources.base import Action, Kind, Verb
 from deployment.resources.model import Model
 from deployment.resources.registry import APPROVED, ModelVersion, artifact_key_part
-from deployment.state import Inputs, desired_state
+from deployment.state import DesiredState, Inputs, desired_state
 
 if TYPE_CHECKING:
     from deployment.aws import Aws
@@ -40,12 +44,17 @@ ROLLBACK_KINDS = frozenset({Kind.MODEL, Kind.ENDPOINT_CONFIG, Kind.ENDPOINT, Kin
 @dataclass(frozen=True)
 class Rollback:
     prefix: str  # the stage's `{name}-{stage}`
-    running: ModelVersion | None  # the version the endpoint runs now (None: not one in the registry)
-    target: ModelVersion
+    running: str  # what the endpoint runs now: a version (`describe`), or a set of them
+    target: str  # what it runs once rolled back
+    versions: tuple[int, ...]  # the target's registry versions
     plan: Plan
+    passed_over: tuple[str, ...] = ()  # the earlier sets not approved, each with why
 
     def headline(self) -> str:
-        return f"rollback {self.prefix}: {describe(self.running)} -> {describe(self.target)}"
+        return f"rollback {self.prefix}: {self.running} -> {self.target}"
+
+    def done(self) -> str:
+        return f"rolled back {self.prefix}: its endpoint runs {self.target}"
 
 
 def describe(version: ModelVersion | None) -> str:
@@ -120,11 +129,7 @@ def previous_approved(
 def plan_rollback(config: Config, aws: Aws, names: Names, lookup: Callable[..., Lookup]) -> Rollback:
     """The actions that put the stage's endpoint on the previous approved version."""
     if config.endpoint.models:
-        raise ConfigError(
-            "a rollback puts back one model; a multi-model endpoint's versions are not rolled back yet",
-            where="endpoint.models",
-            hint="deploy the earlier commit's images and config.yml instead",
-        )
+        return plan_set_rollback(config, aws, names, lookup)
     model_name = aws.sagemaker.deployed_model(names.endpoint)
     if model_name is None:
         raise DeploymentError("no endpoint is deployed: nothing to roll back", where=names.endpoint)
@@ -142,9 +147,14 @@ def plan_rollback(config: Config, aws: Aws, names: Names, lookup: Callable[..., 
             where=names.endpoint,
             hint="deploy that model again with `deploy --model-artifact` and its image",
         )
+    planned = rollback_plan(aws, desired, lookup)
+    return Rollback(names.prefix, describe(running), describe(target), (target.version,), planned)
+
+
+def rollback_plan(aws: Aws, desired: DesiredState, lookup: Callable[..., Lookup]) -> Plan:
+    """Of the plan to `desired`, what a rollback changes (the rest of the stage stays as it is)."""
     remote = read_remote_state(aws, lookup(desired.names))
-    actions = [action for action in plan(desired, remote) if _rolls_back(action)]
-    return Rollback(names.prefix, running, target, Plan(desired, actions))
+    return Plan(desired, [action for action in plan(desired, remote) if _rolls_back(action)])
 
 
 def _rolls_back(action: Action) -> bool:
@@ -159,3 +169,67 @@ def _running(config: Config, version: ModelVersion) -> Config:
     endpoint = config.endpoint.model_copy(update={"environment": dict(version.environment)})
     model = config.model.model_copy(update={"max_people": None})
     return config.model_copy(update={"endpoint": endpoint, "model": model})
+
+
+def plan_set_rollback(config: Config, aws: Aws, names: Names, lookup: Callable[..., Lookup]) -> Rollback:
+    """The actions that put a multi-model stage's endpoint on the newest earlier set it ran whose
+    every model is approved; the sets passed over say why."""
+    endpoint = aws.sagemaker.describe_endpoint(names.endpoint)
+    if endpoint is None:
+        raise DeploymentError("no endpoint is deployed: nothing to roll back", where=names.endpoint)
+    sets = stage_sets(aws, names, config.project.name, endpoint.config_name)
+    passed_over = []
+    for earlier in sets.earlier:
+        if earlier.missing:
+            raise DeploymentError(
+                f"the set of {earlier.config_name} needs {', '.join(earlier.missing)}, which is no longer "
+                "in this stage's bucket, and a rollback never rebuilds or uploads",
+                where=names.endpoint,
+                hint="deploy that set again with `deploy` and its image",
+            )
+        if earlier.approved:
+            desired = desired_state(_running_set(config, earlier), _set_inputs(earlier), names.account_id)
+            _check_artifacts(aws, desired, names.endpoint)
+            planned = rollback_plan(aws, desired, lookup)
+            running = sets.running.describe() if sets.running else "a model that is not a set of this stage"
+            versions = tuple(member.version.version for member in earlier.members if member.version)
+            return Rollback(names.prefix, running, earlier.describe(), versions, planned, tuple(passed_over))
+        passed_over.append(
+            f"passed over the set of {earlier.config_name}: not approved: {earlier.unapproved()}"
+        )
+    raise DeploymentError(
+        (
+            f"none of the {len(sets.earlier)} earlier sets kept for rollback has every model approved, "
+            f"so there is no set to roll back to ({'; '.join(passed_over)})"
+            if sets.earlier
+            else "there is no earlier set to roll back to: no endpoint config kept for rollback holds another"
+        ),
+        where=names.endpoint,
+        hint=f"update.keep_previous sets how many earlier sets are kept; {MODELS}",
+    )
+
+
+def _running_set(config: Config, earlier: ModelSet) -> Config:
+    """config.yml serving the earlier set: its models (the default first) and their environment."""
+    served = tuple(member.name for member in earlier.members)
+    update = {"environment": dict(earlier.environment), "models": served}
+    endpoint = config.endpoint.model_copy(update=update)
+    model = config.model.model_copy(update={"name": served[0], "max_people": None})
+    return config.model_copy(update={"endpoint": endpoint, "model": model})
+
+
+def _set_inputs(earlier: ModelSet) -> Inputs:
+    """The set as a deploy packaged it: each artifact by its sha256 (nothing local: nothing uploads)."""
+    models = tuple(PackagedModel(member.name, "", member.sha256 or "") for member in earlier.members)
+    return Inputs(earlier.model.image_uri, "", "", models[0].sha256, models=models)
+
+
+def _check_artifacts(aws: Aws, desired: DesiredState, endpoint: str) -> None:
+    """The set's prefix as config.yml names it must hold every model (s3.model_prefix may have moved)."""
+    missing = [artifact.s3_uri for artifact in desired.artifacts if not aws.storage.artifact_exists(artifact)]
+    if missing:
+        raise DeploymentError(
+            f"{', '.join(missing)} is not in this stage's bucket, and a rollback never rebuilds or uploads",
+            where=endpoint,
+            hint="deploy that set again with `deploy` and its image",
+        )

@@ -335,7 +335,15 @@ class SageMaker:
             raise
         container, role = found.get("PrimaryContainer", {}), found.get("ExecutionRoleArn", "")
         environment = tuple(sorted(container.get("Environment", {}).items()))
-        return Model(name, container.get("Image", ""), container.get("ModelDataUrl", ""), role, environment)
+        multi_model = container.get("Mode") == MULTI_MODEL
+        return Model(
+            name,
+            container.get("Image", ""),
+            container.get("ModelDataUrl", ""),
+            role,
+            environment,
+            multi_model,
+        )
 
 
 def schedule_config(schedule: Schedule, expression: str | None = None) -> dict:

@@ -113,6 +113,16 @@ class Storage:
             raise
         return True
 
+    def artifact_sha256(self, bucket: str, key: str) -> str | None:
+        """The sha256 an artifact was uploaded with (its metadata; "" if it has none), None if gone."""
+        try:
+            found = self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if is_not_found(error) or error_code(error) == "403":
+                return None
+            raise
+        return found.get("Metadata", {}).get("sha256", "")
+
     def upload_artifact(self, artifact: Artifact) -> None:
         with open(artifact.local_path, "rb") as stream:
             self.client.put_object(

@@ -170,11 +170,3 @@ def test_every_call_of_approve_and_rollback_is_granted_by_the_role_and_the_sessi
 
     assert {"sagemaker:UpdateModelPackage", "sagemaker:DescribeModel", "sagemaker:UpdateEndpoint"} <= needed
     assert {action for action in needed if not all(grants(policy, action) for policy in policies)} == set()
-
-
-def test_rollback_of_a_multi_model_endpoint_is_refused_as_not_supported(run, account):
-    result = run("rollback", *QUICK, "--set", "endpoint.models=[blazepose-heavy, movenet-lightning]")
-
-    assert result.code == 2
-    assert result.err.startswith("error: endpoint.models: a rollback puts back one model;"), result.err
-    assert [call.operation for call in account.calls] == ["GetCallerIdentity"]  # nothing read, nothing done
