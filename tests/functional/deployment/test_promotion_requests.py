@@ -1,4 +1,5 @@
-"""Approval's requests spelled out in full (Stubber), and which version a rollback picks."""
+"""Approval's and rollback's requests spelled out in full (Stubber), and which version or set a
+rollback picks."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from types import SimpleNamespace
 import pytest
 
 from deployment.aws.sagemaker import SageMaker
+from deployment.aws.storage import Storage
 from deployment.errors import DeploymentError
+from deployment.model_sets import stage_sets
+from deployment.multi_model import container_environment, served_by
+from deployment.naming import Names
 from deployment.promotion import approve, previous_approved
 from deployment.resources.model import Model
-from deployment.resources.registry import IDENTITY, ModelVersion
+from deployment.resources.registry import IDENTITY, ModelVersion, identity_of
 from tests.unit.deployment.builders import INFERENCE_IMAGE
 
 GROUP = "pose"
@@ -251,3 +256,129 @@ def test_rollback_without_an_earlier_approved_version_says_so():
     with pytest.raises(DeploymentError) as raised:
         previous_approved(GROUP, (), running("2" * 16))
     assert str(raised.value).startswith("model registry pose: there is no approved version to roll back to (")
+
+
+SET_PREFIX = "s3://pose-prod-bucket/pose-prod/models/multi/{}/"
+SHA = {"blazepose-heavy": "a" * 64, "movenet-lightning": "b" * 64, "blazepose-lite": "c" * 64}
+
+
+def set_version(number: int, name: str, status: str = "Approved") -> ModelVersion:
+    """A version a multi-model stage registered: the model's own environment, its artifact in a set."""
+    return replace(
+        version(number, status),
+        identity=identity_of(INFERENCE_IMAGE, SHA[name], ENVIRONMENT),
+        model_data_url=SET_PREFIX.format("1" * 16) + f"{name}.tar.gz",
+        metadata=(("commit", f"{number}" * 12), ("model", name)),
+    )
+
+
+def expect_set_model(
+    sagemaker_stubber, model: str, folder: str, served: str, mode: str = "MultiModel"
+) -> None:
+    environment = {**dict(ENVIRONMENT), "POSE_MODELS": served, "SAGEMAKER_MULTI_MODEL": "true"}
+    sagemaker_stubber.add_response(
+        "describe_model",
+        {
+            "ModelName": model,
+            "PrimaryContainer": {
+                "Image": INFERENCE_IMAGE,
+                "ModelDataUrl": SET_PREFIX.format(folder),
+                "Environment": environment,
+                "Mode": mode,
+            },
+            "ExecutionRoleArn": "arn:aws:iam::123456789012:role/r",
+            "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+            "ModelArn": f"arn:aws:sagemaker:us-east-1:123456789012:model/{model}",
+        },
+        {"ModelName": model},
+    )
+
+
+def expect_artifact(s3_stubber, folder: str, name: str, gone: bool = False) -> None:
+    expected = {"Bucket": "pose-prod-bucket", "Key": f"pose-prod/models/multi/{folder}/{name}.tar.gz"}
+    if gone:
+        s3_stubber.add_client_error("head_object", "404", "Not Found", 404, expected_params=expected)
+    else:
+        s3_stubber.add_response("head_object", {"Metadata": {"sha256": SHA[name]}}, expected)
+
+
+def test_the_sets_a_stage_ran_are_read_from_its_kept_endpoint_configs(stubbed):
+    """Newest first, older than the running one; a newer config (an update rolled back from) and a
+    single-model config are no sets to go back to; each model found in the registry by identity."""
+    sagemaker_client, sagemaker_stubber = stubbed("sagemaker")
+    s3_client, s3_stubber = stubbed("s3")
+    versions = [
+        set_version(1, "blazepose-heavy"),
+        set_version(2, "movenet-lightning"),
+        set_version(3, "blazepose-lite", "PendingManualApproval"),
+    ]
+    expect_listing(sagemaker_stubber, versions)
+    configs = {  # name -> (created day, model)
+        "pose-prod-config-00000001": (1, "pose-prod-model-00000001"),  # single-model, before the sets
+        "pose-prod-config-00000002": (2, "pose-prod-model-00000002"),  # set A
+        "pose-prod-config-00000003": (3, "pose-prod-model-00000003"),  # set B: running
+        "pose-prod-config-00000004": (4, "pose-prod-model-00000004"),  # an update rolled back
+    }
+    sagemaker_stubber.add_response(
+        "list_endpoint_configs",
+        {
+            "EndpointConfigs": [
+                {
+                    "EndpointConfigName": name,
+                    "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
+                    "CreationTime": datetime(2026, 1, day, tzinfo=UTC),
+                }
+                for name, (day, _) in configs.items()
+            ]
+        },
+        {"NameContains": "pose-prod"},
+    )
+    for name, (_, model) in configs.items():
+        sagemaker_stubber.add_response(
+            "describe_endpoint_config",
+            {
+                "EndpointConfigName": name,
+                "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
+                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": model}],
+                "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+            },
+            {"EndpointConfigName": name},
+        )
+    expect_set_model(
+        sagemaker_stubber, "pose-prod-model-00000003", "b" * 16, "blazepose-heavy,blazepose-lite"
+    )
+    expect_artifact(s3_stubber, "b" * 16, "blazepose-heavy")
+    expect_artifact(s3_stubber, "b" * 16, "blazepose-lite")
+    expect_set_model(
+        sagemaker_stubber, "pose-prod-model-00000002", "a" * 16, "movenet-lightning,blazepose-heavy"
+    )
+    expect_artifact(s3_stubber, "a" * 16, "movenet-lightning", gone=True)
+    expect_artifact(s3_stubber, "a" * 16, "blazepose-heavy")
+    expect_set_model(sagemaker_stubber, "pose-prod-model-00000001", "0" * 16, "", mode="SingleModel")
+    aws = SimpleNamespace(sagemaker=SageMaker(sagemaker_client), storage=Storage(s3_client, "us-east-1"))
+
+    found = stage_sets(
+        aws, Names("pose-prod", "123456789012", "us-east-1"), GROUP, "pose-prod-config-00000003"
+    )
+
+    running, (earlier,) = found.running, found.earlier
+    assert [(m.name, m.version.version, m.version.status) for m in running.members] == [
+        ("blazepose-heavy", 1, "Approved"),
+        ("blazepose-lite", 3, "PendingManualApproval"),
+    ]
+    assert (earlier.config_name, earlier.environment) == ("pose-prod-config-00000002", ENVIRONMENT)
+    assert earlier.missing == (SET_PREFIX.format("a" * 16) + "movenet-lightning.tar.gz",)
+    assert earlier.describe() == (
+        "set [movenet-lightning (a model the registry does not hold), "
+        "blazepose-heavy version 1 (commit 111111111111, Approved)]"
+    )
+    assert not earlier.approved and not running.approved
+    sagemaker_stubber.assert_no_pending_responses()
+    s3_stubber.assert_no_pending_responses()
+
+
+def test_a_multi_model_models_environment_reads_back_as_its_models_and_theirs():
+    environment = container_environment(ENVIRONMENT, ("blazepose-lite", "blazepose-heavy"))
+
+    assert served_by(environment) == (ENVIRONMENT, ("blazepose-lite", "blazepose-heavy"))
+    assert served_by(ENVIRONMENT) == (ENVIRONMENT, ())
