@@ -159,8 +159,7 @@ def _artifacts(config: Config, bucket: str, model_prefix: str, inputs: Inputs) -
         if tuple(model.name for model in inputs.models) != config.served_models:
             raise DeploymentError(
                 f"a multi-model stage runs {', '.join(config.served_models)}, packaged together; "
-                f"this run has {', '.join(m.name for m in inputs.models) or 'none of them'} "
-                "(a rollback puts back one registry version, not a set)",
+                f"this run has {', '.join(m.name for m in inputs.models) or 'none of them'}",
                 where="endpoint.models",
                 hint="deploy the set again (python -m deployment deploy)",
             )
