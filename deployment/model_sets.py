@@ -7,7 +7,8 @@ of them are kept for rollback, each naming a Model whose ModelDataUrl is its set
 POSE_MODELS lists the set, the default first. Each `{name}.tar.gz` under that prefix carries the
 sha256 it was uploaded with (S3 metadata); with the image and the model's own environment that is
 its registry identity, hence its version and status. So the sets a rollback can go back to are the
-kept configs older than the one the endpoint is on: as far back as `keep_previous` reaches.
+kept configs' sets first deployed before the running one (by their Models' creation: a config a
+rollback remade still serves the older set): as far back as `keep_previous` reaches.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ class ModelSet:
     members: tuple[Member, ...]  # the default first
 
     @property
+    def first_served(self) -> datetime:
+        """When the set was first deployed: its Model's creation (content-addressed, so reused by a
+        later config of the same set, or by a rollback to it), else its config's."""
+        return self.model.created or self.created
+
+    @property
     def approved(self) -> bool:
         return all(m.version is not None and m.version.status == APPROVED for m in self.members)
 
@@ -93,12 +100,17 @@ def stage_sets(aws: Aws, names: Names, project: str, config_name: str) -> StageS
         running = _read_set(aws, in_use.name, in_use.created, in_use.model_name, newest)
     earlier = []
     for config in configs:
-        if in_use is not None and config.created >= in_use.created:
-            continue  # the running one, or one an update was rolled back from: never in service
+        if config.name == config_name:
+            continue
         found = _read_set(aws, config.name, config.created, config.model_name, newest)
-        if found is not None and not (running is not None and found.same_model(running)):
-            earlier.append(found)
-    return StageSets(running, tuple(earlier))
+        if found is None or (running is not None and found.same_model(running)):
+            continue
+        # Newer than the running set: one an update was rolled back from (never in service), or the
+        # set a rollback left (its config remade if the endpoint's settings changed meanwhile).
+        if running is not None and found.first_served >= running.first_served:
+            continue
+        earlier.append(found)
+    return StageSets(running, tuple(sorted(earlier, key=lambda found: found.first_served, reverse=True)))
 
 
 def _read_set(

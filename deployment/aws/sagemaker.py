@@ -343,6 +343,7 @@ class SageMaker:
             role,
             environment,
             multi_model,
+            found.get("CreationTime"),
         )
 
 

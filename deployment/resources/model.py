@@ -4,7 +4,8 @@ A multi-model one (`Mode: MultiModel`) has the S3 prefix of its models' artifact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from deployment.naming import partition
 from deployment.resources.base import Action, Kind, Resource, Run, TagService
@@ -18,6 +19,7 @@ class Model:
     role_arn: str
     environment: tuple[tuple[str, str], ...]
     multi_model: bool = False  # model_data_url is then a prefix ending in '/', holding `{name}.tar.gz`s
+    created: datetime | None = field(default=None, compare=False)  # read back (a rollback orders sets by it)
 
 
 class ModelResource(Resource):

@@ -273,7 +273,7 @@ def set_version(number: int, name: str, status: str = "Approved") -> ModelVersio
 
 
 def expect_set_model(
-    sagemaker_stubber, model: str, folder: str, served: str, mode: str = "MultiModel"
+    sagemaker_stubber, model: str, folder: str, served: str, mode: str = "MultiModel", day: int = 1
 ) -> None:
     environment = {**dict(ENVIRONMENT), "POSE_MODELS": served, "SAGEMAKER_MULTI_MODEL": "true"}
     sagemaker_stubber.add_response(
@@ -287,7 +287,7 @@ def expect_set_model(
                 "Mode": mode,
             },
             "ExecutionRoleArn": "arn:aws:iam::123456789012:role/r",
-            "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+            "CreationTime": datetime(2026, 1, day, tzinfo=UTC),
             "ModelArn": f"arn:aws:sagemaker:us-east-1:123456789012:model/{model}",
         },
         {"ModelName": model},
@@ -303,8 +303,9 @@ def expect_artifact(s3_stubber, folder: str, name: str, gone: bool = False) -> N
 
 
 def test_the_sets_a_stage_ran_are_read_from_its_kept_endpoint_configs(stubbed):
-    """Newest first, older than the running one; a newer config (an update rolled back from) and a
-    single-model config are no sets to go back to; each model found in the registry by identity."""
+    """Newest first, first served before the running one (by their Models' creation); a newer set
+    (an update rolled back from, or the one a rollback left) and a single-model config are no sets to
+    go back to; each model found in the registry by identity."""
     sagemaker_client, sagemaker_stubber = stubbed("sagemaker")
     s3_client, s3_stubber = stubbed("s3")
     versions = [
@@ -345,12 +346,14 @@ def test_the_sets_a_stage_ran_are_read_from_its_kept_endpoint_configs(stubbed):
             {"EndpointConfigName": name},
         )
     expect_set_model(
-        sagemaker_stubber, "pose-prod-model-00000003", "b" * 16, "blazepose-heavy,blazepose-lite"
+        sagemaker_stubber, "pose-prod-model-00000003", "b" * 16, "blazepose-heavy,blazepose-lite", day=3
     )
     expect_artifact(s3_stubber, "b" * 16, "blazepose-heavy")
     expect_artifact(s3_stubber, "b" * 16, "blazepose-lite")
+    expect_set_model(sagemaker_stubber, "pose-prod-model-00000004", "c" * 16, "blazepose-lite", day=4)
+    expect_artifact(s3_stubber, "c" * 16, "blazepose-lite")
     expect_set_model(
-        sagemaker_stubber, "pose-prod-model-00000002", "a" * 16, "movenet-lightning,blazepose-heavy"
+        sagemaker_stubber, "pose-prod-model-00000002", "a" * 16, "movenet-lightning,blazepose-heavy", day=2
     )
     expect_artifact(s3_stubber, "a" * 16, "movenet-lightning", gone=True)
     expect_artifact(s3_stubber, "a" * 16, "blazepose-heavy")

@@ -154,6 +154,24 @@ def test_a_missing_artifact_is_a_clear_error_naming_it(run, account, console):
     assert endpoint_model(console) == model_b
 
 
+def test_a_second_rollback_after_a_remade_config_does_not_go_forward_to_the_set_it_left(
+    run, account, console
+):
+    model_a = deploy(run, console, *SET_A, "--approve")
+    deploy(run, console, *SET_B, "--approve")
+    larger = ("--set", "endpoint.instance_type=ml.m5.xlarge")
+    assert run("rollback", *QUICK, *SET_B[:2], *larger).code == 0  # set A on a config made anew
+    assert endpoint_model(console) == model_a
+    mark = account.mark()
+
+    again = run("rollback", *QUICK, *SET_B[:2], *larger)
+
+    assert again.code == 1, again.out
+    assert "there is no earlier set to roll back to" in again.err
+    assert [call.operation for call in account.since(mark) if call.mutates] == []
+    assert endpoint_model(console) == model_a
+
+
 def test_every_call_of_a_multi_model_rollback_is_granted_by_the_role_and_the_session(run, account):
     assert run("deploy", *QUICK, *SET_A, "--approve").code == 0
     assert run("deploy", *QUICK, *SET_B, "--approve").code == 0
