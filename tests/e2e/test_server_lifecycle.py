@@ -111,42 +111,41 @@ def test_model_dir_without_model_json_fails_fast_with_one_error_line(tmp_path: P
     assert len(lines) == 1 and lines[0].startswith("error: ") and "model.json" in lines[0], finished.stderr
 
 
-def test_a_bad_pose_max_people_stops_the_server_before_it_starts(movenet_dir: Path):
+TRACKING_HINT = " (hint: unset it for the default (3 passes, most accurate); 1 is the fastest)"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "error"),
+    [
+        (
+            "POSE_MAX_PEOPLE",
+            "0",
+            "POSE_MAX_PEOPLE: must be an integer from 1 to 20, got '0'"
+            " (hint: set model.max_people in config.yml, or unset the variable for the default)",
+        ),
+        ("POSE_TRACKING_PASSES", "0", "POSE_TRACKING_PASSES: must be 1, 2 or 3, got '0'" + TRACKING_HINT),
+        ("POSE_TRACKING_PASSES", "4", "POSE_TRACKING_PASSES: must be 1, 2 or 3, got '4'" + TRACKING_HINT),
+        (
+            "POSE_TRACKING_PASSES",
+            "three",
+            "POSE_TRACKING_PASSES: must be 1, 2 or 3, got 'three'" + TRACKING_HINT,
+        ),
+    ],
+)
+def test_a_bad_setting_stops_the_server_before_it_starts(
+    movenet_dir: Path, variable: str, value: str, error: str
+):
     finished = subprocess.run(
         [sys.executable, "-m", "inference", "serve", *serve_args(movenet_dir, free_port(), workers=1)],
         cwd=REPO,
-        env={**{k: v for k, v in os.environ.items() if k not in SERVER_ENVIRONMENT}, "POSE_MAX_PEOPLE": "0"},
+        env={**{k: v for k, v in os.environ.items() if k not in SERVER_ENVIRONMENT}, variable: value},
         capture_output=True,
         text=True,
         timeout=EXIT_DEADLINE_SECONDS,
         check=False,
     )
     assert finished.returncode == 2
-    assert finished.stderr.strip().splitlines() == [
-        "error: POSE_MAX_PEOPLE: must be an integer from 1 to 20, got '0'"
-        " (hint: set model.max_people in config.yml, or unset the variable for the default)"
-    ]
-
-
-@pytest.mark.parametrize("value", ["0", "4", "three"])
-def test_a_bad_pose_tracking_passes_stops_the_server_before_it_starts(movenet_dir: Path, value: str):
-    finished = subprocess.run(
-        [sys.executable, "-m", "inference", "serve", *serve_args(movenet_dir, free_port(), workers=1)],
-        cwd=REPO,
-        env={
-            **{k: v for k, v in os.environ.items() if k not in SERVER_ENVIRONMENT},
-            "POSE_TRACKING_PASSES": value,
-        },
-        capture_output=True,
-        text=True,
-        timeout=EXIT_DEADLINE_SECONDS,
-        check=False,
-    )
-    assert finished.returncode == 2
-    assert finished.stderr.strip().splitlines() == [
-        f"error: POSE_TRACKING_PASSES: must be 1, 2 or 3, got {value!r}"
-        " (hint: unset it for the default (3 passes, most accurate); 1 is the fastest)"
-    ]
+    assert finished.stderr.strip().splitlines() == [f"error: {error}"]
 
 
 def test_unloadable_model_is_never_reported_ready(movenet_dir: Path, tmp_path: Path, photo_785: bytes):
