@@ -8,7 +8,9 @@ run, and one table prints side by side, for each:
   inside a 3x larger generated landscape: people the detector is less sure of (hard);
 - the median time per eval photo (each photo's median over the repeats, the pipelines taking turns
   on every photo so that they share the machine's load), and per 12 MP photo;
-- the false-person rate on generated person-free photos (textures, landscapes, objects).
+- the false-person rate on generated person-free photos (textures, landscapes, objects);
+- people found: the share of the eval photos' annotated people that some listed person matches
+  (the rule: inference/evaluation.py), and the listed people matching nobody (extra).
 "Before" is blazepose-full as it ran before the tracking passes, the multi-person search and the
 tiles: one person, the detector's best candidate only. Targets (printed with a verdict): the default
 torso PCK >= 0.80 with a person in all 20 photos, MoveNet Lightning >= 0.79, the default's median
@@ -41,11 +43,14 @@ from inference.evaluation import (  # noqa: E402
     NEAR,
     EvalPhoto,
     GroundTruthPerson,
+    Recall,
     Summary,
     evaluate,
+    evaluate_all,
     false_person_rate,
     load_eval_set,
     person_free_photos,
+    recall_of,
     scene,
     single_stage_dir,
     summarize,
@@ -82,6 +87,12 @@ def as_before(predictor: Predictor) -> None:
     """The search as it was: the detector's best candidate only, one landmark pass, no tiles."""
     pipeline = predictor.pipeline
     pipeline.passes, pipeline.tile, pipeline.unsure, pipeline.confirm = 1, False, 1, False
+    pipeline.below = 0
+
+
+def sure_only(predictor: Predictor) -> None:
+    """No candidates under the detector's threshold beside people found (as before they were tried)."""
+    predictor.pipeline.below = 0
 
 
 def passes(count: int) -> Callable[[Predictor], None]:
@@ -100,9 +111,11 @@ def entries(scratch: Path) -> tuple[list[Entry], list[str]]:
     table = [
         Entry(BEFORE, full, as_before, max_people=1),
         Entry("blazepose-full one pass", full, passes(1)),
+        Entry("blazepose-full sure only", full, sure_only),
         Entry("blazepose-full", full),
         Entry(f"{DEFAULT_MODEL} one pass", default, passes(1)),
         Entry(f"{DEFAULT_MODEL} two passes", default, passes(2)),
+        Entry(f"{DEFAULT_MODEL} sure only", default, sure_only),
         Entry(f"{DEFAULT_MODEL} (default)", default),
         Entry(f"{DEFAULT_MODEL} max_people=1", default, max_people=1),
     ]
@@ -195,6 +208,7 @@ def twelve_megapixel(photos: Sequence[EvalPhoto]) -> list[bytes]:
 class Row:
     label: str
     accuracy: Summary
+    people: Recall
     hard: Summary
     eval_ms: float
     large_ms: float
@@ -241,7 +255,7 @@ def print_table(rows: Sequence[Row], photo_count: int, hard_count: int, person_f
     print(f"\nPCK@{NEAR} through Predictor.predict (the server path); times are medians in one run")
     head = (
         f"{'pipeline':32} {'torso':>6} {'bbox':>6} {'miss':>5} | {'hard torso':>10} {'miss':>5} |"
-        f" {'ms/photo':>8} {'ms/12MP':>8} | {'false person':>12}"
+        f" {'found':>5} {'extra':>5} | {'ms/photo':>8} {'ms/12MP':>8} | {'false person':>12}"
     )
     print(head)
     print("-" * len(head))
@@ -249,7 +263,8 @@ def print_table(rows: Sequence[Row], photo_count: int, hard_count: int, person_f
         print(
             f"{row.label:32} {row.accuracy.torso_pck:6.3f} {row.accuracy.bbox_pck:6.3f}"
             f" {len(row.accuracy.no_person):2}/{photo_count:<2} | {row.hard.torso_pck:10.3f}"
-            f" {len(row.hard.no_person):2}/{hard_count:<2} | {row.eval_ms:8.1f} {row.large_ms:8.1f} |"
+            f" {len(row.hard.no_person):2}/{hard_count:<2} | {row.people.matched:2}/{row.people.annotated:<2}"
+            f" {row.people.extra:5} | {row.eval_ms:8.1f} {row.large_ms:8.1f} |"
             f" {row.false_person_rate:6.1%} of {person_free}"
         )
     for row in rows:
@@ -330,17 +345,18 @@ def main() -> None:
         large_ms = median_times(predictors, people, large, max(1, args.repeats // 2))
         measured = (BEFORE, "blazepose-full", f"{DEFAULT_MODEL} (default)")
         invokes = invoke_ms({label: predictors[label] for label in measured}, INVOKE_REPEATS)
-        rows = {
-            entry.label: Row(
+        rows = {}
+        for entry in table:
+            scores, found = evaluate_all(predictors[entry.label], photos, entry.max_people)
+            rows[entry.label] = Row(
                 entry.label,
-                summarize(evaluate(predictors[entry.label], photos, entry.max_people)),
+                summarize(scores),
+                recall_of(found),
                 summarize(evaluate(predictors[entry.label], hard, entry.max_people)),
                 eval_ms[entry.label],
                 large_ms[entry.label],
                 false_person_rate(predictors[entry.label], nobody, entry.max_people)[0],
             )
-            for entry in table
-        }
     print_table(list(rows.values()), len(photos), len(hard), len(nobody))
     for note in notes:
         print(f"note: {note}")

@@ -6,6 +6,13 @@ PCK@0.2 (torso): a keypoint is correct when within 0.2 x the person's torso size
 PCK@0.2 (bbox): the same within 0.2 x the person's bbox diagonal. A prediction is scored against
 the annotated person it fits best; a photo where no person was found counts every labelled
 keypoint of its most-labelled person as missed.
+
+People found (recall): every person a response lists is matched to at most one annotated person,
+and each annotated person to at most one found person. A pair fits when at least half of the
+annotated person's labelled keypoints lie within 0.2 x that person's own bbox diagonal of the found
+person's keypoints (PCK@0.2 on the person's own scale, so a small person far back is judged as
+fairly as a large one); pairs are taken best fit first (equal fits: the smaller mean distance). Recall is matched / annotated over a set;
+found people matching nobody are "extra" (a false person, or someone the annotators left out).
 """
 
 from __future__ import annotations
@@ -139,6 +146,79 @@ def summarize(scores: Sequence[PhotoScore]) -> Summary:
     )
 
 
+FITS = 0.5  # share of a person's labelled keypoints that must lie near for a found person to be them
+
+
+def fit(predicted: np.ndarray, person: AnnotatedPerson) -> float:
+    """The share of the person's labelled keypoints within NEAR x their bbox diagonal of `predicted` (17, 2)."""
+    labelled = person.keypoints[:, 2] > 0
+    if not labelled.any():
+        return 0.0
+    distance = np.linalg.norm(predicted[labelled] - person.keypoints[labelled, :2], axis=1)
+    return float(np.mean(distance <= NEAR * bbox_diagonal(person)))
+
+
+def _relative_error(predicted: np.ndarray, person: AnnotatedPerson) -> float:
+    """Mean distance over the labelled keypoints in bbox diagonals: breaks ties between equal fits."""
+    labelled = person.keypoints[:, 2] > 0
+    distance = np.linalg.norm(predicted[labelled] - person.keypoints[labelled, :2], axis=1)
+    return float(distance.mean()) / bbox_diagonal(person)
+
+
+@dataclass(frozen=True)
+class PeopleFound:
+    """One photo's annotated people, how many of them were found, and found people matching nobody."""
+
+    name: str
+    annotated: int
+    matched: int
+    extra: int
+
+
+def match_people(name: str, found: Sequence[np.ndarray], people: Sequence[AnnotatedPerson]) -> PeopleFound:
+    """One-to-one matching, best fit first, of found people's (17, 2) keypoints to annotated people."""
+    people = [person for person in people if np.any(person.keypoints[:, 2] > 0)]
+    pairs = sorted(
+        (
+            (-fit(points, person), _relative_error(points, person), f, p)
+            for f, points in enumerate(found)
+            for p, person in enumerate(people)
+        ),
+        key=lambda pair: pair[:2],
+    )
+    used_found: set[int] = set()
+    used_people: set[int] = set()
+    for share, _, f, p in pairs:
+        share = -share
+        if share >= FITS and f not in used_found and p not in used_people:
+            used_found.add(f)
+            used_people.add(p)
+    return PeopleFound(name, len(people), len(used_people), len(found) - len(used_found))
+
+
+@dataclass(frozen=True)
+class Recall:
+    recall: float  # matched / annotated over the set
+    matched: int
+    annotated: int
+    extra: int  # found people matching no annotated person
+
+
+def recall_of(photos: Sequence[PeopleFound]) -> Recall:
+    matched, annotated = sum(p.matched for p in photos), sum(p.annotated for p in photos)
+    return Recall(matched / annotated if annotated else 0.0, matched, annotated, sum(p.extra for p in photos))
+
+
+def response_people(response: dict) -> list[np.ndarray]:
+    """Every listed person's 17 COCO keypoints as (17, 2) (a single-person model's one person)."""
+    listed = response.get("people") or (
+        [{"keypoints": response["keypoints"]}] if response["person_detected"] else []
+    )
+    return [
+        np.array([[k["x"], k["y"]] for k in person["keypoints"]]) for person in listed if person["keypoints"]
+    ]
+
+
 def response_keypoints(response: dict) -> np.ndarray | None:
     """The response's 17 COCO keypoints as (17, 2), or None when it reports no person's keypoints."""
     if not response["keypoints"]:
@@ -156,12 +236,20 @@ def evaluate(
     predictor: Predictor, photos: Sequence[LabelledPhoto], max_people: int | None = None
 ) -> list[PhotoScore]:
     """Each photo's top-level keypoints (the best person) scored against its annotations."""
-    scores = []
+    return evaluate_all(predictor, photos, max_people)[0]
+
+
+def evaluate_all(
+    predictor: Predictor, photos: Sequence[LabelledPhoto], max_people: int | None = None
+) -> tuple[list[PhotoScore], list[PeopleFound]]:
+    """One prediction per photo, scored twice: the best person's PCK, and everyone listed's recall."""
+    scores, found = [], []
     for photo in photos:
         response = predictor.predict(photo.data, "image/jpeg", max_people)
         predicted = response_keypoints(response) if response["person_detected"] else None
         scores.append(score_photo(photo.name, predicted, photo.people))
-    return scores
+        found.append(match_people(photo.name, response_people(response), photo.people))
+    return scores, found
 
 
 def load_eval_set(eval_dir: Path) -> list[EvalPhoto]:

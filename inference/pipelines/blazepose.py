@@ -9,7 +9,7 @@ the model runs again there, and again, until that region settles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +59,9 @@ TRACKING_PASSES = 3
 SAME_PERSON = 0.1
 # Landmark passes spent on detections that turn out to hold nobody, beyond the people wanted.
 SPARE_PASSES = 3
+# Candidates under the detector's threshold tried (each confirmed in its own region) when some
+# people were found but fewer than wanted: at most this many, so one person costs a bounded amount.
+BELOW_PROPOSALS = 2
 # The detector looks at tiles of a photo at least this many times its input's side when it found
 # fewer people than wanted and none of them large: each under this fraction of the photo's longer
 # side, which the whole photo's 224 px letterbox scales by (such people fill under 112 px of it).
@@ -150,6 +153,7 @@ class Tracked:
     roi: RotatedRect  # from the auxiliary alignment points: where to look for this person again
     region: RotatedRect  # where this pass looked
     passes: int = 1  # landmark passes on this person so far
+    unsure: bool = False  # found from a detection under the detector's threshold
 
     def same_person(self, other: Tracked) -> bool:
         """Half their landmarks coincide: two readings of one person (two people never share that much)."""
@@ -170,6 +174,7 @@ class BlazePosePipeline:
         self.tile = True  # the detector on tiles of large photos where it found only small people
         self.unsure = UNSURE_PROPOSALS  # candidates under the threshold tried when nobody is found
         self.confirm = True  # ... each counted only when their own region holds them too
+        self.below = BELOW_PROPOSALS  # candidates under the threshold tried when fewer than wanted
         if self._detector:
             self.decode_side = TWO_STAGE_DECODE_SIDE
         else:
@@ -181,25 +186,32 @@ class BlazePosePipeline:
             found = [tracked] if tracked.presence >= PRESENCE_THRESHOLD else []
         else:
             found = self._find(image, max_people)
-        if found:  # the person the response leads with is tracked until their region settles
-            best = max(range(len(found)), key=lambda index: found[index].presence)
+        # Those the detector was sure of lead, best first; people it was unsure of follow.
+        sure = [index for index, tracked in enumerate(found) if not tracked.unsure]
+        if sure:  # the person the response leads with is tracked until their region settles
+            best = max(sure, key=lambda index: found[index].presence)
             found[best] = self._settle(image, found[best])
-        people = sorted((_person(tracked, image) for tracked in found), key=lambda person: -person.score)
-        return Pose.of(tuple(people))
+        ordered = sorted(found, key=lambda tracked: (tracked.unsure, -tracked.presence))
+        return Pose.of(tuple(_person(tracked, image) for tracked in ordered))
 
     def _find(self, image: DecodedImage, max_people: int) -> list[Tracked]:
         """Everyone the detector and the landmark model agree on, each from one landmark pass."""
         found: list[Tracked] = []
-        detections = self._detector(image, unsure=self.unsure)
-        self._search(image, [d for d in detections if d.score >= MIN_DETECTION_SCORE], found, max_people)
+        detections = self._detector(image, unsure=self.unsure, below=self.below)
+        sure = [d for d in detections if d.score >= MIN_DETECTION_SCORE]
+        self._search(image, sure, found, max_people)
         if self.tile and self._worth_tiling(image, found, max_people):
             in_tiles = [
                 d for tile in tiles(image.width, image.height) for d in self._detector(image, tile, unsure=0)
             ]
             self._search(image, sorted(in_tiles, key=lambda d: -d.score), found, max_people)
+        unsure = [d for d in detections if d.score < MIN_DETECTION_SCORE]
         if not found:  # the last resort: candidates under the threshold, for the presence flag to judge
-            unsure = [d for d in detections if d.score < MIN_DETECTION_SCORE]
-            self._search(image, unsure, found, 1, confirm=self.confirm)
+            self._search(image, unsure[: self.unsure], found, 1, confirm=self.confirm)
+        elif self.below and len(found) < max_people:  # someone beside those found, less sure
+            more: list[Tracked] = list(found)
+            self._search(image, unsure[: self.below], more, max_people, confirm=True, budget=self.below)
+            found += [replace(tracked, unsure=True) for tracked in more[len(found) :]]
         return found
 
     @property
@@ -215,6 +227,7 @@ class BlazePosePipeline:
         found: list[Tracked],
         wanted: int,
         confirm: bool = False,
+        budget: int | None = None,
     ) -> None:
         """Add to `found` each detection the landmark model confirms, best first, until `wanted`.
 
@@ -223,7 +236,7 @@ class BlazePosePipeline:
         """
         passes = 0
         for detection in detections:
-            if len(found) >= wanted or passes >= wanted + SPARE_PASSES:
+            if len(found) >= wanted or passes >= (wanted + SPARE_PASSES if budget is None else budget):
                 return
             points = detection.keypoints
             roi = roi_from_alignment(points[HIP_CENTRE], points[FULL_BODY_SCALE_POINT])

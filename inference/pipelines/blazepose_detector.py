@@ -124,20 +124,27 @@ def weighted_nms(
 
 
 def find_people(
-    candidates: Candidates, min_score: float = MIN_DETECTION_SCORE, unsure: int = UNSURE_PROPOSALS
+    candidates: Candidates,
+    min_score: float = MIN_DETECTION_SCORE,
+    unsure: int = UNSURE_PROPOSALS,
+    below: int = 0,
 ) -> list[Detection]:
     """Everyone at or above `min_score`, best first; else the `unsure` best candidates below it.
 
     The landmark model's presence flag has the last word, so a person the face-based detector is
-    unsure of (a helmet, a turned head) is still tried rather than silently dropped.
+    unsure of (a helmet, a turned head) is still tried rather than silently dropped. `below`: also
+    the best few candidates under `min_score` after the confident ones (someone beside a person
+    found, less sure), for the caller to try when it wants more people.
     """
     confident = candidates.scores >= min_score
     if not confident.any():
-        return weighted_nms(candidates, limit=unsure)
-    kept = Candidates(
-        candidates.scores[confident], candidates.boxes[confident], candidates.keypoints[confident]
-    )
-    return weighted_nms(kept)
+        return weighted_nms(candidates, limit=max(unsure, below))
+    people = weighted_nms(_subset(candidates, confident))
+    return people + (weighted_nms(_subset(candidates, ~confident), limit=below) if below else [])
+
+
+def _subset(candidates: Candidates, chosen: np.ndarray) -> Candidates:
+    return Candidates(candidates.scores[chosen], candidates.boxes[chosen], candidates.keypoints[chosen])
 
 
 class PoseDetector:
@@ -159,7 +166,11 @@ class PoseDetector:
         self._boxes_index, self._scores_index = outputs[boxes], outputs[scores]
 
     def __call__(
-        self, image: DecodedImage, region: RotatedRect | None = None, unsure: int = UNSURE_PROPOSALS
+        self,
+        image: DecodedImage,
+        region: RotatedRect | None = None,
+        unsure: int = UNSURE_PROPOSALS,
+        below: int = 0,
     ) -> list[Detection]:
         """People in `region` (default: the whole photo) best first; else the `unsure` best candidates."""
         # pose_detection_cpu.pbtxt: the whole photo, letterboxed (keep_aspect_ratio, BORDER_ZERO).
@@ -170,7 +181,7 @@ class PoseDetector:
         raw_boxes = self._interpreter.get_tensor(self._boxes_index)[0]
         raw_scores = self._interpreter.get_tensor(self._scores_index)[0]
         candidates = decode_candidates(raw_boxes, raw_scores, self.anchors, self.input_size)
-        people = find_people(candidates, unsure=unsure)
+        people = find_people(candidates, unsure=unsure, below=below)
         return [_to_original(person, transform, self.input_size) for person in people]
 
 

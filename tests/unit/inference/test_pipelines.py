@@ -83,6 +83,7 @@ def test_the_default_reports_people_in_person_free_photos_no_more_often_than_bef
         1,
         False,
     )
+    before.pipeline.below = 0
     rate_before, _ = false_person_rate(before, photos, max_people=1)
     rate, wrong = false_person_rate(predictors["default"], photos)
     assert rate <= rate_before, wrong
