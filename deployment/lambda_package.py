@@ -29,6 +29,7 @@ PACKAGED = (
     "approved.py",
     "model_upload.py",
     "model_files.py",
+    "s3_events.py",
 )
 # Modules of `inference` the functions import: pure Python, no dependency.
 INFERENCE = Path(__file__).resolve().parents[1] / "inference"

@@ -15,13 +15,13 @@ import functools
 import json
 import logging
 import os
-from urllib.parse import unquote_plus
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from proxy.refusals import clip, from_client_error
+from proxy.s3_events import location, records
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -56,19 +56,19 @@ def handler(event: object, context: object = None, s3=None, runtime=None) -> dic
 
 def handle(event: object, s3, runtime, config: dict[str, str]) -> dict:
     """What the handler does, with its clients and settings given (the local stack's are stand-ins)."""
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
+    listed = records(event)
+    if listed is None:
         log.error("drop folder: %s: %s", MALFORMED, clip(event))
         return {"results": 0, "failed": 0, "skipped": 0}
     counts = {"results": 0, "failed": 0, "skipped": 0}
-    for record in records:
+    for record in listed:
         counts[_one(record, config, s3, runtime)] += 1
     log.info("drop folder: %s", counts)
     return counts
 
 
 def _one(record: object, config: dict[str, str], s3, runtime) -> str:
-    located = _location(record)
+    located = location(record)
     if located is None:
         log.warning("drop folder: skipped a record that names no S3 object: %s", clip(record))
         return "skipped"
@@ -121,16 +121,6 @@ def _one(record: object, config: dict[str, str], s3, runtime) -> str:
     )
     log.info("drop folder: s3://%s/%s failed: %s", bucket, key, reason)
     return "failed"
-
-
-def _location(record: object) -> tuple[str, str] | None:
-    """The bucket and the (URL-decoded) key an S3 event record names, or None."""
-    try:
-        bucket = record["s3"]["bucket"]["name"]
-        key = unquote_plus(record["s3"]["object"]["key"])
-    except (KeyError, TypeError):
-        return None
-    return (bucket, key) if isinstance(bucket, str) and bucket and key else None
 
 
 def _refusal(photo: bytes) -> str | None:

@@ -18,12 +18,13 @@ import hashlib
 import json
 import logging
 import os
-from urllib.parse import unquote_plus
 
 import boto3
 from botocore.exceptions import ClientError
 
 from proxy.model_files import MANIFEST, Refused, from_archive, from_tflite
+from proxy.refusals import clip
+from proxy.s3_events import location, records
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
@@ -55,24 +56,23 @@ def handler(event: object, context: object = None, s3=None, sagemaker=None) -> d
 
 
 def handle(event: object, s3, sagemaker, config: dict[str, str]) -> dict:
-    records = event.get("Records") if isinstance(event, dict) else None
+    listed = records(event)
     counts = {"registered": 0, "known": 0, "rejected": 0, "skipped": 0}
-    if not isinstance(records, list):
-        log.error("model upload: not an S3 event: %s", str(event)[:300])
+    if listed is None:
+        log.error("model upload: not an S3 event: %s", clip(event))
         return counts
-    for record in records:
+    for record in listed:
         counts[_one(record, s3, sagemaker, config)] += 1
     log.info("model upload: %s", counts)
     return counts
 
 
 def _one(record: object, s3, sagemaker, config: dict[str, str]) -> str:
-    try:
-        bucket = record["s3"]["bucket"]["name"]
-        key = unquote_plus(record["s3"]["object"]["key"])
-    except (KeyError, TypeError):
-        log.warning("model upload: skipped a record that names no S3 object: %s", str(record)[:300])
+    located = location(record)
+    if located is None:
+        log.warning("model upload: skipped a record that names no S3 object: %s", clip(record))
         return "skipped"
+    bucket, key = located
     prefix = config["UPLOAD_PREFIX"]
     relative = key[len(prefix) :] if key.startswith(prefix) else ""
     if not relative or key.endswith("/") or relative.rsplit("/", 1)[-1] == MANIFEST:

@@ -162,6 +162,9 @@ def test_a_fault_that_may_pass_raises_so_lambda_retries_the_event(s3, runtime):
         {"Records": "x"},
         {"Records": [{"s3": {}}]},
         {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {}}}]},
+        {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": None}}}]},
+        {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": 7}}}]},
+        {"Records": [{"s3": {"bucket": {"name": 7}, "object": {"key": "pose-dev/inbox/a.jpg"}}}]},
     ],
 )
 def test_an_event_that_is_not_s3s_is_logged_and_counted_never_raised(s3, runtime, event):

@@ -156,6 +156,26 @@ def test_bad_uploads_are_moved_aside_with_their_reason_and_good_ones_in_the_same
     assert all(key.replace("uploads/", "uploads-rejected/") in keys(s3) for key in bad)
 
 
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        None,
+        {"Records": "x"},
+        {"Records": [{"s3": {}}, "text"]},
+        {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": None}}}]},
+        {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": 7}}}]},
+        {"Records": [{"s3": {"bucket": {"name": 7}, "object": {"key": "pose-dev/uploads/m.tflite"}}}]},
+    ],
+)
+def test_an_event_or_record_that_names_no_object_is_skipped_never_raised(aws, malformed):
+    s3, sagemaker = aws
+
+    counts = handle(malformed, s3, sagemaker, CONFIG)
+
+    assert counts["registered"] == counts["known"] == counts["rejected"] == 0
+    assert versions(sagemaker) == []
+
+
 def test_a_model_tar_gz_made_by_the_engine_is_registered_as_is(aws, lightning, tmp_path: Path):
     s3, sagemaker = aws
     packaged = from_tflite("m.tflite", lightning, "movenet", "s3://x/m.tflite")

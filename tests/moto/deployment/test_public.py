@@ -107,6 +107,7 @@ def test_the_lambda_runs_our_handler_zip_as_its_own_least_privilege_role(run, co
         "proxy/model_files.py",
         "proxy/model_upload.py",
         "proxy/refusals.py",
+        "proxy/s3_events.py",
     ]
     iam = console.client("iam")
     assert found["Role"] == iam.get_role(RoleName="pose-dev-predict-lambda")["Role"]["Arn"]

@@ -36,6 +36,7 @@ def test_the_zip_holds_only_the_proxy_package_with_fixed_time_and_mode():
         "model_files.py",
         "model_upload.py",
         "refusals.py",
+        "s3_events.py",
     ]
     # The registry's upload function lists the keypoint names from inference/keypoints.py (pure Python).
     expected = {f"inference/{name}": INFERENCE / name for name in ("__init__.py", "keypoints.py")}
