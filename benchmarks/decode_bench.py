@@ -38,9 +38,9 @@ sys.path.insert(0, str(REPO))  # run as a script (`make bench`): make `inference
 
 from inference import images  # noqa: E402
 from inference.catalog import CATALOG, DEFAULT_MODEL  # noqa: E402
+from inference.codec import DEFAULT_MAX_PEOPLE  # noqa: E402
 from inference.evaluation import EvalPhoto, load_eval_set, score_photo, summarize  # noqa: E402
 from inference.fetch import default_cache_dir, fetch  # noqa: E402
-from inference.pipelines.pose import DEFAULT_MAX_PEOPLE  # noqa: E402
 from inference.predictor import Predictor  # noqa: E402
 
 EVAL_DIR = REPO.parent / "shared" / "eval" / "coco"

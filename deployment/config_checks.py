@@ -15,7 +15,7 @@ import unicodedata
 
 from deployment.instance_types import HOSTING_INSTANCE_TYPES, PROCESSING_INSTANCE_TYPES
 from inference.errors import ModelError
-from inference.settings import TRACKING_PASSES_ENV, tracking_passes_setting
+from inference.settings import CONTAINER_SETTINGS
 
 ARN_PARTITION = r"aws(?:-[a-z]+)*"
 REGION_SHAPE = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
@@ -175,9 +175,9 @@ def environment(variables: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"{name}: SageMaker allows {ENVIRONMENT_ENTRY_BYTES} bytes per name and value")
         if "\0" in value:
             raise ValueError(f"{name}: a value cannot hold a NUL character")
-        if name == TRACKING_PASSES_ENV:
+        if name in CONTAINER_SETTINGS:  # the container's own rule for it, which would stop it at start
             try:
-                tracking_passes_setting(value)
+                CONTAINER_SETTINGS[name](value)
             except ModelError as error:
                 raise ValueError(f"{name}: {error.what}") from None
     total = sum(len(name.encode()) + len(value.encode()) for name, value in variables.items())

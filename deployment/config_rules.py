@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from deployment import config_checks as checks
+from inference.settings import MAX_PEOPLE_ENV
 
 if TYPE_CHECKING:
     from deployment.config import Config
@@ -23,9 +24,9 @@ def check_combinations(config: Config) -> None:
         raise ValueError(
             "monitoring.enabled: the monitor reads captured responses; enable data_capture output"
         )
-    if config.model.max_people is not None and "POSE_MAX_PEOPLE" in config.endpoint.environment:
+    if config.model.max_people is not None and MAX_PEOPLE_ENV in config.endpoint.environment:
         raise ValueError(
-            "endpoint.environment: POSE_MAX_PEOPLE is also set by model.max_people; keep one of the two"
+            f"endpoint.environment: {MAX_PEOPLE_ENV} is also set by model.max_people; keep one of the two"
         )
     # The API always has an endpoint to call (every deployment has one); the page needs the API.
     if config.webapp.enabled and not config.api.enabled:

@@ -36,10 +36,8 @@ from deployment.resources.monitoring_schedule import Schedule
 from deployment.resources.registry import COMMIT, PULL_REQUEST, STAGE, ModelVersion, identity_of
 from deployment.resources.role import Role, boundary_arn
 from deployment.web_state import WebState, web_state
+from inference.settings import MAX_PEOPLE_ENV
 from monitoring.contract import ResourceLimits, resource_environment, threshold_environment
-
-# The inference server's default for the most people an answer lists (inference/predictor.py).
-MAX_PEOPLE_VARIABLE = "POSE_MAX_PEOPLE"
 
 
 @dataclass(frozen=True)
@@ -187,7 +185,7 @@ def _environment(config: Config) -> tuple[tuple[str, str], ...]:
     """The container's environment for serving one model: config.yml's, and max_people."""
     variables = dict(config.endpoint.environment)
     if config.model.max_people is not None:
-        variables[MAX_PEOPLE_VARIABLE] = str(config.model.max_people)
+        variables[MAX_PEOPLE_ENV] = str(config.model.max_people)
     return tuple(sorted(variables.items()))
 
 

@@ -55,7 +55,7 @@ def _predict(args: argparse.Namespace) -> int:
     if args.overlay and not args.output:
         print("error: --overlay needs --output DIR", file=sys.stderr)
         return 2
-    from inference.server import MAX_PEOPLE_ENV, max_people_setting
+    from inference.settings import MAX_PEOPLE_ENV, max_people_setting
 
     workers = args.workers or len(os.sched_getaffinity(0))
     max_people = args.max_people or max_people_setting(os.environ.get(MAX_PEOPLE_ENV))

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TextIO
 
 from inference.bulk_pool import PhotoResult, PhotoTask, WorkerPool
+from inference.codec import DEFAULT_MAX_PEOPLE
 from inference.manifest import ModelManifest
-from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 from inference.progress import Progress
 
 JPEG_MAGIC = b"\xff\xd8\xff"

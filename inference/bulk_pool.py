@@ -20,8 +20,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inference.codec import DEFAULT_MAX_PEOPLE
 from inference.errors import ModelError, RequestError
-from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 
 if TYPE_CHECKING:
     from inference.predictor import Predictor

@@ -29,6 +29,8 @@ SUPPORTED = 'image/jpeg, image/png, or application/json with {"image": "<base64>
 CUSTOM_ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 MAX_PEOPLE_ATTRIBUTE = "max_people"
 MAX_PEOPLE_LIMIT = 20  # a person costs one landmark pass or more: bound the work one request asks for
+# How many people a response lists unless the request or the container says otherwise.
+DEFAULT_MAX_PEOPLE = 5
 
 
 def media_type(content_type: str | None) -> str:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from inference import codec
+from inference.codec import DEFAULT_MAX_PEOPLE
 from inference.errors import RequestError
-from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 from inference.predictor import Predictor
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from inference import codec, images
+from inference.codec import DEFAULT_MAX_PEOPLE
 from inference.manifest import ModelManifest
 from inference.pipelines import load_pipeline
-from inference.pipelines.pose import DEFAULT_MAX_PEOPLE, Person, Pose
+from inference.pipelines.pose import Person, Pose
 from inference.settings import TRACKING_PASSES_ENV, tracking_passes_setting
 
 

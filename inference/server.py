@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from inference import codec
+from inference.codec import DEFAULT_MAX_PEOPLE
 from inference.errors import ModelError
 from inference.front import FAILED, LOADED, Front
 from inference.invocation import InvokeSettings, invoke
@@ -30,9 +30,15 @@ from inference.manifest import ModelManifest
 from inference.memory import MODELS_MEMORY_ENV, limit_setting
 from inference.model_registry import ModelRegistry
 from inference.multi_model import ModelsApp
-from inference.pipelines.pose import DEFAULT_MAX_PEOPLE
 from inference.predictor import Predictor
-from inference.settings import TRACKING_PASSES_ENV, tracking_passes_setting
+from inference.settings import (
+    ERRORS_AS_RESULTS_ENV,
+    MAX_PEOPLE_ENV,
+    TRACKING_PASSES_ENV,
+    errors_as_results_setting,
+    max_people_setting,
+    tracking_passes_setting,
+)
 from inference.worker import run_worker
 
 log = logging.getLogger(__name__)
@@ -41,12 +47,6 @@ log = logging.getLogger(__name__)
 GRACEFUL_TIMEOUT_SECONDS = 25
 # How long a request waits for its worker's model to finish loading before a 503.
 MODEL_WAIT_SECONDS = 30
-# The container's default for how many people a response lists (config.yml's model.max_people).
-MAX_PEOPLE_ENV = "POSE_MAX_PEOPLE"
-# Set by `python -m deployment batch` in the transform job's environment: Batch Transform fails the
-# whole job on one 4xx, so a photo the model cannot read is answered 200 with `{"error", "status"}`
-# and becomes that photo's result, like every other photo's.
-ERRORS_AS_RESULTS_ENV = "POSE_ERRORS_AS_RESULTS"
 # What Batch Transform asks GET /execution-parameters for: one request per photo, the endpoint's
 # payload limit, as many requests in flight as the server has workers.
 # https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-batch-code.html
@@ -144,25 +144,6 @@ class PoseApp:
         if not self.wait_until_loaded(timeout=self._model_wait_seconds):
             return _reply(start_response, 503, {"error": self._load_error or "the model is still loading"})
         return invoke(environ, start_response, self._predictor, self._settings)
-
-
-def errors_as_results_setting(value: str | None) -> bool:
-    """POSE_ERRORS_AS_RESULTS: on for "1" or "true" (any case), off when unset or anything else."""
-    return (value or "").strip().lower() in ("1", "true")
-
-
-def max_people_setting(value: str | None) -> int:
-    """POSE_MAX_PEOPLE, or the default when unset; a bad value stops the server before it starts."""
-    if value is None or not value.strip():
-        return DEFAULT_MAX_PEOPLE
-    count = codec.people_count(value)
-    if count is None:
-        raise ModelError(
-            f"must be an integer from 1 to {codec.MAX_PEOPLE_LIMIT}, got {value[:40]!r}",
-            where=MAX_PEOPLE_ENV,
-            hint="set model.max_people in config.yml, or unset the variable for the default",
-        )
-    return count
 
 
 def _listen(host: str, port: int) -> socket.socket:

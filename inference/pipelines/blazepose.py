@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.codec import DEFAULT_MAX_PEOPLE
 from inference.errors import ModelError
 from inference.images import DecodedImage
 from inference.keypoints import BLAZEPOSE_LANDMARKS, BLAZEPOSE_TO_COCO
@@ -24,7 +25,6 @@ from inference.pipelines.blazepose_detector import (
     PoseDetector,
 )
 from inference.pipelines.pose import (
-    DEFAULT_MAX_PEOPLE,
     Box,
     Person,
     Pose,

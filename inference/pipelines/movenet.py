@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inference.codec import DEFAULT_MAX_PEOPLE
 from inference.errors import ModelError
 from inference.images import DecodedImage, letterbox
 from inference.keypoints import COCO_KEYPOINTS
 from inference.pipelines.pose import (
-    DEFAULT_MAX_PEOPLE,
     Box,
     Person,
     Pose,

@@ -9,9 +9,6 @@ import numpy as np
 
 from inference.errors import ModelError
 
-# How many people a response lists unless the request or the container says otherwise.
-DEFAULT_MAX_PEOPLE = 5
-
 
 @dataclass(frozen=True)
 class Keypoint:

@@ -10,7 +10,7 @@ from deployment.config import parse_config
 from deployment.errors import ConfigError
 from deployment.resources.alert import vcpus
 from deployment.resources.base import Kind
-from deployment.state import MAX_PEOPLE_VARIABLE
+from inference.settings import MAX_PEOPLE_ENV as MAX_PEOPLE_VARIABLE
 from tests.unit.deployment.builders import desired
 
 

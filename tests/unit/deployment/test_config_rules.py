@@ -252,6 +252,16 @@ REFUSED = {
         "endpoint.environment",
         "POSE_TRACKING_PASSES: must be 1, 2 or 3, got '4'",
     ),
+    "max people the container refuses": (
+        environment({"POSE_MAX_PEOPLE": "0"}),
+        "endpoint.environment",
+        "POSE_MAX_PEOPLE: must be an integer from 1 to 20, got '0'",
+    ),
+    "a models memory cap the container refuses": (
+        environment({"POSE_MODELS_MEMORY_MB": "lots"}),
+        "endpoint.environment",
+        "POSE_MODELS_MEMORY_MB: must be a whole number of MiB of at least 1, got 'lots'",
+    ),
     "variable name with a digit first": (environment({"1A": "x"}), "endpoint.environment", "not starting"),
     "too many variables": (
         environment({f"V{number}": "x" for number in range(101)}),
